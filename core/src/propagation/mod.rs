@@ -1,0 +1,1 @@
+//! W3C Trace Context Level 2 and W3C Baggage (being written).
