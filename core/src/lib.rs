@@ -30,4 +30,13 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod config;
+pub mod context;
+pub mod http;
+pub mod ids;
 pub mod propagation;
+pub mod span;
+pub mod stats;
+pub mod time;
+pub mod tracer;
+pub mod url;

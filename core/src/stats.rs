@@ -1,0 +1,57 @@
+//! Counters of what the SDK did and, above all, what it dropped. `getStats()` returns them
+//! and debug mode logs them; nothing is ever dropped silently.
+
+/// SDK counters. Field names map to camelCase keys in `getStats()`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Spans started (recording or not).
+    pub spans_started: u64,
+    /// Recording spans ended.
+    pub spans_ended: u64,
+    /// Spans not recorded because their trace is not sampled.
+    pub spans_not_recorded: u64,
+    /// Attributes dropped by a limit or because their value had an unsupported type.
+    pub attributes_dropped: u64,
+    /// Attribute values shortened to the length limit.
+    pub attributes_truncated: u64,
+    /// Events dropped by the limit.
+    pub events_dropped: u64,
+    /// Links dropped by the limit or because their context was invalid.
+    pub links_dropped: u64,
+    /// Calls with arguments of the wrong type (coerced or ignored, never thrown).
+    pub invalid_arguments: u64,
+    /// Calls on a span that had already ended.
+    pub calls_after_end: u64,
+    /// Requests instrumented by the fetch wrapper.
+    pub fetch_requests: u64,
+    /// Requests instrumented by the XHR wrapper.
+    pub xhr_requests: u64,
+    /// Requests that got trace headers.
+    pub requests_propagated: u64,
+    /// Internal faults caught at the JS boundary (the call went on without the SDK).
+    pub internal_errors: u64,
+    /// Async scopes forgotten because too many promises were pending at once.
+    pub async_scopes_forgotten: u64,
+}
+
+impl Stats {
+    /// `(camelCase name, value)` pairs, in a stable order.
+    pub fn entries(&self) -> [(&'static str, u64); 14] {
+        [
+            ("spansStarted", self.spans_started),
+            ("spansEnded", self.spans_ended),
+            ("spansNotRecorded", self.spans_not_recorded),
+            ("attributesDropped", self.attributes_dropped),
+            ("attributesTruncated", self.attributes_truncated),
+            ("eventsDropped", self.events_dropped),
+            ("linksDropped", self.links_dropped),
+            ("invalidArguments", self.invalid_arguments),
+            ("callsAfterEnd", self.calls_after_end),
+            ("fetchRequests", self.fetch_requests),
+            ("xhrRequests", self.xhr_requests),
+            ("requestsPropagated", self.requests_propagated),
+            ("internalErrors", self.internal_errors),
+            ("asyncScopesForgotten", self.async_scopes_forgotten),
+        ]
+    }
+}

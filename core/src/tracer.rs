@@ -1,0 +1,175 @@
+//! Starting spans: parent selection, ids and trace flags.
+
+use opentelemetry::trace::{SpanContext, SpanKind, TraceFlags, TraceState};
+
+use crate::ids::IdGenerator;
+use crate::propagation::{RANDOM_FLAG, SAMPLED_FLAG};
+use crate::span::{SpanData, SpanLimits};
+
+/// Where a new span's parent comes from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ParentChoice {
+    /// The active span, if any (the default).
+    Active,
+    /// No parent: a new trace (`root: true`, `startRootSpan`, or `parent: null`).
+    Root,
+    /// This context (a span, a span context or a parsed `traceparent`).
+    Explicit(SpanContext),
+}
+
+/// Picks the parent: an explicit parent, else the active span, else none. An invalid
+/// explicit or active context gives a root.
+pub fn select_parent(choice: &ParentChoice, active: Option<&SpanContext>) -> Option<SpanContext> {
+    let parent = match choice {
+        ParentChoice::Explicit(ctx) => Some(ctx),
+        ParentChoice::Active => active,
+        ParentChoice::Root => None,
+    };
+    parent.filter(|p| p.is_valid()).cloned()
+}
+
+/// A started span: always a context (propagated even when not recorded), plus the data
+/// when the span is recorded.
+#[derive(Debug)]
+pub struct StartedSpan {
+    /// The new span's context.
+    pub context: SpanContext,
+    /// The recording span, or `None` for a non-recording one (unsampled parent).
+    pub data: Option<SpanData>,
+}
+
+/// Starts spans. Sampling is parent-based: a child of an unsampled parent is not
+/// recorded but still gets its own span id, so trace headers keep propagating.
+#[derive(Debug)]
+pub struct Tracer<G> {
+    ids: G,
+    limits: SpanLimits,
+}
+
+impl<G: IdGenerator> Tracer<G> {
+    /// A tracer using `ids` for new ids and `limits` for every span.
+    pub fn new(ids: G, limits: SpanLimits) -> Self {
+        Self { ids, limits }
+    }
+
+    /// The span limits.
+    pub fn limits(&self) -> &SpanLimits {
+        &self.limits
+    }
+
+    /// Starts a span named `name` under `parent` (see [`select_parent`]) at `start_time`.
+    pub fn start(
+        &mut self,
+        name: String,
+        kind: SpanKind,
+        parent: Option<&SpanContext>,
+        start_time_unix_nano: u64,
+    ) -> StartedSpan {
+        let span_id = self.ids.new_span_id();
+        let (trace_id, flags, trace_state) = match parent {
+            Some(p) => (
+                p.trace_id(),
+                // Keep sampled and random (W3C Level 2: random describes the trace id, which
+                // a child shares); clear bits we do not understand.
+                TraceFlags::new(p.trace_flags().to_u8() & (SAMPLED_FLAG | RANDOM_FLAG)),
+                p.trace_state().clone(),
+            ),
+            None => (
+                self.ids.new_trace_id(start_time_unix_nano),
+                TraceFlags::new(SAMPLED_FLAG | RANDOM_FLAG),
+                TraceState::default(),
+            ),
+        };
+        let context = SpanContext::new(trace_id, span_id, flags, false, trace_state);
+        let data = flags
+            .is_sampled()
+            .then(|| SpanData::new(name, kind, context.clone(), parent, start_time_unix_nano));
+        StartedSpan { context, data }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+    use crate::ids::RandomIdGenerator;
+    use opentelemetry::trace::{SpanId, TraceId};
+
+    fn remote(flags: u8) -> SpanContext {
+        SpanContext::new(
+            TraceId::from(0xabcu128),
+            SpanId::from(0xdefu64),
+            TraceFlags::new(flags),
+            true,
+            TraceState::from_key_value([("k", "v")]).unwrap(),
+        )
+    }
+
+    fn tracer() -> Tracer<RandomIdGenerator> {
+        Tracer::new(RandomIdGenerator::new([4; 32]), SpanLimits::default())
+    }
+
+    #[test]
+    fn root_spans_are_sampled_with_random_flag() {
+        let s = tracer().start("r".into(), SpanKind::Internal, None, 1);
+        assert_eq!(s.context.trace_flags().to_u8(), 0x03);
+        assert!(s.context.is_valid());
+        let data = s.data.unwrap();
+        assert_eq!(data.parent_span_id, SpanId::INVALID);
+        assert_eq!(data.start_time_unix_nano, 1);
+    }
+
+    #[test]
+    fn children_continue_the_trace_and_keep_flags_and_tracestate() {
+        let parent = remote(0x03 | 0x80);
+        let s = tracer().start("c".into(), SpanKind::Client, Some(&parent), 1);
+        assert_eq!(s.context.trace_id(), parent.trace_id());
+        assert_ne!(s.context.span_id(), parent.span_id());
+        assert_eq!(
+            s.context.trace_flags().to_u8(),
+            0x03,
+            "random kept, unknown bit cleared"
+        );
+        assert_eq!(s.context.trace_state().get("k"), Some("v"));
+        let data = s.data.unwrap();
+        assert_eq!(data.parent_span_id, parent.span_id());
+        assert!(data.parent_is_remote);
+    }
+
+    #[test]
+    fn unsampled_parent_gives_a_non_recording_span_that_still_propagates() {
+        let s = tracer().start("c".into(), SpanKind::Client, Some(&remote(0x02)), 1);
+        assert!(s.data.is_none());
+        assert!(s.context.is_valid());
+        assert_eq!(s.context.trace_flags().to_u8(), 0x02);
+    }
+
+    #[test]
+    fn parent_selection() {
+        let active = remote(1);
+        let explicit = SpanContext::new(
+            TraceId::from(5u128),
+            SpanId::from(6u64),
+            TraceFlags::SAMPLED,
+            false,
+            TraceState::default(),
+        );
+        assert_eq!(
+            select_parent(&ParentChoice::Active, Some(&active)),
+            Some(active.clone())
+        );
+        assert_eq!(select_parent(&ParentChoice::Active, None), None);
+        assert_eq!(select_parent(&ParentChoice::Root, Some(&active)), None);
+        assert_eq!(
+            select_parent(&ParentChoice::Explicit(explicit.clone()), Some(&active)),
+            Some(explicit)
+        );
+        let invalid = SpanContext::empty_context();
+        assert_eq!(
+            select_parent(&ParentChoice::Explicit(invalid), Some(&active)),
+            None
+        );
+    }
+}

@@ -1,0 +1,1 @@
+//! edge-telemetry wasm glue (being written).
