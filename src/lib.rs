@@ -1,1 +1,24 @@
-//! edge-telemetry wasm glue (being written).
+//! # edge-telemetry (wasm glue)
+//!
+//! The wasm-bindgen layer of edge-telemetry. All policy lives in `edge-telemetry-core`;
+//! this crate converts JS values, reads the browser clock and CSPRNG, and keeps the page's
+//! SDK state. It exports low-level functions addressed by span handles; the npm package's
+//! `index.js` (in `pkg-template/`) wraps them into the public API (`init`, `startSpan`,
+//! `Span`, `withSpan`, fetch/XHR instrumentation) and guarantees that nothing throws into
+//! the page.
+//!
+//! ```js
+//! import { init, startSpan, withSpan } from 'edge-telemetry';
+//! init({ serviceName: 'shop-web', propagateTraceHeaderCorsUrls: [/^https:\/\/api\.shop\.example\//] });
+//! const span = startSpan('checkout', { attributes: { 'cart.items': 3 } });
+//! await withSpan(span, () => fetch('/api/checkout', { method: 'POST' })); // carries traceparent
+//! span.end();
+//! ```
+//!
+//! Modules: [`api`] (exported functions), [`convert`] (JsValue conversion), [`platform`]
+//! (clock, randomness, console), [`state`] (the page's SDK state).
+
+pub mod api;
+pub mod convert;
+pub mod platform;
+pub mod state;

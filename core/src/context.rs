@@ -34,10 +34,32 @@ pub struct Active<H> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ScopeId(u32);
 
+impl ScopeId {
+    /// The id as a number (to hand across an FFI boundary).
+    pub fn index(self) -> u32 {
+        self.0
+    }
+    /// Rebuilds an id from [`index`](Self::index).
+    pub fn at(index: u32) -> Self {
+        Self(index)
+    }
+}
+
 /// A saved depth of the synchronous stack, for [`ContextStack::restore`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[must_use = "restore the stack with this token when the scope ends"]
 pub struct Depth(usize);
+
+impl Depth {
+    /// The depth as a number (to hand across an FFI boundary).
+    pub fn index(self) -> usize {
+        self.0
+    }
+    /// Rebuilds a depth from [`index`](Self::index).
+    pub fn at(index: usize) -> Self {
+        Self(index)
+    }
+}
 
 /// The active-span state of one page.
 #[derive(Debug)]

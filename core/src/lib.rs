@@ -37,6 +37,7 @@ pub mod ids;
 pub mod propagation;
 pub mod span;
 pub mod stats;
+pub mod table;
 pub mod time;
 pub mod tracer;
 pub mod url;

@@ -15,6 +15,31 @@ pub const DEFAULT_ATTRIBUTE_PER_EVENT_COUNT_LIMIT: u32 = 128;
 /// Default maximum attributes per link.
 pub const DEFAULT_ATTRIBUTE_PER_LINK_COUNT_LIMIT: u32 = 128;
 
+/// Name of the event `recordException` adds (semantic conventions).
+pub const EXCEPTION_EVENT_NAME: &str = "exception";
+/// `exception.type`
+pub const EXCEPTION_TYPE: &str = "exception.type";
+/// `exception.message`
+pub const EXCEPTION_MESSAGE: &str = "exception.message";
+/// `exception.stacktrace`
+pub const EXCEPTION_STACKTRACE: &str = "exception.stacktrace";
+
+/// The attributes of an `exception` event.
+pub fn exception_attributes(
+    kind: String,
+    message: String,
+    stacktrace: Option<String>,
+) -> Vec<KeyValue> {
+    let mut attrs = vec![
+        KeyValue::new(EXCEPTION_TYPE, kind),
+        KeyValue::new(EXCEPTION_MESSAGE, message),
+    ];
+    if let Some(st) = stacktrace {
+        attrs.push(KeyValue::new(EXCEPTION_STACKTRACE, st));
+    }
+    attrs
+}
+
 /// Limits applied to every span (the `spanLimits` option; names as in OpenTelemetry JS).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SpanLimits {

@@ -30,13 +30,17 @@ pub struct Stats {
     pub requests_propagated: u64,
     /// Internal faults caught at the JS boundary (the call went on without the SDK).
     pub internal_errors: u64,
+    /// Open spans evicted because too many were open at once (never ended).
+    pub spans_evicted: u64,
+    /// Spans open now (filled in when the counters are read).
+    pub open_spans: u64,
     /// Async scopes forgotten because too many promises were pending at once.
     pub async_scopes_forgotten: u64,
 }
 
 impl Stats {
     /// `(camelCase name, value)` pairs, in a stable order.
-    pub fn entries(&self) -> [(&'static str, u64); 14] {
+    pub fn entries(&self) -> [(&'static str, u64); 16] {
         [
             ("spansStarted", self.spans_started),
             ("spansEnded", self.spans_ended),
@@ -52,6 +56,8 @@ impl Stats {
             ("requestsPropagated", self.requests_propagated),
             ("internalErrors", self.internal_errors),
             ("asyncScopesForgotten", self.async_scopes_forgotten),
+            ("spansEvicted", self.spans_evicted),
+            ("openSpans", self.open_spans),
         ]
     }
 }

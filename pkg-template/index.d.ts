@@ -1,0 +1,155 @@
+/** Attribute values: string, number, boolean, or a homogeneous array of one of those. */
+export type AttributeValue = string | number | boolean | string[] | number[] | boolean[];
+export type Attributes = Record<string, AttributeValue>;
+/** Epoch milliseconds, a `performance.now()` reading, a Date, or `[seconds, nanos]`. */
+export type TimeInput = number | Date | [number, number];
+
+export declare const SpanKind: { readonly INTERNAL: 0; readonly SERVER: 1; readonly CLIENT: 2; readonly PRODUCER: 3; readonly CONSUMER: 4 };
+export type SpanKind = 0 | 1 | 2 | 3 | 4;
+export declare const SpanStatusCode: { readonly UNSET: 0; readonly OK: 1; readonly ERROR: 2 };
+export type SpanStatusCode = 0 | 1 | 2;
+
+export interface SpanContext {
+  traceId: string;
+  spanId: string;
+  traceFlags: number;
+  traceState: string;
+  isRemote: boolean;
+}
+
+export interface SpanStatus {
+  code: SpanStatusCode;
+  message?: string;
+}
+
+/** A span, a span context, a `traceparent` string, or null (no parent). */
+export type SpanRef = Span | Pick<SpanContext, 'traceId' | 'spanId' | 'traceFlags'> & Partial<SpanContext> | string | null;
+
+export interface SpanOptions {
+  kind?: SpanKind | 'internal' | 'server' | 'client' | 'producer' | 'consumer';
+  attributes?: Attributes;
+  startTime?: TimeInput;
+  /** Explicit parent; `null` starts a new trace. */
+  parent?: SpanRef;
+  /** Start a new trace even if a span is active. */
+  root?: boolean;
+  links?: Array<{ context: SpanRef; attributes?: Attributes }>;
+}
+
+export declare class Span {
+  private constructor();
+  setAttribute(key: string, value: AttributeValue): this;
+  setAttributes(attributes: Attributes): this;
+  addEvent(name: string, attributesOrTime?: Attributes | TimeInput, time?: TimeInput): this;
+  setStatus(status: SpanStatus): this;
+  recordException(exception: Error | string, time?: TimeInput): void;
+  updateName(name: string): this;
+  /** Ends the span; later calls are ignored. */
+  end(endTime?: TimeInput): void;
+  spanContext(): SpanContext;
+  /** `00-<trace-id>-<span-id>-<flags>`. */
+  traceparent(): string;
+  isRecording(): boolean;
+}
+
+/** A finished span as given to `onSpanEnd`. */
+export interface ReadableSpan {
+  name: string;
+  kind: SpanKind;
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  traceFlags: number;
+  traceState: string;
+  startTimeUnixNano: string;
+  endTimeUnixNano: string;
+  attributes: Attributes;
+  events: Array<{ name: string; timeUnixNano: string; attributes: Attributes }>;
+  links: Array<{ traceId: string; spanId: string; attributes: Attributes }>;
+  status: SpanStatus;
+  droppedAttributesCount: number;
+  droppedEventsCount: number;
+  droppedLinksCount: number;
+}
+
+export interface SpanLimits {
+  /** Default 128. */
+  attributeCountLimit?: number;
+  /** Characters per string value; default unlimited. */
+  attributeValueLengthLimit?: number;
+  /** Default 128. */
+  eventCountLimit?: number;
+  /** Default 128. */
+  linkCountLimit?: number;
+  /** Default 128. */
+  attributePerEventCountLimit?: number;
+  /** Default 128. */
+  attributePerLinkCountLimit?: number;
+}
+
+export interface InitOptions {
+  /** `service.name`; default `unknown_service`. */
+  serviceName?: string;
+  /** Instrument `fetch` (default true). */
+  instrumentFetch?: boolean;
+  /** Instrument `XMLHttpRequest` (default true). */
+  instrumentXhr?: boolean;
+  /**
+   * Cross-origin URLs that may receive trace headers (same-origin always do). A string
+   * matches the full URL exactly or as a prefix ending at `/`, `?` or `#`; a RegExp is tested
+   * against the full URL.
+   */
+  propagateTraceHeaderCorsUrls?: string | RegExp | Array<string | RegExp>;
+  spanLimits?: SpanLimits;
+  /** `w3c` (default): random ids; `xray`: epoch seconds in the first 4 bytes. */
+  idGenerator?: 'w3c' | 'xray';
+  /** Log drops and failures to the console (never keys). */
+  debug?: boolean;
+  /** Called with every recorded span when it ends. */
+  onSpanEnd?: (span: ReadableSpan) => void;
+}
+
+export interface Stats {
+  spansStarted: number;
+  spansEnded: number;
+  spansNotRecorded: number;
+  attributesDropped: number;
+  attributesTruncated: number;
+  eventsDropped: number;
+  linksDropped: number;
+  invalidArguments: number;
+  callsAfterEnd: number;
+  fetchRequests: number;
+  xhrRequests: number;
+  requestsPropagated: number;
+  internalErrors: number;
+  asyncScopesForgotten: number;
+  spansEvicted: number;
+  openSpans: number;
+}
+
+/**
+ * Starts the SDK. Throws an `Error` naming the field for invalid options.
+ * @returns true, or false if the SDK was already initialised (nothing changes).
+ * @example
+ * init({ serviceName: 'shop-web', propagateTraceHeaderCorsUrls: ['https://api.shop.example'] });
+ */
+export declare function init(options?: InitOptions): boolean;
+/** Starts a span under the active span (or `options.parent`, or a new trace with `root`). */
+export declare function startSpan(name: string, options?: SpanOptions): Span;
+/** Starts a span that begins a new trace. */
+export declare function startRootSpan(name: string, options?: SpanOptions): Span;
+/**
+ * Runs `fn` with `span` active. If `fn` returns a promise, `span` stays active for code that
+ * has no other active span until the promise settles.
+ * @example
+ * await withSpan(startSpan('save'), () => fetch('/api/save', { method: 'POST' }));
+ */
+export declare function withSpan<A extends unknown[], R>(span: SpanRef | undefined, fn: (...args: A) => R, thisArg?: unknown, ...args: A): R;
+/** The active span, if it is a local span. */
+export declare function activeSpan(): Span | undefined;
+/** Writes trace headers of the active span into `headers`; with `url`, only where allowed. */
+export declare function injectHeaders<H extends Headers | Record<string, string>>(headers: H, url?: string | URL): H;
+/** Sets W3C baggage sent with every propagated request; `null` clears it. */
+export declare function setBaggage(entries: Record<string, string | number | boolean> | null): void;
+export declare function getStats(): Stats;

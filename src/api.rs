@@ -1,0 +1,731 @@
+//! The functions the npm package's `index.js` calls. They never throw for bad arguments
+//! (bad input is counted in `getStats().invalidArguments` and, in debug mode, logged);
+//! only `init` reports errors, as one `Error` naming the field.
+
+use edge_telemetry_core::context::{Active, ContextStack};
+use edge_telemetry_core::http::{
+    HttpOutcome, client_span_end, client_span_start, should_propagate,
+};
+use edge_telemetry_core::ids::AnyIdGenerator;
+use edge_telemetry_core::propagation::{
+    BAGGAGE_HEADER, Baggage, TRACEPARENT_HEADER, TRACESTATE_HEADER, format_baggage,
+    format_tracestate,
+};
+use edge_telemetry_core::span::{AttributeOutcome, EXCEPTION_EVENT_NAME, exception_attributes};
+use edge_telemetry_core::table::{OpenSpan, SpanHandle, SpanTable};
+use edge_telemetry_core::time::Clock;
+use edge_telemetry_core::tracer::{ParentChoice, Tracer, select_parent};
+use edge_telemetry_core::url::Url;
+use js_sys::{Array, Object, Reflect};
+use opentelemetry::KeyValue;
+use opentelemetry::trace::{SpanContext, SpanKind, Status};
+use wasm_bindgen::prelude::*;
+use web_sys::Headers;
+
+use crate::convert::{self, ParentRef};
+use crate::platform::{BrowserClock, debug_log, random_seed};
+use crate::state::{self, Sdk, count, with_sdk};
+
+fn invalid(what: &str) {
+    count(|s| s.invalid_arguments += 1);
+    if state::debug_enabled() {
+        debug_log(&format!(
+            "edge-telemetry: ignored an invalid argument to {what}"
+        ));
+    }
+}
+
+fn page_url() -> Option<String> {
+    let location = Reflect::get(&js_sys::global(), &JsValue::from_str("location")).ok()?;
+    Reflect::get(&location, &JsValue::from_str("href"))
+        .ok()?
+        .as_string()
+}
+
+/// Initialises the SDK. Returns `true`, or `false` when it was already initialised (the
+/// options are still validated, and nothing changes). Throws an `Error` naming the field
+/// for bad options.
+#[wasm_bindgen]
+pub fn init(options: JsValue) -> Result<bool, JsError> {
+    let opts = convert::read_init_options(&options).map_err(|e| JsError::new(&e.to_string()))?;
+    if state::is_initialized() {
+        if opts.config.debug {
+            debug_log("edge-telemetry: init called again; the first configuration stays");
+        }
+        return Ok(false);
+    }
+    let ids = AnyIdGenerator::new(opts.config.id_format, random_seed());
+    let debug = opts.config.debug;
+    let sdk = Sdk {
+        tracer: Tracer::new(ids, opts.config.span_limits),
+        table: SpanTable::default(),
+        stack: ContextStack::new(),
+        page_url: page_url(),
+        regex_rules: opts.regex_rules,
+        on_span_end: opts.on_span_end,
+        time_origin_ms: BrowserClock::time_origin_ms(),
+        baggage: String::new(),
+        config: opts.config,
+    };
+    let installed = state::install(sdk);
+    if installed && debug {
+        debug_log("edge-telemetry: initialised (debug mode: drops and failures are logged)");
+    }
+    Ok(installed)
+}
+
+/// Which instrumentations `init` enabled: bit 0 fetch, bit 1 XMLHttpRequest.
+#[wasm_bindgen(js_name = instrumentations)]
+pub fn instrumentations() -> u32 {
+    with_sdk(|s| u32::from(s.config.instrument_fetch) | u32::from(s.config.instrument_xhr) << 1)
+        .unwrap_or(0)
+}
+
+fn parse_kind(v: &JsValue) -> Option<SpanKind> {
+    if v.is_undefined() {
+        return Some(SpanKind::Internal);
+    }
+    let n = v.as_f64().map(|n| n as i64);
+    let s = v.as_string();
+    Some(match (n, s.as_deref()) {
+        (Some(0), _) | (_, Some("internal")) => SpanKind::Internal,
+        (Some(1), _) | (_, Some("server")) => SpanKind::Server,
+        (Some(2), _) | (_, Some("client")) => SpanKind::Client,
+        (Some(3), _) | (_, Some("producer")) => SpanKind::Producer,
+        (Some(4), _) | (_, Some("consumer")) => SpanKind::Consumer,
+        _ => return None,
+    })
+}
+
+fn opt(options: &JsValue, key: &str) -> JsValue {
+    if options.is_object() {
+        Reflect::get(options, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    } else {
+        JsValue::UNDEFINED
+    }
+}
+
+fn context_of(sdk: &Sdk, parent: &ParentRef) -> Option<SpanContext> {
+    match parent {
+        ParentRef::Handle(h) => sdk.table.get(*h).map(|s| s.context.clone()),
+        ParentRef::Context(c) => Some(c.clone()),
+        ParentRef::None | ParentRef::Invalid => None,
+    }
+}
+
+/// Starts a span; returns its handle (0 before `init`). `options`: `kind`, `attributes`,
+/// `startTime`, `parent`, `root`, `links`. `force_root` is `startRootSpan`.
+#[wasm_bindgen(js_name = startSpan)]
+pub fn start_span(name: JsValue, options: JsValue, force_root: bool) -> SpanHandle {
+    if !state::is_initialized() {
+        return 0;
+    }
+    let name = convert::to_name(&name).unwrap_or_else(|| {
+        invalid("startSpan (name)");
+        "unnamed".to_owned()
+    });
+    if !options.is_undefined() && !options.is_null() && !options.is_object() {
+        invalid("startSpan (options)");
+    }
+    let kind = parse_kind(&opt(&options, "kind")).unwrap_or_else(|| {
+        invalid("startSpan (kind)");
+        SpanKind::Internal
+    });
+    let mut attributes = Vec::new();
+    let bad_attrs = convert::read_attributes(&opt(&options, "attributes"), &mut attributes);
+    let parent_v = opt(&options, "parent");
+    let parent = if parent_v.is_undefined() {
+        None
+    } else {
+        Some(convert::to_parent(&parent_v))
+    };
+    if matches!(parent, Some(ParentRef::Invalid)) {
+        invalid("startSpan (parent)");
+    }
+    let root = force_root || opt(&options, "root").as_bool().unwrap_or(false);
+    let start_v = opt(&options, "startTime");
+    let links_v = opt(&options, "links");
+    let links: Vec<(ParentRef, Vec<KeyValue>)> = if Array::is_array(&links_v) {
+        Array::from(&links_v)
+            .iter()
+            .map(|l| {
+                let mut attrs = Vec::new();
+                convert::read_attributes(&opt(&l, "attributes"), &mut attrs);
+                (convert::to_parent(&opt(&l, "context")), attrs)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    with_sdk(|sdk| {
+        let start = match convert::to_time(&start_v, sdk.time_origin_ms) {
+            Ok(Some(t)) => t,
+            Ok(None) => BrowserClock.now_unix_nanos(),
+            Err(convert::Invalid) => {
+                count(|s| s.invalid_arguments += 1);
+                BrowserClock.now_unix_nanos()
+            }
+        };
+        let choice = match (&parent, root) {
+            (_, true) | (Some(ParentRef::None), _) => ParentChoice::Root,
+            (Some(p @ (ParentRef::Handle(_) | ParentRef::Context(_))), _) => {
+                match context_of(sdk, p) {
+                    Some(c) => ParentChoice::Explicit(c),
+                    None => ParentChoice::Active,
+                }
+            }
+            _ => ParentChoice::Active,
+        };
+        let parent_ctx = select_parent(&choice, sdk.stack.active_context());
+        let started = sdk.tracer.start(name, kind, parent_ctx.as_ref(), start);
+        let limits = *sdk.tracer.limits();
+        let mut dropped = bad_attrs;
+        let mut data = started.data;
+        if let Some(d) = data.as_mut() {
+            for kv in attributes {
+                if d.set_attribute(kv, &limits) == AttributeOutcome::Dropped {
+                    dropped += 1;
+                }
+            }
+            for (p, attrs) in links {
+                match context_of(sdk, &p) {
+                    Some(c) => {
+                        d.add_link(c, attrs, &limits);
+                    }
+                    None => dropped += 1,
+                }
+            }
+        }
+        let recording = data.is_some();
+        let (handle, evicted) = sdk.table.insert(OpenSpan {
+            context: started.context,
+            data,
+        });
+        count(|s| {
+            s.spans_started += 1;
+            s.attributes_dropped += dropped;
+            s.spans_not_recorded += u64::from(!recording);
+            s.spans_evicted += u64::from(evicted.is_some());
+        });
+        handle
+    })
+    .unwrap_or(0)
+}
+
+/// Runs `f` on a recording span's data; counts calls on ended or unknown spans.
+fn with_data(
+    handle: SpanHandle,
+    f: impl FnOnce(
+        &mut edge_telemetry_core::span::SpanData,
+        &edge_telemetry_core::span::SpanLimits,
+        f64,
+    ),
+) {
+    let found = with_sdk(|sdk| {
+        let limits = *sdk.tracer.limits();
+        let origin = sdk.time_origin_ms;
+        match sdk.table.get_mut(handle) {
+            Some(OpenSpan { data: Some(d), .. }) => {
+                f(d, &limits, origin);
+                true
+            }
+            Some(_) => true, // non-recording: nothing to do
+            None => false,
+        }
+    });
+    if found == Some(false) && handle != 0 {
+        count(|s| s.calls_after_end += 1);
+    }
+}
+
+fn set_one(
+    d: &mut edge_telemetry_core::span::SpanData,
+    limits: &edge_telemetry_core::span::SpanLimits,
+    kv: KeyValue,
+) {
+    match d.set_attribute(kv, limits) {
+        AttributeOutcome::Dropped => count(|s| s.attributes_dropped += 1),
+        AttributeOutcome::Truncated => count(|s| s.attributes_truncated += 1),
+        AttributeOutcome::Stored => {}
+    }
+}
+
+/// `span.setAttribute(key, value)`.
+#[wasm_bindgen(js_name = spanSetAttribute)]
+pub fn span_set_attribute(handle: SpanHandle, key: JsValue, value: JsValue) {
+    let (Some(key), Some(value)) = (
+        key.as_string().filter(|k| !k.is_empty()),
+        convert::to_value(&value),
+    ) else {
+        count(|s| s.attributes_dropped += 1);
+        invalid("setAttribute");
+        return;
+    };
+    with_data(handle, |d, l, _| set_one(d, l, KeyValue::new(key, value)));
+}
+
+/// `span.setAttributes(attributes)`.
+#[wasm_bindgen(js_name = spanSetAttributes)]
+pub fn span_set_attributes(handle: SpanHandle, attributes: JsValue) {
+    let mut kvs = Vec::new();
+    let bad = convert::read_attributes(&attributes, &mut kvs);
+    if bad > 0 {
+        count(|s| s.attributes_dropped += bad);
+        invalid("setAttributes");
+    }
+    with_data(handle, |d, l, _| {
+        kvs.into_iter().for_each(|kv| set_one(d, l, kv))
+    });
+}
+
+fn event_time(v: &JsValue, origin: f64) -> u64 {
+    match convert::to_time(v, origin) {
+        Ok(Some(t)) => t,
+        Ok(None) => BrowserClock.now_unix_nanos(),
+        Err(convert::Invalid) => {
+            invalid("event time");
+            BrowserClock.now_unix_nanos()
+        }
+    }
+}
+
+fn add_event(
+    d: &mut edge_telemetry_core::span::SpanData,
+    l: &edge_telemetry_core::span::SpanLimits,
+    name: String,
+    time: u64,
+    attrs: Vec<KeyValue>,
+) {
+    if !d.add_event(name, time, attrs, l) {
+        count(|s| s.events_dropped += 1);
+    }
+}
+
+/// `span.addEvent(name, attributesOrTime?, time?)`.
+#[wasm_bindgen(js_name = spanAddEvent)]
+pub fn span_add_event(
+    handle: SpanHandle,
+    name: JsValue,
+    attributes_or_time: JsValue,
+    time: JsValue,
+) {
+    let name = convert::to_name(&name).unwrap_or_else(|| {
+        invalid("addEvent (name)");
+        "unnamed".to_owned()
+    });
+    let is_time = attributes_or_time.as_f64().is_some()
+        || attributes_or_time.is_instance_of::<js_sys::Date>()
+        || Array::is_array(&attributes_or_time);
+    let (attrs_v, time_v) = if is_time {
+        (JsValue::UNDEFINED, attributes_or_time)
+    } else {
+        (attributes_or_time, time)
+    };
+    let mut attrs = Vec::new();
+    if convert::read_attributes(&attrs_v, &mut attrs) > 0 {
+        invalid("addEvent (attributes)");
+    }
+    with_data(handle, |d, l, origin| {
+        add_event(d, l, name, event_time(&time_v, origin), attrs)
+    });
+}
+
+/// `span.setStatus({code, message})`.
+#[wasm_bindgen(js_name = spanSetStatus)]
+pub fn span_set_status(handle: SpanHandle, status: JsValue) {
+    match convert::to_status(&status) {
+        Some(st) => with_data(handle, |d, _, _| d.set_status(st)),
+        None => invalid("setStatus"),
+    }
+}
+
+/// `span.recordException(exception, time?)`: an `exception` event; the status is left to
+/// the caller, as in OpenTelemetry.
+#[wasm_bindgen(js_name = spanRecordException)]
+pub fn span_record_exception(handle: SpanHandle, exception: JsValue, time: JsValue) {
+    let Some((kind, message, stack)) = convert::exception_fields(&exception) else {
+        invalid("recordException");
+        return;
+    };
+    with_data(handle, |d, l, origin| {
+        add_event(
+            d,
+            l,
+            EXCEPTION_EVENT_NAME.to_owned(),
+            event_time(&time, origin),
+            exception_attributes(kind, message, stack),
+        )
+    });
+}
+
+/// `span.updateName(name)`.
+#[wasm_bindgen(js_name = spanUpdateName)]
+pub fn span_update_name(handle: SpanHandle, name: JsValue) {
+    match convert::to_name(&name) {
+        Some(n) => with_data(handle, |d, _, _| d.name = n),
+        None => invalid("updateName"),
+    }
+}
+
+/// `span.end(endTime?)`. A second call is ignored (counted as a call after end).
+#[wasm_bindgen(js_name = spanEnd)]
+pub fn span_end(handle: SpanHandle, end_time: JsValue) {
+    let finished = with_sdk(|sdk| {
+        let end = match convert::to_time(&end_time, sdk.time_origin_ms) {
+            Ok(Some(t)) => t,
+            Ok(None) => BrowserClock.now_unix_nanos(),
+            Err(convert::Invalid) => {
+                count(|s| s.invalid_arguments += 1);
+                BrowserClock.now_unix_nanos()
+            }
+        };
+        let span = sdk.table.remove(handle)?;
+        let Some(mut data) = span.data else {
+            return Some(None);
+        };
+        data.end_time_unix_nano = end.max(data.start_time_unix_nano);
+        Some(Some((data, sdk.on_span_end.clone())))
+    })
+    .flatten();
+    match finished {
+        Some(Some((data, callback))) => {
+            count(|s| s.spans_ended += 1);
+            if let Some(cb) = callback {
+                // User code: run with no SDK borrow held; its exceptions stay its own.
+                if cb
+                    .call1(&JsValue::UNDEFINED, &convert::span_data_to_js(&data))
+                    .is_err()
+                    && state::debug_enabled()
+                {
+                    debug_log("edge-telemetry: onSpanEnd threw");
+                }
+            }
+        }
+        Some(None) if handle != 0 => count(|s| s.calls_after_end += 1),
+        _ => {}
+    }
+}
+
+/// `span.spanContext()`.
+#[wasm_bindgen(js_name = spanContext)]
+pub fn span_context(handle: SpanHandle) -> JsValue {
+    let ctx = with_sdk(|sdk| sdk.table.get(handle).map(|s| s.context.clone())).flatten();
+    convert::span_context_to_js(&ctx.unwrap_or_else(SpanContext::empty_context))
+}
+
+/// `span.traceparent()`; empty for an unknown span.
+#[wasm_bindgen(js_name = spanTraceparent)]
+pub fn span_traceparent(handle: SpanHandle) -> String {
+    with_sdk(|sdk| {
+        sdk.table
+            .get(handle)
+            .map(|s| convert::traceparent_of(&s.context))
+    })
+    .flatten()
+    .unwrap_or_default()
+}
+
+/// `span.isRecording()`.
+#[wasm_bindgen(js_name = spanIsRecording)]
+pub fn span_is_recording(handle: SpanHandle) -> bool {
+    with_sdk(|sdk| sdk.table.get(handle).is_some_and(|s| s.data.is_some())).unwrap_or(false)
+}
+
+fn active_entry(sdk: &Sdk, span: &JsValue) -> Result<Option<Active<SpanHandle>>, convert::Invalid> {
+    if span.is_undefined() {
+        return Ok(None);
+    }
+    match convert::to_parent(span) {
+        ParentRef::None => Ok(None),
+        ParentRef::Handle(h) => match sdk.table.get(h) {
+            Some(s) => Ok(Some(Active {
+                context: s.context.clone(),
+                handle: Some(h),
+            })),
+            None => Err(convert::Invalid),
+        },
+        ParentRef::Context(c) => Ok(Some(Active {
+            context: c,
+            handle: None,
+        })),
+        ParentRef::Invalid => Err(convert::Invalid),
+    }
+}
+
+/// Enters a synchronous scope in which `span` (a Span, span context, traceparent, or
+/// null/undefined for none) is active; returns the depth to pass to `exitSpan`. An ended
+/// or invalid span leaves the active span unchanged (counted).
+#[wasm_bindgen(js_name = enterSpan)]
+pub fn enter_span(span: JsValue) -> u32 {
+    let res = with_sdk(|sdk| {
+        let entry = match active_entry(sdk, &span) {
+            Ok(e) => e,
+            Err(convert::Invalid) => {
+                count(|s| s.invalid_arguments += 1);
+                sdk.stack.active().cloned()
+            }
+        };
+        sdk.stack.enter(entry)
+    });
+    res.map_or(u32::MAX, |d| d.index() as u32)
+}
+
+/// Leaves the scopes entered since `enterSpan` returned `depth`.
+#[wasm_bindgen(js_name = exitSpan)]
+pub fn exit_span(depth: u32) {
+    with_sdk(|sdk| {
+        sdk.stack
+            .restore(edge_telemetry_core::context::Depth::at(depth as usize))
+    });
+}
+
+/// Opens an async scope for `span` (see the context model); returns its id + 1 (0: none).
+#[wasm_bindgen(js_name = openScope)]
+pub fn open_scope(span: JsValue) -> u32 {
+    with_sdk(|sdk| match active_entry(sdk, &span) {
+        Ok(Some(entry)) => {
+            let before = sdk.stack.forgotten_scopes();
+            let id = sdk.stack.open_scope(entry);
+            let forgotten = sdk.stack.forgotten_scopes() - before;
+            count(|s| s.async_scopes_forgotten += forgotten);
+            id.index() + 1
+        }
+        _ => 0,
+    })
+    .unwrap_or(0)
+}
+
+/// Closes an async scope opened by `openScope`.
+#[wasm_bindgen(js_name = closeScope)]
+pub fn close_scope(id: u32) {
+    if id > 0 {
+        with_sdk(|sdk| {
+            sdk.stack
+                .close_scope(edge_telemetry_core::context::ScopeId::at(id - 1))
+        });
+    }
+}
+
+/// The active span's handle (0: none, or the active context is remote).
+#[wasm_bindgen(js_name = activeSpan)]
+pub fn active_span() -> SpanHandle {
+    with_sdk(|sdk| {
+        sdk.stack
+            .active()
+            .and_then(|a| a.handle)
+            .filter(|h| sdk.table.get(*h).is_some())
+    })
+    .flatten()
+    .unwrap_or(0)
+}
+
+/// Sets the page-level W3C baggage sent with every propagated request (`null` clears it).
+#[wasm_bindgen(js_name = setBaggage)]
+pub fn set_baggage(entries: JsValue) {
+    let mut baggage = Baggage::new();
+    if !entries.is_null() && !entries.is_undefined() {
+        let mut kvs = Vec::new();
+        if convert::read_attributes(&entries, &mut kvs) > 0 {
+            invalid("setBaggage");
+        }
+        for kv in kvs {
+            baggage.set(kv.key.as_str().to_owned(), kv.value.as_str().into_owned());
+        }
+    }
+    with_sdk(|sdk| sdk.baggage = format_baggage(&baggage));
+}
+
+/// The trace headers for the active span, `[name, value, ...]`; empty when there is no
+/// active span or (with `url`) the URL is not same-origin or allow-listed.
+fn trace_headers(
+    sdk: &Sdk,
+    ctx: Option<&SpanContext>,
+    url: Option<&str>,
+) -> Vec<(&'static str, String)> {
+    let Some(ctx) = ctx.filter(|c| c.is_valid()) else {
+        return Vec::new();
+    };
+    if let Some(url) = url {
+        let page = sdk.page_url.as_deref().and_then(Url::parse);
+        let regex = || {
+            sdk.regex_rules.iter().any(|re| {
+                re.set_last_index(0);
+                re.test(url)
+            })
+        };
+        if !should_propagate(
+            url,
+            page.as_ref(),
+            &sdk.config.propagate_trace_header_cors_urls,
+            regex,
+        ) {
+            return Vec::new();
+        }
+    }
+    let mut out = vec![(TRACEPARENT_HEADER, convert::traceparent_of(ctx))];
+    let ts = format_tracestate(ctx.trace_state());
+    if !ts.is_empty() {
+        out.push((TRACESTATE_HEADER, ts));
+    }
+    if !sdk.baggage.is_empty() {
+        out.push((BAGGAGE_HEADER, sdk.baggage.clone()));
+    }
+    out
+}
+
+fn headers_to_js(headers: Vec<(&'static str, String)>) -> JsValue {
+    if headers.is_empty() {
+        return JsValue::UNDEFINED;
+    }
+    let arr = Array::new();
+    for (k, v) in headers {
+        arr.push(&JsValue::from_str(k));
+        arr.push(&JsValue::from_str(&v));
+    }
+    arr.into()
+}
+
+/// `injectHeaders(headers, url?)`: writes the active span's trace headers into a `Headers`
+/// object or a plain object. With `url` (resolved by the caller), only for same-origin or
+/// allow-listed URLs. Returns the number of headers written.
+#[wasm_bindgen(js_name = injectHeaders)]
+pub fn inject_headers(headers: JsValue, url: JsValue) -> u32 {
+    let url = if url.is_undefined() || url.is_null() {
+        None
+    } else {
+        url.as_string()
+    };
+    let list = with_sdk(|sdk| {
+        let ctx = sdk.stack.active_context().cloned();
+        trace_headers(sdk, ctx.as_ref(), url.as_deref())
+    })
+    .unwrap_or_default();
+    let n = list.len() as u32;
+    if let Some(h) = headers.dyn_ref::<Headers>() {
+        for (k, v) in list {
+            if h.set(k, &v).is_err() {
+                invalid("injectHeaders");
+            }
+        }
+    } else if headers.is_object() && !headers.is_function() && !Array::is_array(&headers) {
+        for (k, v) in list {
+            if Reflect::set(&headers, &JsValue::from_str(k), &JsValue::from_str(&v)).is_err() {
+                invalid("injectHeaders");
+            }
+        }
+    } else {
+        invalid("injectHeaders");
+        return 0;
+    }
+    n
+}
+
+/// Starts a CLIENT span for an outgoing request to absolute `url`; returns its handle
+/// (0: not instrumented).
+#[wasm_bindgen(js_name = httpStart)]
+pub fn http_start(method: &str, url: &str, xhr: bool) -> SpanHandle {
+    let info = client_span_start(method, url);
+    with_sdk(|sdk| {
+        let parent = sdk.stack.active_context().cloned();
+        let started = sdk.tracer.start(
+            info.name,
+            SpanKind::Client,
+            parent.as_ref(),
+            BrowserClock.now_unix_nanos(),
+        );
+        let limits = *sdk.tracer.limits();
+        let mut data = started.data;
+        if let Some(d) = data.as_mut() {
+            for kv in info.attributes {
+                d.set_attribute(kv, &limits);
+            }
+        }
+        let recording = data.is_some();
+        let (h, evicted) = sdk.table.insert(OpenSpan {
+            context: started.context,
+            data,
+        });
+        count(|s| {
+            s.spans_started += 1;
+            s.spans_not_recorded += u64::from(!recording);
+            s.spans_evicted += u64::from(evicted.is_some());
+            if xhr {
+                s.xhr_requests += 1
+            } else {
+                s.fetch_requests += 1
+            }
+        });
+        h
+    })
+    .unwrap_or(0)
+}
+
+/// The trace headers for request span `handle` to `url`, as `[name, value, ...]`, or
+/// `undefined` when the URL is neither same-origin nor allow-listed.
+#[wasm_bindgen(js_name = httpHeaders)]
+pub fn http_headers(handle: SpanHandle, url: &str) -> JsValue {
+    let list = with_sdk(|sdk| {
+        let ctx = sdk.table.get(handle).map(|s| s.context.clone());
+        trace_headers(sdk, ctx.as_ref(), Some(url))
+    })
+    .unwrap_or_default();
+    if !list.is_empty() {
+        count(|s| s.requests_propagated += 1);
+    }
+    headers_to_js(list)
+}
+
+/// Ends request span `handle`. `outcome`: 0 response (with `status`), 1 network error
+/// (`error_type` = the error's name), 2 aborted, 3 timeout.
+#[wasm_bindgen(js_name = httpEnd)]
+pub fn http_end(handle: SpanHandle, outcome: u32, status: u32, error_type: Option<String>) {
+    let outcome = match outcome {
+        0 => HttpOutcome::Response(status.min(u32::from(u16::MAX)) as u16),
+        1 => HttpOutcome::NetworkError(error_type.unwrap_or_default()),
+        2 => HttpOutcome::Aborted,
+        _ => HttpOutcome::Timeout,
+    };
+    let (attrs, st) = client_span_end(&outcome);
+    with_data(handle, |d, l, _| {
+        attrs.into_iter().for_each(|kv| set_one(d, l, kv));
+        if st != Status::Unset {
+            d.set_status(st);
+        }
+    });
+    span_end(handle, JsValue::UNDEFINED);
+}
+
+/// Counts an invalid argument found by the JS layer.
+#[wasm_bindgen(js_name = countInvalid)]
+pub fn count_invalid() {
+    invalid("a call");
+}
+
+/// Counts an internal fault caught by the JS layer.
+#[wasm_bindgen(js_name = countFault)]
+pub fn count_fault() {
+    count(|s| s.internal_errors += 1);
+}
+
+/// `getStats()`: the SDK's counters.
+#[wasm_bindgen(js_name = getStats)]
+pub fn get_stats() -> JsValue {
+    let o = Object::new();
+    let mut stats = state::stats();
+    stats.open_spans = with_sdk(|s| s.table.len() as u64).unwrap_or(0);
+    for (k, v) in stats.entries() {
+        let _ = Reflect::set(&o, &JsValue::from_str(k), &JsValue::from_f64(v as f64));
+    }
+    o.into()
+}
+
+/// Opens an async scope for whatever is active now (used while an instrumented request is
+/// in flight, so its callbacks see the same active span); 0 when nothing is active.
+#[wasm_bindgen(js_name = openActiveScope)]
+pub fn open_active_scope() -> u32 {
+    with_sdk(|sdk| match sdk.stack.active().cloned() {
+        Some(entry) => sdk.stack.open_scope(entry).index() + 1,
+        None => 0,
+    })
+    .unwrap_or(0)
+}

@@ -1,0 +1,607 @@
+//! JsValue conversion: the `init` options, attribute values, time inputs, parents, and
+//! span data handed to `onSpanEnd`. Every read of a user object goes through `Reflect`
+//! with `catch`, so getters or proxies that throw are treated as invalid input instead of
+//! unwinding through wasm.
+
+use edge_telemetry_core::config::{ConfigError, SdkConfig, count_option, id_format_option};
+use edge_telemetry_core::propagation::{
+    format_traceparent, format_tracestate, parse_hex_bytes, parse_traceparent,
+};
+use edge_telemetry_core::span::SpanData;
+use edge_telemetry_core::table::SpanHandle;
+use edge_telemetry_core::time::{hrtime_to_unix_nanos, time_input_to_unix_nanos};
+use js_sys::{Array, Date, Function, Object, Reflect, RegExp};
+use opentelemetry::trace::{SpanContext, SpanId, Status, TraceFlags, TraceId, TraceState};
+use opentelemetry::{Array as OtelArray, KeyValue, StringValue, Value};
+use wasm_bindgen::{JsCast, JsValue};
+
+/// The property on the JS `Span` object holding its handle.
+pub const SPAN_HANDLE_PROPERTY: &str = "__edgeSpanId";
+
+/// Options the glue keeps as JS values next to the core config.
+#[derive(Debug)]
+pub struct InitOptions {
+    /// The validated core configuration.
+    pub config: SdkConfig,
+    /// RegExp rules of `propagateTraceHeaderCorsUrls`.
+    pub regex_rules: Vec<RegExp>,
+    /// `onSpanEnd`.
+    pub on_span_end: Option<Function>,
+}
+
+const INIT_KEYS: [&str; 8] = [
+    "serviceName",
+    "instrumentFetch",
+    "instrumentXhr",
+    "propagateTraceHeaderCorsUrls",
+    "spanLimits",
+    "idGenerator",
+    "debug",
+    "onSpanEnd",
+];
+const SPAN_LIMIT_KEYS: [&str; 6] = [
+    "attributeCountLimit",
+    "attributeValueLengthLimit",
+    "eventCountLimit",
+    "linkCountLimit",
+    "attributePerEventCountLimit",
+    "attributePerLinkCountLimit",
+];
+
+fn type_name(v: &JsValue) -> String {
+    if v.is_null() {
+        return "null".into();
+    }
+    if Array::is_array(v) {
+        return "array".into();
+    }
+    v.js_typeof().as_string().unwrap_or_default()
+}
+
+fn wrong_type(field: &str, want: &str, got: &JsValue) -> ConfigError {
+    ConfigError::new(field, format!("must be {want}, got {}", type_name(got)))
+}
+
+fn get(obj: &JsValue, key: &str, field: &str) -> Result<JsValue, ConfigError> {
+    Reflect::get(obj, &JsValue::from_str(key))
+        .map_err(|_| ConfigError::new(field, "could not be read"))
+}
+
+/// Checks that `obj` has only `known` own string keys.
+fn check_keys(obj: &JsValue, known: &[&str], prefix: &str) -> Result<(), ConfigError> {
+    let keys = Reflect::own_keys(&obj.clone().unchecked_into())
+        .map_err(|_| ConfigError::new(prefix.trim_end_matches('.'), "could not be read"))?;
+    for key in keys.iter() {
+        let name = key.as_string().unwrap_or_else(|| "<symbol>".into());
+        if !known.contains(&name.as_str()) {
+            return Err(ConfigError::new(
+                format!("{prefix}{name}"),
+                format!("is not a known option (known: {})", known.join(", ")),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn read_bool(obj: &JsValue, field: &str, default: bool) -> Result<bool, ConfigError> {
+    let v = get(obj, field, field)?;
+    if v.is_undefined() {
+        return Ok(default);
+    }
+    v.as_bool()
+        .ok_or_else(|| wrong_type(field, "a boolean", &v))
+}
+
+fn is_plain_object(v: &JsValue) -> bool {
+    v.is_object() && !Array::is_array(v) && !v.is_function()
+}
+
+/// Reads and validates the `init` options. The error names the offending field.
+pub fn read_init_options(options: &JsValue) -> Result<InitOptions, ConfigError> {
+    let mut config = SdkConfig::default();
+    let mut regex_rules = Vec::new();
+    let mut on_span_end = None;
+    if options.is_undefined() || options.is_null() {
+        return Ok(InitOptions {
+            config,
+            regex_rules,
+            on_span_end,
+        });
+    }
+    if !is_plain_object(options) {
+        return Err(wrong_type("options", "an object", options));
+    }
+    check_keys(options, &INIT_KEYS, "")?;
+
+    let name = get(options, "serviceName", "serviceName")?;
+    if !name.is_undefined() {
+        config.service_name = name
+            .as_string()
+            .ok_or_else(|| wrong_type("serviceName", "a string", &name))?;
+    }
+    config.instrument_fetch = read_bool(options, "instrumentFetch", true)?;
+    config.instrument_xhr = read_bool(options, "instrumentXhr", true)?;
+    config.debug = read_bool(options, "debug", false)?;
+
+    let field = "propagateTraceHeaderCorsUrls";
+    let rules = get(options, field, field)?;
+    if !rules.is_undefined() {
+        let is_list = Array::is_array(&rules);
+        let list: Vec<JsValue> = if is_list {
+            Array::from(&rules).iter().collect()
+        } else {
+            vec![rules]
+        };
+        for (i, rule) in list.into_iter().enumerate() {
+            if let Some(s) = rule.as_string() {
+                config.propagate_trace_header_cors_urls.push(s);
+            } else if let Some(re) = rule.dyn_ref::<RegExp>() {
+                regex_rules.push(re.clone());
+            } else {
+                let name = if is_list {
+                    format!("{field}[{i}]")
+                } else {
+                    field.to_owned()
+                };
+                return Err(wrong_type(&name, "a string or a RegExp", &rule));
+            }
+        }
+    }
+
+    let limits = get(options, "spanLimits", "spanLimits")?;
+    if !limits.is_undefined() {
+        if !is_plain_object(&limits) {
+            return Err(wrong_type("spanLimits", "an object", &limits));
+        }
+        check_keys(&limits, &SPAN_LIMIT_KEYS, "spanLimits.")?;
+        let l = &mut config.span_limits;
+        for key in SPAN_LIMIT_KEYS {
+            let field = format!("spanLimits.{key}");
+            let v = get(&limits, key, &field)?;
+            if v.is_undefined() {
+                continue;
+            }
+            let n = count_option(
+                &field,
+                v.as_f64()
+                    .ok_or_else(|| wrong_type(&field, "a number", &v))?,
+            )?;
+            match key {
+                "attributeCountLimit" => l.attribute_count_limit = n,
+                "attributeValueLengthLimit" => l.attribute_value_length_limit = Some(n),
+                "eventCountLimit" => l.event_count_limit = n,
+                "linkCountLimit" => l.link_count_limit = n,
+                "attributePerEventCountLimit" => l.attribute_per_event_count_limit = n,
+                _ => l.attribute_per_link_count_limit = n,
+            }
+        }
+    }
+
+    let ids = get(options, "idGenerator", "idGenerator")?;
+    if !ids.is_undefined() {
+        let s = ids
+            .as_string()
+            .ok_or_else(|| wrong_type("idGenerator", "a string", &ids))?;
+        config.id_format = id_format_option("idGenerator", &s)?;
+    }
+
+    let cb = get(options, "onSpanEnd", "onSpanEnd")?;
+    if !cb.is_undefined() {
+        on_span_end = Some(
+            cb.dyn_into::<Function>()
+                .map_err(|v| wrong_type("onSpanEnd", "a function", &v))?,
+        );
+    }
+
+    config.validate()?;
+    Ok(InitOptions {
+        config,
+        regex_rules,
+        on_span_end,
+    })
+}
+
+/// A span name from any value: strings as they are, numbers and booleans as text, anything
+/// else `None` (the caller counts it and uses a placeholder).
+pub fn to_name(v: &JsValue) -> Option<String> {
+    if let Some(s) = v.as_string() {
+        return Some(s);
+    }
+    if let Some(n) = v.as_f64() {
+        return Some(format_number(n));
+    }
+    v.as_bool().map(|b| b.to_string())
+}
+
+fn format_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 9.0e15 {
+        (n as i64).to_string()
+    } else {
+        n.to_string()
+    }
+}
+
+/// Largest integer a JS number represents exactly.
+const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+
+fn number_value(n: f64) -> Value {
+    if n.fract() == 0.0 && n.abs() <= MAX_SAFE_INTEGER {
+        Value::I64(n as i64)
+    } else {
+        Value::F64(n)
+    }
+}
+
+/// An attribute value: string, number, boolean, or an array of one of those (integers
+/// become int values, other numbers doubles). `None` for anything else.
+pub fn to_value(v: &JsValue) -> Option<Value> {
+    if let Some(s) = v.as_string() {
+        return Some(Value::String(s.into()));
+    }
+    if let Some(n) = v.as_f64() {
+        return Some(number_value(n));
+    }
+    if let Some(b) = v.as_bool() {
+        return Some(Value::Bool(b));
+    }
+    if !Array::is_array(v) {
+        return None;
+    }
+    let items: Vec<JsValue> = Array::from(v).iter().collect();
+    let first = items.first();
+    if first.is_none_or(|f| f.is_string()) {
+        let strings: Option<Vec<StringValue>> = items
+            .iter()
+            .map(|i| i.as_string().map(StringValue::from))
+            .collect();
+        return strings.map(|s| Value::Array(OtelArray::String(s)));
+    }
+    if first.is_some_and(|f| f.as_bool().is_some()) {
+        let bools: Option<Vec<bool>> = items.iter().map(JsValue::as_bool).collect();
+        return bools.map(|b| Value::Array(OtelArray::Bool(b)));
+    }
+    let numbers: Option<Vec<f64>> = items.iter().map(JsValue::as_f64).collect();
+    let numbers = numbers?;
+    if numbers
+        .iter()
+        .all(|n| matches!(number_value(*n), Value::I64(_)))
+    {
+        Some(Value::Array(OtelArray::I64(
+            numbers.iter().map(|n| *n as i64).collect(),
+        )))
+    } else {
+        Some(Value::Array(OtelArray::F64(numbers)))
+    }
+}
+
+/// Reads the own string-keyed properties of `obj` as attributes; returns how many were
+/// invalid (non-object input counts as one).
+pub fn read_attributes(obj: &JsValue, out: &mut Vec<KeyValue>) -> u64 {
+    if obj.is_undefined() || obj.is_null() {
+        return 0;
+    }
+    if !obj.is_object() || obj.is_function() {
+        return 1;
+    }
+    let Ok(keys) = Reflect::own_keys(&obj.clone().unchecked_into()) else {
+        return 1;
+    };
+    let mut invalid = 0;
+    for key in keys.iter() {
+        let Some(name) = key.as_string().filter(|k| !k.is_empty()) else {
+            invalid += 1;
+            continue;
+        };
+        match Reflect::get(obj, &key).ok().as_ref().and_then(to_value) {
+            Some(value) => out.push(KeyValue::new(name, value)),
+            None => invalid += 1,
+        }
+    }
+    invalid
+}
+
+/// An argument that is present but not valid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Invalid;
+
+/// A time input (`number` epoch ms or performance.now() ms, `Date`, `[seconds, nanos]`)
+/// in epoch nanoseconds; `Ok(None)` when absent.
+pub fn to_time(v: &JsValue, time_origin_ms: f64) -> Result<Option<u64>, Invalid> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    let nanos = if let Some(ms) = v.as_f64() {
+        time_input_to_unix_nanos(ms, time_origin_ms)
+    } else if let Some(d) = v.dyn_ref::<Date>() {
+        time_input_to_unix_nanos(d.get_time(), 0.0)
+    } else if Array::is_array(v) {
+        let a = Array::from(v);
+        match (a.length(), a.get(0).as_f64(), a.get(1).as_f64()) {
+            (2, Some(s), Some(n)) => hrtime_to_unix_nanos(s, n),
+            _ => None,
+        }
+    } else {
+        None
+    };
+    nanos.map(Some).ok_or(Invalid)
+}
+
+/// What a `parent` option or `withSpan` argument refers to.
+#[derive(Debug)]
+pub enum ParentRef {
+    /// One of our spans.
+    Handle(SpanHandle),
+    /// A span context (remote, or from another tracer).
+    Context(SpanContext),
+    /// `null`: explicitly no parent.
+    None,
+    /// Not something we understand.
+    Invalid,
+}
+
+/// Reads a span reference: a `Span` (by its handle), a `{traceId, spanId, traceFlags}`
+/// object, a `traceparent` string, or `null`.
+pub fn to_parent(v: &JsValue) -> ParentRef {
+    if v.is_null() {
+        return ParentRef::None;
+    }
+    if let Some(s) = v.as_string() {
+        return parse_traceparent(&[s.as_str()]).map_or(ParentRef::Invalid, |tp| {
+            ParentRef::Context(SpanContext::new(
+                tp.trace_id,
+                tp.parent_id,
+                tp.flags,
+                true,
+                TraceState::default(),
+            ))
+        });
+    }
+    if !v.is_object() {
+        return ParentRef::Invalid;
+    }
+    let prop = |k: &str| Reflect::get(v, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
+    if let Some(h) = prop(SPAN_HANDLE_PROPERTY).as_f64() {
+        return ParentRef::Handle(h as u32);
+    }
+    span_context_from_object(v, &prop).map_or(ParentRef::Invalid, ParentRef::Context)
+}
+
+fn span_context_from_object(v: &JsValue, prop: &dyn Fn(&str) -> JsValue) -> Option<SpanContext> {
+    let _ = v;
+    let trace_id = parse_hex_bytes::<16>(&prop("traceId").as_string()?)?;
+    let span_id = parse_hex_bytes::<8>(&prop("spanId").as_string()?)?;
+    let flags = prop("traceFlags").as_f64().unwrap_or(0.0);
+    let is_remote = prop("isRemote").as_bool().unwrap_or(false);
+    let trace_state = prop("traceState")
+        .as_string()
+        .and_then(|s| edge_telemetry_core::propagation::parse_tracestate(&[s.as_str()]))
+        .unwrap_or_default();
+    let ctx = SpanContext::new(
+        TraceId::from_bytes(trace_id),
+        SpanId::from_bytes(span_id),
+        TraceFlags::new(flags as u8),
+        is_remote,
+        trace_state,
+    );
+    ctx.is_valid().then_some(ctx)
+}
+
+/// A status from `{code, message}` (codes as OpenTelemetry JS: 0 unset, 1 ok, 2 error).
+pub fn to_status(v: &JsValue) -> Option<Status> {
+    let code = Reflect::get(v, &JsValue::from_str("code")).ok()?.as_f64()?;
+    match code as i64 {
+        0 => Some(Status::Unset),
+        1 => Some(Status::Ok),
+        2 => {
+            let msg = Reflect::get(v, &JsValue::from_str("message"))
+                .ok()
+                .and_then(|m| m.as_string());
+            Some(Status::error(msg.unwrap_or_default()))
+        }
+        _ => None,
+    }
+}
+
+/// `(type, message, stacktrace)` of a thrown value: an Error's name/message/stack, or a
+/// string as the message.
+pub fn exception_fields(v: &JsValue) -> Option<(String, String, Option<String>)> {
+    if let Some(s) = v.as_string() {
+        return Some(("Error".into(), s, None));
+    }
+    if !v.is_object() {
+        return None;
+    }
+    let prop = |k: &str| {
+        Reflect::get(v, &JsValue::from_str(k))
+            .ok()
+            .and_then(|x| x.as_string())
+    };
+    let message = prop("message")?;
+    Some((
+        prop("name").unwrap_or_else(|| "Error".into()),
+        message,
+        prop("stack"),
+    ))
+}
+
+/// `spanContext()` of a span, as OpenTelemetry JS shapes it.
+pub fn span_context_to_js(ctx: &SpanContext) -> JsValue {
+    let o = Object::new();
+    set(
+        &o,
+        "traceId",
+        &JsValue::from_str(&hex(&ctx.trace_id().to_bytes())),
+    );
+    set(
+        &o,
+        "spanId",
+        &JsValue::from_str(&hex(&ctx.span_id().to_bytes())),
+    );
+    set(&o, "traceFlags", &JsValue::from(ctx.trace_flags().to_u8()));
+    set(
+        &o,
+        "traceState",
+        &JsValue::from_str(&format_tracestate(ctx.trace_state())),
+    );
+    set(&o, "isRemote", &JsValue::from_bool(ctx.is_remote()));
+    o.into()
+}
+
+/// The `traceparent` header value of a context.
+pub fn traceparent_of(ctx: &SpanContext) -> String {
+    format_traceparent(ctx.trace_id(), ctx.span_id(), ctx.trace_flags())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    edge_telemetry_core::propagation::write_hex(&mut s, bytes);
+    s
+}
+
+fn set(o: &Object, k: &str, v: &JsValue) {
+    let _ = Reflect::set(o, &JsValue::from_str(k), v);
+}
+
+fn value_to_js(v: &Value) -> JsValue {
+    match v {
+        Value::Bool(b) => JsValue::from_bool(*b),
+        Value::I64(i) => JsValue::from_f64(*i as f64),
+        Value::F64(f) => JsValue::from_f64(*f),
+        Value::String(s) => JsValue::from_str(s.as_str()),
+        Value::Array(a) => {
+            let out = Array::new();
+            match a {
+                OtelArray::Bool(x) => x.iter().for_each(|b| {
+                    out.push(&JsValue::from_bool(*b));
+                }),
+                OtelArray::I64(x) => x.iter().for_each(|i| {
+                    out.push(&JsValue::from_f64(*i as f64));
+                }),
+                OtelArray::F64(x) => x.iter().for_each(|f| {
+                    out.push(&JsValue::from_f64(*f));
+                }),
+                OtelArray::String(x) => x.iter().for_each(|s| {
+                    out.push(&JsValue::from_str(s.as_str()));
+                }),
+                _ => {}
+            }
+            out.into()
+        }
+        _ => JsValue::UNDEFINED,
+    }
+}
+
+fn attributes_to_js(attrs: &[KeyValue]) -> JsValue {
+    let o = Object::new();
+    for kv in attrs {
+        set(&o, kv.key.as_str(), &value_to_js(&kv.value));
+    }
+    o.into()
+}
+
+/// A finished span as the plain object given to `onSpanEnd` (see `ReadableSpan` in the
+/// package's typings).
+pub fn span_data_to_js(s: &SpanData) -> JsValue {
+    let o = Object::new();
+    let ctx = &s.span_context;
+    set(&o, "name", &JsValue::from_str(&s.name));
+    let kind = match s.kind {
+        opentelemetry::trace::SpanKind::Internal => 0,
+        opentelemetry::trace::SpanKind::Server => 1,
+        opentelemetry::trace::SpanKind::Client => 2,
+        opentelemetry::trace::SpanKind::Producer => 3,
+        opentelemetry::trace::SpanKind::Consumer => 4,
+    };
+    set(&o, "kind", &JsValue::from(kind));
+    set(
+        &o,
+        "traceId",
+        &JsValue::from_str(&hex(&ctx.trace_id().to_bytes())),
+    );
+    set(
+        &o,
+        "spanId",
+        &JsValue::from_str(&hex(&ctx.span_id().to_bytes())),
+    );
+    if s.parent_span_id != SpanId::INVALID {
+        set(
+            &o,
+            "parentSpanId",
+            &JsValue::from_str(&hex(&s.parent_span_id.to_bytes())),
+        );
+    }
+    set(&o, "traceFlags", &JsValue::from(ctx.trace_flags().to_u8()));
+    set(
+        &o,
+        "traceState",
+        &JsValue::from_str(&format_tracestate(ctx.trace_state())),
+    );
+    set(
+        &o,
+        "startTimeUnixNano",
+        &JsValue::from_str(&s.start_time_unix_nano.to_string()),
+    );
+    set(
+        &o,
+        "endTimeUnixNano",
+        &JsValue::from_str(&s.end_time_unix_nano.to_string()),
+    );
+    set(&o, "attributes", &attributes_to_js(&s.attributes));
+    let events = Array::new();
+    for e in &s.events {
+        let eo = Object::new();
+        set(&eo, "name", &JsValue::from_str(&e.name));
+        set(
+            &eo,
+            "timeUnixNano",
+            &JsValue::from_str(&e.time_unix_nano.to_string()),
+        );
+        set(&eo, "attributes", &attributes_to_js(&e.attributes));
+        events.push(&eo);
+    }
+    set(&o, "events", &events);
+    let links = Array::new();
+    for l in &s.links {
+        let lo = Object::new();
+        set(
+            &lo,
+            "traceId",
+            &JsValue::from_str(&hex(&l.span_context.trace_id().to_bytes())),
+        );
+        set(
+            &lo,
+            "spanId",
+            &JsValue::from_str(&hex(&l.span_context.span_id().to_bytes())),
+        );
+        set(&lo, "attributes", &attributes_to_js(&l.attributes));
+        links.push(&lo);
+    }
+    set(&o, "links", &links);
+    let status = Object::new();
+    let (code, message) = match &s.status {
+        Status::Unset => (0, None),
+        Status::Ok => (1, None),
+        Status::Error { description } => (2, Some(description.to_string())),
+    };
+    set(&status, "code", &JsValue::from(code));
+    if let Some(m) = message.filter(|m| !m.is_empty()) {
+        set(&status, "message", &JsValue::from_str(&m));
+    }
+    set(&o, "status", &status);
+    set(
+        &o,
+        "droppedAttributesCount",
+        &JsValue::from(s.dropped_attributes_count),
+    );
+    set(
+        &o,
+        "droppedEventsCount",
+        &JsValue::from(s.dropped_events_count),
+    );
+    set(
+        &o,
+        "droppedLinksCount",
+        &JsValue::from(s.dropped_links_count),
+    );
+    o.into()
+}

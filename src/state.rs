@@ -1,0 +1,92 @@
+//! The page's SDK state. wasm32 is single-threaded, so it lives in thread-locals; every
+//! access uses `try_borrow_mut` so a re-entrant call (user code run from inside the SDK)
+//! degrades to a counted no-op instead of a panic.
+
+use std::cell::RefCell;
+
+use edge_telemetry_core::config::SdkConfig;
+use edge_telemetry_core::context::ContextStack;
+use edge_telemetry_core::ids::AnyIdGenerator;
+use edge_telemetry_core::stats::Stats;
+use edge_telemetry_core::table::{SpanHandle, SpanTable};
+use edge_telemetry_core::tracer::Tracer;
+use js_sys::{Function, RegExp};
+
+/// Everything `init` sets up.
+#[derive(Debug)]
+pub struct Sdk {
+    /// Validated configuration.
+    pub config: SdkConfig,
+    /// Starts spans.
+    pub tracer: Tracer<AnyIdGenerator>,
+    /// Open spans.
+    pub table: SpanTable,
+    /// Active span state; handles are span table handles.
+    pub stack: ContextStack<SpanHandle>,
+    /// The page URL at init (for same-origin checks).
+    pub page_url: Option<String>,
+    /// RegExp rules of `propagateTraceHeaderCorsUrls`.
+    pub regex_rules: Vec<RegExp>,
+    /// `onSpanEnd` callback.
+    pub on_span_end: Option<Function>,
+    /// `performance.timeOrigin`, for numeric time inputs.
+    pub time_origin_ms: f64,
+    /// Page-level baggage, already formatted (`setBaggage`).
+    pub baggage: String,
+}
+
+thread_local! {
+    static SDK: RefCell<Option<Sdk>> = const { RefCell::new(None) };
+    static STATS: RefCell<Stats> = RefCell::new(Stats::default());
+}
+
+/// Runs `f` with the SDK if it is initialised and not already in use.
+pub fn with_sdk<R>(f: impl FnOnce(&mut Sdk) -> R) -> Option<R> {
+    SDK.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut guard) => guard.as_mut().map(f),
+        Err(_) => {
+            count(|s| s.internal_errors += 1);
+            None
+        }
+    })
+}
+
+/// Installs the SDK; false if one is already installed.
+pub fn install(sdk: Sdk) -> bool {
+    SDK.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut guard) if guard.is_none() => {
+            *guard = Some(sdk);
+            true
+        }
+        _ => false,
+    })
+}
+
+/// Whether `init` has run.
+pub fn is_initialized() -> bool {
+    SDK.with(|cell| cell.try_borrow().map(|g| g.is_some()).unwrap_or(true))
+}
+
+/// Whether debug logging is on.
+pub fn debug_enabled() -> bool {
+    SDK.with(|cell| {
+        cell.try_borrow()
+            .ok()
+            .and_then(|g| g.as_ref().map(|s| s.config.debug))
+            .unwrap_or(false)
+    })
+}
+
+/// Updates the counters.
+pub fn count(f: impl FnOnce(&mut Stats)) {
+    STATS.with(|s| {
+        if let Ok(mut s) = s.try_borrow_mut() {
+            f(&mut s)
+        }
+    });
+}
+
+/// A copy of the counters.
+pub fn stats() -> Stats {
+    STATS.with(|s| s.try_borrow().map(|s| s.clone()).unwrap_or_default())
+}

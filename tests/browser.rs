@@ -1,0 +1,291 @@
+//! Glue tests in headless Chromium (wasm-bindgen-test): the exported functions against the
+//! real browser clock, CSPRNG, Headers and location. One wasm instance serves all tests,
+//! so the SDK is initialised once.
+#![cfg(target_arch = "wasm32")]
+
+use edge_telemetry::api;
+use js_sys::{Array, Function, Object, Reflect, RegExp};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::*;
+use web_sys::Headers;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn obj(pairs: &[(&str, JsValue)]) -> JsValue {
+    let o = Object::new();
+    for (k, v) in pairs {
+        Reflect::set(&o, &JsValue::from_str(k), v).unwrap();
+    }
+    o.into()
+}
+
+fn get(o: &JsValue, k: &str) -> JsValue {
+    Reflect::get(o, &JsValue::from_str(k)).unwrap()
+}
+
+fn ended() -> Array {
+    let ended: Array = Reflect::get(&js_sys::global(), &"__ended".into())
+        .unwrap()
+        .unchecked_into();
+    ended
+}
+
+fn ensure_init() {
+    let g = js_sys::global();
+    if get(&g, "__ended").is_undefined() {
+        Reflect::set(&g, &"__ended".into(), &Array::new()).unwrap();
+        let cb = Function::new_with_args("s", "globalThis.__ended.push(s)");
+        let rules = Array::of2(
+            &"https://api.allowed.example".into(),
+            &RegExp::new("^https://re\\.example/", ""),
+        );
+        let opts = obj(&[
+            ("serviceName", "glue-tests".into()),
+            ("onSpanEnd", cb.into()),
+            ("propagateTraceHeaderCorsUrls", rules.into()),
+            ("instrumentFetch", false.into()),
+            ("instrumentXhr", false.into()),
+        ]);
+        assert_eq!(api::init(opts).ok(), Some(true));
+    }
+}
+
+fn init_error(opts: JsValue) -> String {
+    let err: JsValue = api::init(opts).expect_err("must be rejected").into();
+    assert!(err.is_instance_of::<js_sys::Error>());
+    get(&err, "message").as_string().unwrap()
+}
+
+#[wasm_bindgen_test]
+fn bad_options_name_the_field() {
+    let cases: Vec<(JsValue, &str)> = vec![
+        (obj(&[("serviceName", 42.into())]), "serviceName"),
+        (obj(&[("serviceName", "".into())]), "serviceName"),
+        (obj(&[("instrumentFetch", "yes".into())]), "instrumentFetch"),
+        (
+            obj(&[("propagateTraceHeaderCorsUrls", 42.into())]),
+            "propagateTraceHeaderCorsUrls",
+        ),
+        (
+            obj(&[("spanLimits", obj(&[("attributeCountLimit", (-1).into())]))]),
+            "spanLimits.attributeCountLimit",
+        ),
+        (
+            obj(&[("spanLimits", obj(&[("bogus", 1.into())]))]),
+            "spanLimits.bogus",
+        ),
+        (obj(&[("idGenerator", "uuid".into())]), "idGenerator"),
+        (obj(&[("onSpanEnd", "x".into())]), "onSpanEnd"),
+        (obj(&[("unknownOption", 1.into())]), "unknownOption"),
+        (JsValue::from_str("nope"), "options"),
+    ];
+    for (opts, field) in cases {
+        let msg = init_error(opts);
+        assert!(
+            msg.contains(&format!("`{field}`")),
+            "{msg} should name {field}"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+fn second_init_is_a_no_op() {
+    ensure_init();
+    assert_eq!(api::init(JsValue::UNDEFINED).ok(), Some(false));
+}
+
+#[wasm_bindgen_test]
+fn spans_nest_through_the_active_stack_and_reach_on_span_end() {
+    ensure_init();
+    let parent = api::start_span(
+        "parent".into(),
+        obj(&[("attributes", obj(&[("a", 1.into())]))]),
+        false,
+    );
+    assert_ne!(parent, 0);
+    let depth = api::enter_span(obj(&[("__edgeSpanId", parent.into())]));
+    assert_eq!(api::active_span(), parent);
+    let child = api::start_span("child".into(), JsValue::UNDEFINED, false);
+    api::exit_span(depth);
+    assert_eq!(api::active_span(), 0);
+    api::span_set_attribute(child, "k".into(), Array::of2(&1.into(), &2.into()).into());
+    api::span_add_event(
+        child,
+        "evt".into(),
+        obj(&[("x", true.into())]),
+        JsValue::UNDEFINED,
+    );
+    api::span_set_status(child, obj(&[("code", 2.into()), ("message", "bad".into())]));
+    let before = ended().length();
+    api::span_end(child, JsValue::UNDEFINED);
+    api::span_end(parent, JsValue::UNDEFINED);
+    let spans = ended();
+    assert_eq!(spans.length(), before + 2);
+    let c = spans.get(before);
+    let p = spans.get(before + 1);
+    assert_eq!(get(&c, "name").as_string().unwrap(), "child");
+    assert_eq!(get(&c, "traceId"), get(&p, "traceId"));
+    assert_eq!(get(&c, "parentSpanId"), get(&p, "spanId"));
+    assert!(get(&p, "parentSpanId").is_undefined());
+    assert_eq!(get(&get(&c, "status"), "code").as_f64(), Some(2.0));
+    assert_eq!(get(&get(&c, "events"), "length").as_f64(), Some(1.0));
+    assert!(Array::is_array(&get(&get(&c, "attributes"), "k")));
+    let start: u64 = get(&c, "startTimeUnixNano")
+        .as_string()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let end: u64 = get(&c, "endTimeUnixNano")
+        .as_string()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let now_ns = js_sys::Date::now() * 1e6;
+    assert!(
+        start <= end && (start as f64 - now_ns).abs() < 60e9,
+        "browser clock gives epoch nanos"
+    );
+}
+
+#[wasm_bindgen_test]
+fn traceparent_matches_span_context() {
+    ensure_init();
+    let h = api::start_span("s".into(), JsValue::UNDEFINED, true);
+    let tp = api::span_traceparent(h);
+    let ctx = api::span_context(h);
+    let want = format!(
+        "00-{}-{}-03",
+        get(&ctx, "traceId").as_string().unwrap(),
+        get(&ctx, "spanId").as_string().unwrap()
+    );
+    assert_eq!(tp, want);
+    api::span_end(h, JsValue::UNDEFINED);
+    assert_eq!(api::span_traceparent(h), "", "ended span has no context");
+}
+
+#[wasm_bindgen_test]
+fn explicit_traceparent_parent_continues_the_remote_trace() {
+    ensure_init();
+    let tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-02";
+    let h = api::start_span("child".into(), obj(&[("parent", tp.into())]), false);
+    let ctx = api::span_context(h);
+    assert_eq!(
+        get(&ctx, "traceId").as_string().unwrap(),
+        "4bf92f3577b34da6a3ce929d0e0e4736"
+    );
+    assert_eq!(
+        get(&ctx, "traceFlags").as_f64(),
+        Some(2.0),
+        "unsampled parent: random kept, not sampled"
+    );
+    assert!(!api::span_is_recording(h));
+    api::span_end(h, JsValue::UNDEFINED);
+}
+
+#[wasm_bindgen_test]
+fn inject_headers_respects_origin_rules() {
+    ensure_init();
+    let span = api::start_span("s".into(), JsValue::UNDEFINED, false);
+    let depth = api::enter_span(obj(&[("__edgeSpanId", span.into())]));
+    let same = get(&get(&js_sys::global(), "location"), "href")
+        .as_string()
+        .unwrap();
+    let cases = [
+        (same.as_str(), true),
+        ("https://api.allowed.example/v1", true),
+        ("https://re.example/x", true),
+        ("https://api.allowed.example.evil.test/", false),
+        ("https://elsewhere.example/", false),
+    ];
+    for (url, want) in cases {
+        let h = Headers::new().unwrap();
+        api::inject_headers(h.clone().into(), url.into());
+        let got = h.get("traceparent").unwrap();
+        assert_eq!(got.is_some(), want, "{url}");
+        if let Some(v) = got {
+            assert_eq!(v, api::span_traceparent(span));
+        }
+    }
+    let plain = Object::new();
+    assert_eq!(
+        api::inject_headers(plain.clone().into(), JsValue::UNDEFINED),
+        1
+    );
+    assert_eq!(
+        get(&plain, "traceparent").as_string(),
+        Some(api::span_traceparent(span))
+    );
+    api::exit_span(depth);
+    api::span_end(span, JsValue::UNDEFINED);
+}
+
+#[wasm_bindgen_test]
+fn http_client_span_policy_end_to_end() {
+    ensure_init();
+    let before = ended().length();
+    let h = api::http_start("GET", "https://api.allowed.example/items?id=7", false);
+    assert!(api::http_headers(h, "https://api.allowed.example/items?id=7").is_truthy());
+    assert!(api::http_headers(h, "https://other.example/").is_undefined());
+    api::http_end(h, 0, 503, None);
+    let s = ended().get(before);
+    let attrs = get(&s, "attributes");
+    assert_eq!(get(&s, "kind").as_f64(), Some(2.0));
+    assert_eq!(get(&s, "name").as_string().unwrap(), "GET");
+    assert_eq!(
+        get(&attrs, "url.full").as_string().unwrap(),
+        "https://api.allowed.example/items?id=REDACTED"
+    );
+    assert_eq!(
+        get(&attrs, "http.response.status_code").as_f64(),
+        Some(503.0)
+    );
+    assert_eq!(get(&attrs, "error.type").as_string().unwrap(), "503");
+    assert_eq!(get(&get(&s, "status"), "code").as_f64(), Some(2.0));
+}
+
+#[wasm_bindgen_test]
+fn hostile_arguments_never_panic_and_are_counted() {
+    ensure_init();
+    let before = get(&api::get_stats(), "invalidArguments").as_f64().unwrap();
+    let huge = JsValue::from_str(&"x".repeat(1_000_000));
+    let throwing_proxy = js_sys::eval("new Proxy({}, { get() { throw new Error('boom') }, ownKeys() { throw new Error('boom') } })").unwrap();
+    let values = [
+        JsValue::UNDEFINED,
+        JsValue::NULL,
+        Object::new().into(),
+        Array::new().into(),
+        js_sys::Symbol::for_("x").into(),
+        huge,
+        JsValue::from_f64(f64::NAN),
+        JsValue::from_f64(-1.0),
+        Function::new_no_args("").into(),
+        throwing_proxy,
+    ];
+    let h = api::start_span("hostile".into(), JsValue::UNDEFINED, false);
+    for v in &values {
+        api::start_span(v.clone(), v.clone(), false);
+        api::span_set_attribute(h, v.clone(), v.clone());
+        api::span_set_attribute(h, "k".into(), v.clone());
+        api::span_set_attributes(h, v.clone());
+        api::span_add_event(h, v.clone(), v.clone(), v.clone());
+        api::span_set_status(h, v.clone());
+        api::span_record_exception(h, v.clone(), v.clone());
+        api::span_update_name(h, v.clone());
+        let d = api::enter_span(v.clone());
+        api::exit_span(d);
+        api::open_scope(v.clone());
+        api::inject_headers(v.clone(), v.clone());
+        api::set_baggage(v.clone());
+    }
+    api::set_baggage(JsValue::NULL);
+    api::span_end(h, JsValue::from_f64(f64::NAN));
+    let after = get(&api::get_stats(), "invalidArguments").as_f64().unwrap();
+    assert!(
+        after > before + 20.0,
+        "invalid arguments counted: {before} -> {after}"
+    );
+    // Still working afterwards.
+    let ok = api::start_span("after".into(), JsValue::UNDEFINED, false);
+    assert!(api::span_is_recording(ok));
+    api::span_end(ok, JsValue::UNDEFINED);
+}
