@@ -46,11 +46,23 @@ export class Span {
   setStatus(status) { guard(w.spanSetStatus, handle(this), status); return this; }
   recordException(exception, time) { guard(w.spanRecordException, handle(this), exception, time); }
   updateName(name) { guard(w.spanUpdateName, handle(this), name); return this; }
-  end(endTime) { guard(w.spanEnd, handle(this), endTime); }
+  end(endTime) {
+    // The context outlives the span (spanContext() after end()), kept as one string.
+    const ended = guard(w.spanEnd, handle(this), endTime);
+    if (ended && this.__ended === undefined) this.__ended = ended;
+  }
   spanContext() {
+    const tp = this.__ended;
+    if (tp) {
+      const sp = tp.indexOf(' ');
+      return { traceId: tp.slice(3, 35), spanId: tp.slice(36, 52), traceFlags: parseInt(tp.slice(53, 55), 16), traceState: sp < 0 ? '' : tp.slice(sp + 1), isRemote: false };
+    }
     return guard(w.spanContext, handle(this)) || { traceId: '00000000000000000000000000000000', spanId: '0000000000000000', traceFlags: 0, traceState: '', isRemote: false };
   }
-  traceparent() { return guard(w.spanTraceparent, handle(this)) || ''; }
+  traceparent() {
+    const tp = this.__ended;
+    return tp ? tp.slice(0, 55) : guard(w.spanTraceparent, handle(this)) || '';
+  }
   isRecording() { return guard(w.spanIsRecording, handle(this)) === true; }
 }
 

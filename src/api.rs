@@ -367,9 +367,11 @@ pub fn span_update_name(handle: SpanHandle, name: JsValue) {
     }
 }
 
-/// `span.end(endTime?)`. A second call is ignored (counted as a call after end).
+/// `span.end(endTime?)`. A second call is ignored (counted as a call after end). Returns
+/// the span's context as `traceparent` (then a space and the `tracestate`, if any) so the JS
+/// span can still answer `spanContext()` after it ended; empty for an unknown span.
 #[wasm_bindgen(js_name = spanEnd)]
-pub fn span_end(handle: SpanHandle, end_time: JsValue) {
+pub fn span_end(handle: SpanHandle, end_time: JsValue) -> String {
     let finished = with_sdk(|sdk| {
         let end = match convert::to_time(&end_time, sdk.time_origin_ms) {
             Ok(Some(t)) => t,
@@ -380,30 +382,39 @@ pub fn span_end(handle: SpanHandle, end_time: JsValue) {
             }
         };
         let span = sdk.table.remove(handle)?;
-        let Some(mut data) = span.data else {
-            return Some(None);
-        };
-        data.end_time_unix_nano = end.max(data.start_time_unix_nano);
-        Some(Some((data, sdk.on_span_end.clone())))
+        let mut ctx = convert::traceparent_of(&span.context);
+        let ts = format_tracestate(span.context.trace_state());
+        if !ts.is_empty() {
+            ctx.push(' ');
+            ctx.push_str(&ts);
+        }
+        let recorded = span.data.map(|mut data| {
+            data.end_time_unix_nano = end.max(data.start_time_unix_nano);
+            (data, sdk.on_span_end.clone())
+        });
+        Some((ctx, recorded))
     })
     .flatten();
-    match finished {
-        Some(Some((data, callback))) => {
-            count(|s| s.spans_ended += 1);
-            if let Some(cb) = callback {
-                // User code: run with no SDK borrow held; its exceptions stay its own.
-                if cb
-                    .call1(&JsValue::UNDEFINED, &convert::span_data_to_js(&data))
-                    .is_err()
-                    && state::debug_enabled()
-                {
-                    debug_log("edge-telemetry: onSpanEnd threw");
-                }
+    let Some((ctx, recorded)) = finished else {
+        if handle != 0 {
+            count(|s| s.calls_after_end += 1);
+        }
+        return String::new();
+    };
+    if let Some((data, callback)) = recorded {
+        count(|s| s.spans_ended += 1);
+        if let Some(cb) = callback {
+            // User code: run with no SDK borrow held; its exceptions stay its own.
+            if cb
+                .call1(&JsValue::UNDEFINED, &convert::span_data_to_js(&data))
+                .is_err()
+                && state::debug_enabled()
+            {
+                debug_log("edge-telemetry: onSpanEnd threw");
             }
         }
-        Some(None) if handle != 0 => count(|s| s.calls_after_end += 1),
-        _ => {}
     }
+    ctx
 }
 
 /// `span.spanContext()`.

@@ -159,7 +159,16 @@ fn traceparent_matches_span_context() {
         get(&ctx, "spanId").as_string().unwrap()
     );
     assert_eq!(tp, want);
-    api::span_end(h, JsValue::UNDEFINED);
+    assert_eq!(
+        api::span_end(h, JsValue::UNDEFINED),
+        tp,
+        "end hands back the context"
+    );
+    assert_eq!(
+        api::span_end(h, JsValue::UNDEFINED),
+        "",
+        "a second end finds nothing"
+    );
     assert_eq!(api::span_traceparent(h), "", "ended span has no context");
 }
 
