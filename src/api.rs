@@ -113,6 +113,44 @@ fn context_of(sdk: &Sdk, parent: &ParentRef) -> Option<SpanContext> {
     }
 }
 
+/// Starts a span in the tracer, applies attributes and links, and stores it in the table.
+/// Returns its handle and how many attributes the limits dropped; counts the span.
+fn open_span(
+    sdk: &mut Sdk,
+    name: String,
+    kind: SpanKind,
+    parent: Option<&SpanContext>,
+    start: u64,
+    attributes: Vec<KeyValue>,
+    links: Vec<(SpanContext, Vec<KeyValue>)>,
+) -> (SpanHandle, u64) {
+    let started = sdk.tracer.start(name, kind, parent, start);
+    let limits = *sdk.tracer.limits();
+    let mut dropped = 0;
+    let mut data = started.data;
+    if let Some(d) = data.as_mut() {
+        for kv in attributes {
+            dropped += u64::from(d.set_attribute(kv, &limits) == AttributeOutcome::Dropped);
+        }
+        for (c, attrs) in links {
+            if !d.add_link(c, attrs, &limits) {
+                count(|s| s.links_dropped += 1);
+            }
+        }
+    }
+    let recording = data.is_some();
+    let (handle, evicted) = sdk.table.insert(OpenSpan {
+        context: started.context,
+        data,
+    });
+    count(|s| {
+        s.spans_started += 1;
+        s.spans_not_recorded += u64::from(!recording);
+        s.spans_evicted += u64::from(evicted.is_some());
+    });
+    (handle, dropped)
+}
+
 /// Starts a span; returns its handle (0 before `init`). `options`: `kind`, `attributes`,
 /// `startTime`, `parent`, `root`, `links`. `force_root` is `startRootSpan`.
 #[wasm_bindgen(js_name = startSpan)]
@@ -177,36 +215,24 @@ pub fn start_span(name: JsValue, options: JsValue, force_root: bool) -> SpanHand
             _ => ParentChoice::Active,
         };
         let parent_ctx = select_parent(&choice, sdk.stack.active_context());
-        let started = sdk.tracer.start(name, kind, parent_ctx.as_ref(), start);
-        let limits = *sdk.tracer.limits();
-        let mut dropped = bad_attrs;
-        let mut data = started.data;
-        if let Some(d) = data.as_mut() {
-            for kv in attributes {
-                if d.set_attribute(kv, &limits) == AttributeOutcome::Dropped {
-                    dropped += 1;
-                }
+        let links = links.into_iter().filter_map(|(p, attrs)| {
+            let c = context_of(sdk, &p);
+            if c.is_none() {
+                count(|s| s.links_dropped += 1);
             }
-            for (p, attrs) in links {
-                match context_of(sdk, &p) {
-                    Some(c) => {
-                        d.add_link(c, attrs, &limits);
-                    }
-                    None => dropped += 1,
-                }
-            }
-        }
-        let recording = data.is_some();
-        let (handle, evicted) = sdk.table.insert(OpenSpan {
-            context: started.context,
-            data,
+            c.map(|c| (c, attrs))
         });
-        count(|s| {
-            s.spans_started += 1;
-            s.attributes_dropped += dropped;
-            s.spans_not_recorded += u64::from(!recording);
-            s.spans_evicted += u64::from(evicted.is_some());
-        });
+        let links: Vec<_> = links.collect();
+        let (handle, dropped) = open_span(
+            sdk,
+            name,
+            kind,
+            parent_ctx.as_ref(),
+            start,
+            attributes,
+            links,
+        );
+        count(|s| s.attributes_dropped += bad_attrs + dropped);
         handle
     })
     .unwrap_or(0)
@@ -540,7 +566,10 @@ pub fn set_baggage(entries: JsValue) {
             invalid("setBaggage");
         }
         for kv in kvs {
-            baggage.set(kv.key.as_str().to_owned(), kv.value.as_str().into_owned());
+            baggage.set(
+                kv.key.as_str().to_owned(),
+                convert::value_to_string(&kv.value),
+            );
         }
     }
     with_sdk(|sdk| sdk.baggage = format_baggage(&baggage));
@@ -638,28 +667,16 @@ pub fn http_start(method: &str, url: &str, xhr: bool) -> SpanHandle {
     let info = client_span_start(method, url);
     with_sdk(|sdk| {
         let parent = sdk.stack.active_context().cloned();
-        let started = sdk.tracer.start(
+        let (h, _) = open_span(
+            sdk,
             info.name,
             SpanKind::Client,
             parent.as_ref(),
             BrowserClock.now_unix_nanos(),
+            info.attributes,
+            Vec::new(),
         );
-        let limits = *sdk.tracer.limits();
-        let mut data = started.data;
-        if let Some(d) = data.as_mut() {
-            for kv in info.attributes {
-                d.set_attribute(kv, &limits);
-            }
-        }
-        let recording = data.is_some();
-        let (h, evicted) = sdk.table.insert(OpenSpan {
-            context: started.context,
-            data,
-        });
         count(|s| {
-            s.spans_started += 1;
-            s.spans_not_recorded += u64::from(!recording);
-            s.spans_evicted += u64::from(evicted.is_some());
             if xhr {
                 s.xhr_requests += 1
             } else {

@@ -208,17 +208,45 @@ pub fn to_name(v: &JsValue) -> Option<String> {
         return Some(s);
     }
     if let Some(n) = v.as_f64() {
-        return Some(format_number(n));
+        return Some(number_to_string(n));
     }
     v.as_bool().map(|b| b.to_string())
 }
 
-fn format_number(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 9.0e15 {
-        (n as i64).to_string()
-    } else {
-        n.to_string()
+/// A number as JS's `String(n)` writes it. Done by JS: Rust's float formatting would add
+/// about 20 KB to the wasm module.
+pub fn number_to_string(n: f64) -> String {
+    js_sys::Number::from(n)
+        .to_string_with_radix(10)
+        .map(String::from)
+        .unwrap_or_default()
+}
+
+/// An attribute value as text (for baggage), without Rust's float formatting.
+pub fn value_to_string(v: &Value) -> String {
+    match v {
+        Value::F64(f) => number_to_string(*f),
+        Value::String(s) => s.as_str().to_owned(),
+        Value::I64(i) => i.to_string(),
+        Value::Bool(b) => b.to_string(),
+        other => js_sys::JSON::stringify(&value_to_js(other))
+            .map(String::from)
+            .unwrap_or_default(),
     }
+}
+
+/// Sets `traceId` and `spanId` (lowercase hex) on `o`.
+fn set_ids(o: &Object, ctx: &SpanContext) {
+    set(
+        o,
+        "traceId",
+        &JsValue::from_str(&hex(&ctx.trace_id().to_bytes())),
+    );
+    set(
+        o,
+        "spanId",
+        &JsValue::from_str(&hex(&ctx.span_id().to_bytes())),
+    );
 }
 
 /// Largest integer a JS number represents exactly.
@@ -427,16 +455,7 @@ pub fn exception_fields(v: &JsValue) -> Option<(String, String, Option<String>)>
 /// `spanContext()` of a span, as OpenTelemetry JS shapes it.
 pub fn span_context_to_js(ctx: &SpanContext) -> JsValue {
     let o = Object::new();
-    set(
-        &o,
-        "traceId",
-        &JsValue::from_str(&hex(&ctx.trace_id().to_bytes())),
-    );
-    set(
-        &o,
-        "spanId",
-        &JsValue::from_str(&hex(&ctx.span_id().to_bytes())),
-    );
+    set_ids(&o, ctx);
     set(&o, "traceFlags", &JsValue::from(ctx.trace_flags().to_u8()));
     set(
         &o,
@@ -513,16 +532,7 @@ pub fn span_data_to_js(s: &SpanData) -> JsValue {
         opentelemetry::trace::SpanKind::Consumer => 4,
     };
     set(&o, "kind", &JsValue::from(kind));
-    set(
-        &o,
-        "traceId",
-        &JsValue::from_str(&hex(&ctx.trace_id().to_bytes())),
-    );
-    set(
-        &o,
-        "spanId",
-        &JsValue::from_str(&hex(&ctx.span_id().to_bytes())),
-    );
+    set_ids(&o, ctx);
     if s.parent_span_id != SpanId::INVALID {
         set(
             &o,

@@ -119,14 +119,14 @@ impl SdkConfig {
                 "must be at least 1",
             ));
         }
-        if let Some(bad) = self
+        if self
             .propagate_trace_header_cors_urls
             .iter()
-            .find(|r| r.is_empty())
+            .any(String::is_empty)
         {
             return Err(ConfigError::new(
                 "propagateTraceHeaderCorsUrls",
-                format!("must not contain an empty string ({bad:?})"),
+                "must not contain an empty string",
             ));
         }
         Ok(())
