@@ -886,3 +886,69 @@ pageTest('j. manual spans: parenting, attributes, events, status and injectHeade
   assert.deepEqual(r.rootCtxAfterEnd, r.rootCtx, 'spanContext() must stay the same after end()');
   assert.equal(r.rootTpAfterEnd, r.rootTp, 'traceparent() must stay the same after end()');
 });
+
+// ---------------------------------------------------------------------------
+// k. What context is carried where (pkg-template/README.md, "What context is carried where")
+// ---------------------------------------------------------------------------
+
+pageTest('k. context: across await in withSpan, into .then of a fetch and XHR onload; not into a later timer', {}, async ({ page }) => {
+  const r = await page.evaluate(async () => {
+    const h = window.__h;
+    const all = [];
+    ET.init({ onSpanEnd: (s) => all.push(h.snap(s)) });
+    const ids = {};
+
+    // 1. An async function passed to withSpan: fetch after an await.
+    const s1 = ET.startSpan('async-parent');
+    ids.s1 = s1.spanContext().spanId;
+    await ET.withSpan(s1, async () => {
+      await h.sleep(5);
+      await fetch('/echo?case=await');
+    });
+    s1.end();
+
+    // 2. A synchronous withSpan; the second fetch starts in .then of the first.
+    const s2 = ET.startSpan('then-parent');
+    ids.s2 = s2.spanContext().spanId;
+    let chained;
+    ET.withSpan(s2, () => {
+      chained = fetch('/echo?case=then-1').then(() => fetch('/echo?case=then-2'));
+    });
+    await chained;
+    s2.end();
+
+    // 3. An XHR's onload handler starts a fetch.
+    const s3 = ET.startSpan('xhr-parent');
+    ids.s3 = s3.spanContext().spanId;
+    const fromOnload = new Promise((resolve) => {
+      ET.withSpan(s3, () => {
+        const x = new XMLHttpRequest();
+        x.open('GET', '/echo?case=xhr-1');
+        x.onload = () => resolve(fetch('/echo?case=xhr-2'));
+        x.send();
+      });
+    });
+    await fromOnload;
+    s3.end();
+
+    // 4. Documented limit: a timer set in a synchronous withSpan, firing when nothing is
+    // pending, starts a new trace.
+    const s4 = ET.startSpan('timer-parent');
+    ids.s4 = s4.spanContext().spanId;
+    const fromTimer = new Promise((resolve) => {
+      ET.withSpan(s4, () => setTimeout(() => resolve(fetch('/echo?case=timer')), 30));
+    });
+    await fromTimer;
+    s4.end();
+    await h.waitFor(() => all.filter((s) => s.kind === 2).length >= 6);
+    return { all, ids };
+  });
+  const clients = r.all.filter((s) => s.kind === 2);
+  assert.equal(clients.length, 6, `six CLIENT spans, got ${clients.length}`);
+  const parentsOf = (id) => clients.filter((s) => s.parentSpanId === id).length;
+  assert.equal(parentsOf(r.ids.s1), 1, 'fetch after await inside an async withSpan is a child of its span');
+  assert.equal(parentsOf(r.ids.s2), 2, 'a fetch started in .then of an instrumented fetch keeps the parent');
+  assert.equal(parentsOf(r.ids.s3), 2, 'a fetch started in an instrumented XHR onload keeps the parent');
+  assert.equal(parentsOf(r.ids.s4), 0, 'a timer firing after the scope closed does not inherit it (documented)');
+  assert.equal(clients.filter((s) => s.parentSpanId === undefined).length, 1, 'the timer fetch starts a new trace');
+});
