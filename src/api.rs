@@ -63,7 +63,6 @@ pub fn init(options: JsValue) -> Result<bool, JsError> {
         page_url: page_url(),
         regex_rules: opts.regex_rules,
         on_span_end: opts.on_span_end,
-        time_origin_ms: BrowserClock::time_origin_ms(),
         baggage: String::new(),
         config: opts.config,
     };
@@ -184,8 +183,9 @@ pub fn start_span(name: JsValue, options: JsValue, force_root: bool) -> SpanHand
     let start_v = opt(&options, "startTime");
     let links_v = opt(&options, "links");
     let links: Vec<(ParentRef, Vec<KeyValue>)> = if Array::is_array(&links_v) {
-        Array::from(&links_v)
-            .iter()
+        convert::array_items(&links_v)
+            .unwrap_or_default()
+            .into_iter()
             .map(|l| {
                 let mut attrs = Vec::new();
                 convert::read_attributes(&opt(&l, "attributes"), &mut attrs);
@@ -195,15 +195,8 @@ pub fn start_span(name: JsValue, options: JsValue, force_root: bool) -> SpanHand
     } else {
         Vec::new()
     };
+    let start = time_arg(&start_v, "startSpan (startTime)");
     with_sdk(|sdk| {
-        let start = match convert::to_time(&start_v, sdk.time_origin_ms) {
-            Ok(Some(t)) => t,
-            Ok(None) => BrowserClock.now_unix_nanos(),
-            Err(convert::Invalid) => {
-                count(|s| s.invalid_arguments += 1);
-                BrowserClock.now_unix_nanos()
-            }
-        };
         let choice = match (&parent, root) {
             (_, true) | (Some(ParentRef::None), _) => ParentChoice::Root,
             (Some(p @ (ParentRef::Handle(_) | ParentRef::Context(_))), _) => {
@@ -241,18 +234,13 @@ pub fn start_span(name: JsValue, options: JsValue, force_root: bool) -> SpanHand
 /// Runs `f` on a recording span's data; counts calls on ended or unknown spans.
 fn with_data(
     handle: SpanHandle,
-    f: impl FnOnce(
-        &mut edge_telemetry_core::span::SpanData,
-        &edge_telemetry_core::span::SpanLimits,
-        f64,
-    ),
+    f: impl FnOnce(&mut edge_telemetry_core::span::SpanData, &edge_telemetry_core::span::SpanLimits),
 ) {
     let found = with_sdk(|sdk| {
         let limits = *sdk.tracer.limits();
-        let origin = sdk.time_origin_ms;
         match sdk.table.get_mut(handle) {
             Some(OpenSpan { data: Some(d), .. }) => {
-                f(d, &limits, origin);
+                f(d, &limits);
                 true
             }
             Some(_) => true, // non-recording: nothing to do
@@ -287,7 +275,7 @@ pub fn span_set_attribute(handle: SpanHandle, key: JsValue, value: JsValue) {
         invalid("setAttribute");
         return;
     };
-    with_data(handle, |d, l, _| set_one(d, l, KeyValue::new(key, value)));
+    with_data(handle, |d, l| set_one(d, l, KeyValue::new(key, value)));
 }
 
 /// `span.setAttributes(attributes)`.
@@ -299,17 +287,19 @@ pub fn span_set_attributes(handle: SpanHandle, attributes: JsValue) {
         count(|s| s.attributes_dropped += bad);
         invalid("setAttributes");
     }
-    with_data(handle, |d, l, _| {
+    with_data(handle, |d, l| {
         kvs.into_iter().for_each(|kv| set_one(d, l, kv))
     });
 }
 
-fn event_time(v: &JsValue, origin: f64) -> u64 {
-    match convert::to_time(v, origin) {
+/// A time argument in epoch nanoseconds (now when absent or invalid). Converted before the
+/// SDK state is borrowed: reading it may run page code (array getters, proxies) that throws.
+fn time_arg(v: &JsValue, what: &str) -> u64 {
+    match convert::to_time(v, BrowserClock::time_origin_ms()) {
         Ok(Some(t)) => t,
         Ok(None) => BrowserClock.now_unix_nanos(),
         Err(convert::Invalid) => {
-            invalid("event time");
+            invalid(what);
             BrowserClock.now_unix_nanos()
         }
     }
@@ -351,16 +341,15 @@ pub fn span_add_event(
     if convert::read_attributes(&attrs_v, &mut attrs) > 0 {
         invalid("addEvent (attributes)");
     }
-    with_data(handle, |d, l, origin| {
-        add_event(d, l, name, event_time(&time_v, origin), attrs)
-    });
+    let time = time_arg(&time_v, "addEvent (time)");
+    with_data(handle, |d, l| add_event(d, l, name, time, attrs));
 }
 
 /// `span.setStatus({code, message})`.
 #[wasm_bindgen(js_name = spanSetStatus)]
 pub fn span_set_status(handle: SpanHandle, status: JsValue) {
     match convert::to_status(&status) {
-        Some(st) => with_data(handle, |d, _, _| d.set_status(st)),
+        Some(st) => with_data(handle, |d, _| d.set_status(st)),
         None => invalid("setStatus"),
     }
 }
@@ -373,12 +362,13 @@ pub fn span_record_exception(handle: SpanHandle, exception: JsValue, time: JsVal
         invalid("recordException");
         return;
     };
-    with_data(handle, |d, l, origin| {
+    let time = time_arg(&time, "recordException (time)");
+    with_data(handle, |d, l| {
         add_event(
             d,
             l,
             EXCEPTION_EVENT_NAME.to_owned(),
-            event_time(&time, origin),
+            time,
             exception_attributes(kind, message, stack),
         )
     });
@@ -388,7 +378,7 @@ pub fn span_record_exception(handle: SpanHandle, exception: JsValue, time: JsVal
 #[wasm_bindgen(js_name = spanUpdateName)]
 pub fn span_update_name(handle: SpanHandle, name: JsValue) {
     match convert::to_name(&name) {
-        Some(n) => with_data(handle, |d, _, _| d.name = n),
+        Some(n) => with_data(handle, |d, _| d.name = n),
         None => invalid("updateName"),
     }
 }
@@ -398,15 +388,8 @@ pub fn span_update_name(handle: SpanHandle, name: JsValue) {
 /// span can still answer `spanContext()` after it ended; empty for an unknown span.
 #[wasm_bindgen(js_name = spanEnd)]
 pub fn span_end(handle: SpanHandle, end_time: JsValue) -> String {
+    let end = time_arg(&end_time, "end (endTime)");
     let finished = with_sdk(|sdk| {
-        let end = match convert::to_time(&end_time, sdk.time_origin_ms) {
-            Ok(Some(t)) => t,
-            Ok(None) => BrowserClock.now_unix_nanos(),
-            Err(convert::Invalid) => {
-                count(|s| s.invalid_arguments += 1);
-                BrowserClock.now_unix_nanos()
-            }
-        };
         let span = sdk.table.remove(handle)?;
         let mut ctx = convert::traceparent_of(&span.context);
         let ts = format_tracestate(span.context.trace_state());
@@ -588,10 +571,9 @@ fn trace_headers(
     if let Some(url) = url {
         let page = sdk.page_url.as_deref().and_then(Url::parse);
         let regex = || {
-            sdk.regex_rules.iter().any(|re| {
-                re.set_last_index(0);
-                re.test(url)
-            })
+            sdk.regex_rules
+                .iter()
+                .any(|re| convert::regex_matches(re, url))
         };
         if !should_propagate(
             url,
@@ -714,7 +696,7 @@ pub fn http_end(handle: SpanHandle, outcome: u32, status: u32, error_type: Optio
         _ => HttpOutcome::Timeout,
     };
     let (attrs, st) = client_span_end(&outcome);
-    with_data(handle, |d, l, _| {
+    with_data(handle, |d, l| {
         attrs.into_iter().for_each(|kv| set_one(d, l, kv));
         if st != Status::Unset {
             d.set_status(st);

@@ -10,10 +10,50 @@ use edge_telemetry_core::propagation::{
 use edge_telemetry_core::span::SpanData;
 use edge_telemetry_core::table::SpanHandle;
 use edge_telemetry_core::time::{hrtime_to_unix_nanos, time_input_to_unix_nanos};
-use js_sys::{Array, Date, Function, Object, Reflect, RegExp};
+use js_sys::{Array, Function, Object, Reflect, RegExp};
 use opentelemetry::trace::{SpanContext, SpanId, Status, TraceFlags, TraceId, TraceState};
 use opentelemetry::{Array as OtelArray, KeyValue, StringValue, Value};
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
+
+#[wasm_bindgen]
+extern "C" {
+    /// `RegExp.prototype.test` that reports a throw (a user subclass may override `exec`)
+    /// instead of unwinding through wasm.
+    #[wasm_bindgen(catch, js_namespace = ["RegExp", "prototype", "test"], js_name = call)]
+    fn regexp_test(this: &RegExp, text: &str) -> Result<bool, JsValue>;
+    /// `Date.prototype.getTime` on any value: reads the internal time value, so a subclass
+    /// cannot override it; a non-Date throws, which is caught.
+    #[wasm_bindgen(catch, js_namespace = ["Date", "prototype", "getTime"], js_name = call)]
+    fn date_time(this: &JsValue) -> Result<f64, JsValue>;
+}
+
+/// Longest array read from page objects; a proxy may claim any length.
+pub const MAX_ARRAY_ITEMS: u32 = 10_000;
+
+/// The items of a JS array, read with `catch` (getters and proxies may throw). `None` for
+/// a non-array, a throwing read, or more than [`MAX_ARRAY_ITEMS`] items.
+pub fn array_items(v: &JsValue) -> Option<Vec<JsValue>> {
+    if !Array::is_array(v) {
+        return None;
+    }
+    let len = Reflect::get(v, &JsValue::from_str("length"))
+        .ok()?
+        .as_f64()?;
+    if !(0.0..=f64::from(MAX_ARRAY_ITEMS)).contains(&len) {
+        return None;
+    }
+    (0..len as u32)
+        .map(|i| Reflect::get_u32(v, i).ok())
+        .collect()
+}
+
+/// Whether an allow-list RegExp matches `url`, from the start of the string like
+/// `String.prototype.match` (so a `g` or `y` flag's `lastIndex` does not carry over).
+pub fn regex_matches(re: &RegExp, url: &str) -> bool {
+    re.set_last_index(0);
+    regexp_test(re, url).unwrap_or(false)
+}
 
 /// The property on the JS `Span` object holding its handle.
 pub const SPAN_HANDLE_PROPERTY: &str = "__edgeSpanId";
@@ -128,7 +168,7 @@ pub fn read_init_options(options: &JsValue) -> Result<InitOptions, ConfigError> 
     if !rules.is_undefined() {
         let is_list = Array::is_array(&rules);
         let list: Vec<JsValue> = if is_list {
-            Array::from(&rules).iter().collect()
+            array_items(&rules).ok_or_else(|| ConfigError::new(field, "could not be read"))?
         } else {
             vec![rules]
         };
@@ -275,7 +315,7 @@ pub fn to_value(v: &JsValue) -> Option<Value> {
     if !Array::is_array(v) {
         return None;
     }
-    let items: Vec<JsValue> = Array::from(v).iter().collect();
+    let items = array_items(v)?;
     let first = items.first();
     if first.is_none_or(|f| f.is_string()) {
         let strings: Option<Vec<StringValue>> = items
@@ -340,12 +380,11 @@ pub fn to_time(v: &JsValue, time_origin_ms: f64) -> Result<Option<u64>, Invalid>
     }
     let nanos = if let Some(ms) = v.as_f64() {
         time_input_to_unix_nanos(ms, time_origin_ms)
-    } else if let Some(d) = v.dyn_ref::<Date>() {
-        time_input_to_unix_nanos(d.get_time(), 0.0)
-    } else if Array::is_array(v) {
-        let a = Array::from(v);
-        match (a.length(), a.get(0).as_f64(), a.get(1).as_f64()) {
-            (2, Some(s), Some(n)) => hrtime_to_unix_nanos(s, n),
+    } else if let Ok(ms) = date_time(v) {
+        time_input_to_unix_nanos(ms, 0.0)
+    } else if let Some(items) = array_items(v) {
+        match items.as_slice() {
+            [s, n] => hrtime_to_unix_nanos(s.as_f64().unwrap_or(-1.0), n.as_f64().unwrap_or(-1.0)),
             _ => None,
         }
     } else {

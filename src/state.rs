@@ -29,8 +29,6 @@ pub struct Sdk {
     pub regex_rules: Vec<RegExp>,
     /// `onSpanEnd` callback.
     pub on_span_end: Option<Function>,
-    /// `performance.timeOrigin`, for numeric time inputs.
-    pub time_origin_ms: f64,
     /// Page-level baggage, already formatted (`setBaggage`).
     pub baggage: String,
 }

@@ -952,3 +952,48 @@ pageTest('k. context: across await in withSpan, into .then of a fetch and XHR on
   assert.equal(parentsOf(r.ids.s4), 0, 'a timer firing after the scope closed does not inherit it (documented)');
   assert.equal(clients.filter((s) => s.parentSpanId === undefined).length, 1, 'the timer fetch starts a new trace');
 });
+
+// ---------------------------------------------------------------------------
+// g2. Page code that throws while the SDK reads it (array proxies, RegExp subclasses)
+// ---------------------------------------------------------------------------
+
+pageTest('g2. throwing array proxies as times and a throwing RegExp rule leave the SDK working', {}, async ({ page }) => {
+  const other = srv.otherOrigin;
+  const r = await page.evaluate(async (otherOrigin) => {
+    const h = window.__h;
+    const all = [];
+    class EvilRegExp extends RegExp {
+      exec() { throw new Error('boom from exec'); }
+    }
+    ET.init({ propagateTraceHeaderCorsUrls: [new EvilRegExp('.')], onSpanEnd: (s) => all.push(h.snap(s)) });
+    const evil = () => new Proxy([], { get() { throw new Error('boom from get'); } });
+    const thrown = [];
+    const attempt = (f) => { try { f(); } catch (e) { thrown.push(String(e && e.message)); } };
+    for (let i = 0; i < 3; i++) {
+      attempt(() => ET.startSpan('evil-start', { startTime: evil() }).end());
+      const s = ET.startSpan('evil-methods');
+      attempt(() => s.addEvent('e', evil()));
+      attempt(() => s.addEvent('e', {}, evil()));
+      attempt(() => s.recordException(new Error('x'), evil()));
+      attempt(() => s.end(evil()));
+    }
+    // The RegExp rule throws: the cross-origin request goes out without trace headers.
+    let crossOk = false;
+    try { crossOk = (await fetch(`${otherOrigin}/echo?evil=1`)).ok; } catch (e) { thrown.push(String(e && e.message)); }
+    // Still working: a span with a parent, and a same-origin fetch with a traceparent.
+    const p = ET.startSpan('after-parent');
+    await ET.withSpan(p, () => fetch('/echo?after=1'));
+    p.end();
+    await h.waitFor(() => all.some((s) => s.name === 'after-parent'));
+    return { thrown, crossOk, all, stats: ET.getStats(), parentId: p.spanContext().spanId };
+  }, other);
+  assert.deepEqual(r.thrown, [], 'nothing may throw into the page');
+  assert.ok(r.crossOk, 'the cross-origin request still succeeds');
+  assertNoTraceparent(onlyOne('other', '/echo'), 'a throwing RegExp rule does not allow-list');
+  const after = oneClientSpan(r.all, 'after=REDACTED', 'fetch after the hostile calls');
+  assert.equal(after.parentSpanId, r.parentId, 'context still works');
+  assertTraceparentOf(onlyOne('app', '/echo'), after, 'same-origin fetch after the hostile calls');
+  assert.ok(r.all.filter((s) => s.name === 'evil-methods').length === 3, 'spans whose time arguments threw still end and are reported');
+  assert.ok(r.stats.invalidArguments >= 12, `the unreadable time arguments are counted (${r.stats.invalidArguments})`);
+  assert.equal(r.stats.internalErrors, 0, 'no throw escaped the conversion layer');
+});
