@@ -11,7 +11,10 @@ use edge_telemetry_core::propagation::{
     BAGGAGE_HEADER, Baggage, TRACEPARENT_HEADER, TRACESTATE_HEADER, format_baggage,
     format_tracestate,
 };
-use edge_telemetry_core::span::{AttributeOutcome, EXCEPTION_EVENT_NAME, exception_attributes};
+use edge_telemetry_core::span::{
+    AttributeOutcome, EXCEPTION_EVENT_NAME, exception_attributes, span_kind_from_code,
+    span_kind_from_name,
+};
 use edge_telemetry_core::table::{OpenSpan, SpanHandle, SpanTable};
 use edge_telemetry_core::time::Clock;
 use edge_telemetry_core::tracer::{ParentChoice, Tracer, select_parent};
@@ -84,16 +87,10 @@ fn parse_kind(v: &JsValue) -> Option<SpanKind> {
     if v.is_undefined() {
         return Some(SpanKind::Internal);
     }
-    let n = v.as_f64().map(|n| n as i64);
-    let s = v.as_string();
-    Some(match (n, s.as_deref()) {
-        (Some(0), _) | (_, Some("internal")) => SpanKind::Internal,
-        (Some(1), _) | (_, Some("server")) => SpanKind::Server,
-        (Some(2), _) | (_, Some("client")) => SpanKind::Client,
-        (Some(3), _) | (_, Some("producer")) => SpanKind::Producer,
-        (Some(4), _) | (_, Some("consumer")) => SpanKind::Consumer,
-        _ => return None,
-    })
+    match v.as_string() {
+        Some(name) => span_kind_from_name(&name),
+        None => v.as_f64().and_then(span_kind_from_code),
+    }
 }
 
 fn opt(options: &JsValue, key: &str) -> JsValue {

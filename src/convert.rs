@@ -7,7 +7,7 @@ use edge_telemetry_core::config::{ConfigError, SdkConfig, count_option, id_forma
 use edge_telemetry_core::propagation::{
     format_traceparent, format_tracestate, parse_hex_bytes, parse_traceparent,
 };
-use edge_telemetry_core::span::SpanData;
+use edge_telemetry_core::span::{SpanData, span_kind_code, status_code, status_from_code};
 use edge_telemetry_core::table::SpanHandle;
 use edge_telemetry_core::time::{hrtime_to_unix_nanos, time_input_to_unix_nanos};
 use js_sys::{Array, Function, Object, Reflect, RegExp};
@@ -456,17 +456,10 @@ fn span_context_from_object(v: &JsValue, prop: &dyn Fn(&str) -> JsValue) -> Opti
 /// A status from `{code, message}` (codes as OpenTelemetry JS: 0 unset, 1 ok, 2 error).
 pub fn to_status(v: &JsValue) -> Option<Status> {
     let code = Reflect::get(v, &JsValue::from_str("code")).ok()?.as_f64()?;
-    match code as i64 {
-        0 => Some(Status::Unset),
-        1 => Some(Status::Ok),
-        2 => {
-            let msg = Reflect::get(v, &JsValue::from_str("message"))
-                .ok()
-                .and_then(|m| m.as_string());
-            Some(Status::error(msg.unwrap_or_default()))
-        }
-        _ => None,
-    }
+    let message = Reflect::get(v, &JsValue::from_str("message"))
+        .ok()
+        .and_then(|m| m.as_string());
+    status_from_code(code, message)
 }
 
 /// `(type, message, stacktrace)` of a thrown value: an Error's name/message/stack, or a
@@ -563,14 +556,7 @@ pub fn span_data_to_js(s: &SpanData) -> JsValue {
     let o = Object::new();
     let ctx = &s.span_context;
     set(&o, "name", &JsValue::from_str(&s.name));
-    let kind = match s.kind {
-        opentelemetry::trace::SpanKind::Internal => 0,
-        opentelemetry::trace::SpanKind::Server => 1,
-        opentelemetry::trace::SpanKind::Client => 2,
-        opentelemetry::trace::SpanKind::Producer => 3,
-        opentelemetry::trace::SpanKind::Consumer => 4,
-    };
-    set(&o, "kind", &JsValue::from(kind));
+    set(&o, "kind", &JsValue::from(span_kind_code(&s.kind)));
     set_ids(&o, ctx);
     if s.parent_span_id != SpanId::INVALID {
         set(
@@ -627,14 +613,10 @@ pub fn span_data_to_js(s: &SpanData) -> JsValue {
     }
     set(&o, "links", &links);
     let status = Object::new();
-    let (code, message) = match &s.status {
-        Status::Unset => (0, None),
-        Status::Ok => (1, None),
-        Status::Error { description } => (2, Some(description.to_string())),
-    };
+    let (code, message) = status_code(&s.status);
     set(&status, "code", &JsValue::from(code));
     if let Some(m) = message.filter(|m| !m.is_empty()) {
-        set(&status, "message", &JsValue::from_str(&m));
+        set(&status, "message", &JsValue::from_str(m));
     }
     set(&o, "status", &status);
     set(

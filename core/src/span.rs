@@ -40,6 +40,73 @@ pub fn exception_attributes(
     attrs
 }
 
+/// A span kind from its OpenTelemetry JS code (`SpanKind.INTERNAL` = 0 … `CONSUMER` = 4).
+pub fn span_kind_from_code(code: f64) -> Option<SpanKind> {
+    if code.fract() != 0.0 {
+        return None;
+    }
+    Some(match code as i64 {
+        0 => SpanKind::Internal,
+        1 => SpanKind::Server,
+        2 => SpanKind::Client,
+        3 => SpanKind::Producer,
+        4 => SpanKind::Consumer,
+        _ => return None,
+    })
+}
+
+/// A span kind from its lowercase name (`"client"`).
+pub fn span_kind_from_name(name: &str) -> Option<SpanKind> {
+    (0..5)
+        .map(f64::from)
+        .filter_map(span_kind_from_code)
+        .find(|k| span_kind_name(k) == name)
+}
+
+/// The OpenTelemetry JS code of a span kind.
+pub fn span_kind_code(kind: &SpanKind) -> u8 {
+    match kind {
+        SpanKind::Internal => 0,
+        SpanKind::Server => 1,
+        SpanKind::Client => 2,
+        SpanKind::Producer => 3,
+        SpanKind::Consumer => 4,
+    }
+}
+
+fn span_kind_name(kind: &SpanKind) -> &'static str {
+    match kind {
+        SpanKind::Internal => "internal",
+        SpanKind::Server => "server",
+        SpanKind::Client => "client",
+        SpanKind::Producer => "producer",
+        SpanKind::Consumer => "consumer",
+    }
+}
+
+/// A status from its OpenTelemetry JS code (`SpanStatusCode`: 0 unset, 1 ok, 2 error); the
+/// message is kept for errors only, as the specification says.
+pub fn status_from_code(code: f64, message: Option<String>) -> Option<Status> {
+    if code.fract() != 0.0 {
+        return None;
+    }
+    match code as i64 {
+        0 => Some(Status::Unset),
+        1 => Some(Status::Ok),
+        2 => Some(Status::error(message.unwrap_or_default())),
+        _ => None,
+    }
+}
+
+/// The OpenTelemetry JS code of a status and its message (errors only).
+pub fn status_code(status: &Status) -> (u8, Option<&str>) {
+    match status {
+        Status::Unset => (0, None),
+        Status::Ok => (1, None),
+        Status::Error { description } => (2, Some(description.as_ref())),
+    }
+}
+
 /// Limits applied to every span (the `spanLimits` option; names as in OpenTelemetry JS).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SpanLimits {
@@ -424,6 +491,33 @@ mod tests {
         assert!(s.add_link(ctx(7), vec![], &limits));
         assert!(!s.add_link(ctx(8), vec![], &limits));
         assert_eq!(s.dropped_links_count, 1);
+    }
+
+    #[test]
+    fn kind_and_status_codes() {
+        for code in 0..5 {
+            let kind = span_kind_from_code(f64::from(code)).unwrap();
+            assert_eq!(span_kind_code(&kind), code as u8);
+            assert_eq!(span_kind_from_name(span_kind_name(&kind)), Some(kind));
+        }
+        assert_eq!(span_kind_from_name("client"), Some(SpanKind::Client));
+        for bad in [5.0, -1.0, 1.5, f64::NAN] {
+            assert_eq!(span_kind_from_code(bad), None);
+        }
+        for bad in [3.0, -1.0, 1.5, f64::NAN] {
+            assert_eq!(status_from_code(bad, None), None);
+        }
+        assert_eq!(span_kind_from_name("CLIENT"), None);
+        assert_eq!(
+            status_from_code(2.0, Some("x".into())),
+            Some(Status::error("x"))
+        );
+        assert_eq!(
+            status_from_code(1.0, Some("ignored".into())),
+            Some(Status::Ok)
+        );
+        assert_eq!(status_code(&Status::error("boom")), (2, Some("boom")));
+        assert_eq!(status_code(&Status::Unset), (0, None));
     }
 
     #[test]
