@@ -9,7 +9,7 @@
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use edge_telemetry_core::propagation::{
-    Baggage, RANDOM_FLAG, W3cPropagator, baggage_from_context, context_with_baggage,
+    Baggage, HeaderList, RANDOM_FLAG, W3cPropagator, baggage_from_context, context_with_baggage,
 };
 use opentelemetry::Context;
 use opentelemetry::baggage::BaggageExt;
@@ -22,61 +22,12 @@ const PARENT_ID: &str = "00f067aa0ba902b7";
 const TP: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 const OTHER_TP: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 
-/// HTTP headers as a list: names may repeat and are matched case-insensitively, and
-/// `get_all` returns every value in order.
-#[derive(Debug, Default)]
-struct Headers(Vec<(String, String)>);
-
-impl Headers {
-    fn new(headers: &[(&str, &str)]) -> Self {
-        Self(
-            headers
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        )
-    }
-
-    fn values(&self, key: &str) -> Vec<&str> {
-        self.get_all(key).unwrap_or_default()
-    }
-}
-
-impl Extractor for Headers {
-    fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn keys(&self) -> Vec<&str> {
-        self.0.iter().map(|(k, _)| k.as_str()).collect()
-    }
-
-    fn get_all(&self, key: &str) -> Option<Vec<&str>> {
-        let all: Vec<&str> = self
-            .0
-            .iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v.as_str())
-            .collect();
-        (!all.is_empty()).then_some(all)
-    }
-}
-
-impl Injector for Headers {
-    fn set(&mut self, key: &str, value: String) {
-        self.0.push((key.to_owned(), value));
-    }
-}
-
 fn extract(headers: &[(&str, &str)]) -> Context {
-    W3cPropagator::new().extract_with_context(&Context::new(), &Headers::new(headers))
+    W3cPropagator::new().extract_with_context(&Context::new(), &HeaderList::new(headers))
 }
 
-fn inject(cx: &Context) -> Headers {
-    let mut out = Headers::default();
+fn inject(cx: &Context) -> HeaderList {
+    let mut out = HeaderList::default();
     W3cPropagator::new().inject_context(cx, &mut out);
     out
 }
@@ -121,7 +72,7 @@ fn extract_then_inject_round_trips() {
         ["userId=alice,serverNode=DF%2028;p=1,isProduction=false"],
         "baggage order survives the round trip"
     );
-    assert_eq!(sent.0.len(), 3);
+    assert_eq!(sent.len(), 3);
 }
 
 #[test]
@@ -134,7 +85,7 @@ fn two_traceparent_headers_give_no_remote_context() {
         assert!(!remote(&cx).is_valid(), "{headers:?}");
         assert!(!cx.has_active_span());
         assert!(
-            inject(&cx).0.is_empty(),
+            inject(&cx).is_empty(),
             "nothing to continue, nothing written"
         );
     }

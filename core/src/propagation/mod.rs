@@ -19,6 +19,7 @@ use opentelemetry::trace::{SpanContext, TraceContextExt};
 use std::sync::OnceLock;
 
 pub mod baggage;
+pub mod headers;
 pub mod traceparent;
 pub mod tracestate;
 
@@ -26,6 +27,7 @@ pub use baggage::{
     BAGGAGE_HEADER, Baggage, BaggageEntry, MAX_BAGGAGE_BYTES, MAX_BAGGAGE_MEMBERS, format_baggage,
     parse_baggage,
 };
+pub use headers::HeaderList;
 pub use traceparent::{
     RANDOM_FLAG, SAMPLED_FLAG, TRACEPARENT_HEADER, TraceParent, format_traceparent,
     parse_hex_bytes, parse_traceparent, write_hex,
@@ -196,44 +198,6 @@ mod tests {
 
     const TP: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
-    /// Headers as received: a name may repeat, and `get_all` returns every value.
-    #[derive(Debug, Default)]
-    struct Headers(Vec<(String, String)>);
-
-    impl Headers {
-        fn new(headers: &[(&str, &str)]) -> Self {
-            Self(
-                headers
-                    .iter()
-                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                    .collect(),
-            )
-        }
-    }
-
-    impl Extractor for Headers {
-        fn get(&self, key: &str) -> Option<&str> {
-            self.0
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(key))
-                .map(|(_, v)| v.as_str())
-        }
-
-        fn keys(&self) -> Vec<&str> {
-            self.0.iter().map(|(k, _)| k.as_str()).collect()
-        }
-
-        fn get_all(&self, key: &str) -> Option<Vec<&str>> {
-            let all: Vec<&str> = self
-                .0
-                .iter()
-                .filter(|(k, _)| k.eq_ignore_ascii_case(key))
-                .map(|(_, v)| v.as_str())
-                .collect();
-            (!all.is_empty()).then_some(all)
-        }
-    }
-
     #[test]
     fn extract_span_context_cases() {
         let sc = extract_span_context(&[TP], &["a=1", "b=2"]).expect("valid");
@@ -259,7 +223,7 @@ mod tests {
 
     #[test]
     fn extract_reads_every_header_value() {
-        let headers = Headers::new(&[
+        let headers = HeaderList::new(&[
             ("TraceParent", TP),
             ("tracestate", "a=1"),
             ("baggage", "k=v"),
@@ -287,7 +251,7 @@ mod tests {
 
     #[test]
     fn extract_failure_leaves_the_context_alone() {
-        let headers = Headers::new(&[
+        let headers = HeaderList::new(&[
             ("traceparent", TP),
             ("traceparent", TP),
             ("tracestate", "a=1"),
