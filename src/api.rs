@@ -8,8 +8,7 @@ use edge_telemetry_core::http::{
 };
 use edge_telemetry_core::ids::AnyIdGenerator;
 use edge_telemetry_core::propagation::{
-    BAGGAGE_HEADER, Baggage, TRACEPARENT_HEADER, TRACESTATE_HEADER, format_baggage,
-    format_tracestate,
+    BAGGAGE_HEADER, Baggage, HeaderList, format_baggage, format_tracestate, inject_trace_context,
 };
 use edge_telemetry_core::span::{
     AttributeOutcome, EXCEPTION_EVENT_NAME, exception_attributes, span_kind_from_code,
@@ -21,6 +20,7 @@ use edge_telemetry_core::tracer::{ParentChoice, Tracer, select_parent};
 use edge_telemetry_core::url::Url;
 use js_sys::{Array, Object, Reflect};
 use opentelemetry::KeyValue;
+use opentelemetry::propagation::Injector;
 use opentelemetry::trace::{SpanContext, SpanKind, Status};
 use wasm_bindgen::prelude::*;
 use web_sys::Headers;
@@ -555,15 +555,12 @@ pub fn set_baggage(entries: JsValue) {
     with_sdk(|sdk| sdk.baggage = format_baggage(&baggage));
 }
 
-/// The trace headers for the active span, `[name, value, ...]`; empty when there is no
-/// active span or (with `url`) the URL is not same-origin or allow-listed.
-fn trace_headers(
-    sdk: &Sdk,
-    ctx: Option<&SpanContext>,
-    url: Option<&str>,
-) -> Vec<(&'static str, String)> {
+/// The trace headers for `ctx` (traceparent, tracestate, page baggage); empty when there is
+/// no valid context or (with `url`) the URL is neither same-origin nor allow-listed.
+fn trace_headers(sdk: &Sdk, ctx: Option<&SpanContext>, url: Option<&str>) -> HeaderList {
+    let mut out = HeaderList::default();
     let Some(ctx) = ctx.filter(|c| c.is_valid()) else {
-        return Vec::new();
+        return out;
     };
     if let Some(url) = url {
         let page = sdk.page_url.as_deref().and_then(Url::parse);
@@ -578,28 +575,24 @@ fn trace_headers(
             &sdk.config.propagate_trace_header_cors_urls,
             regex,
         ) {
-            return Vec::new();
+            return out;
         }
     }
-    let mut out = vec![(TRACEPARENT_HEADER, convert::traceparent_of(ctx))];
-    let ts = format_tracestate(ctx.trace_state());
-    if !ts.is_empty() {
-        out.push((TRACESTATE_HEADER, ts));
-    }
+    inject_trace_context(ctx, &mut out);
     if !sdk.baggage.is_empty() {
-        out.push((BAGGAGE_HEADER, sdk.baggage.clone()));
+        out.set(BAGGAGE_HEADER, sdk.baggage.clone());
     }
     out
 }
 
-fn headers_to_js(headers: Vec<(&'static str, String)>) -> JsValue {
+fn headers_to_js(headers: &HeaderList) -> JsValue {
     if headers.is_empty() {
         return JsValue::UNDEFINED;
     }
     let arr = Array::new();
-    for (k, v) in headers {
+    for (k, v) in headers.iter() {
         arr.push(&JsValue::from_str(k));
-        arr.push(&JsValue::from_str(&v));
+        arr.push(&JsValue::from_str(v));
     }
     arr.into()
 }
@@ -621,14 +614,14 @@ pub fn inject_headers(headers: JsValue, url: JsValue) -> u32 {
     .unwrap_or_default();
     let n = list.len() as u32;
     if let Some(h) = headers.dyn_ref::<Headers>() {
-        for (k, v) in list {
-            if h.set(k, &v).is_err() {
+        for (k, v) in list.iter() {
+            if h.set(k, v).is_err() {
                 invalid("injectHeaders");
             }
         }
     } else if headers.is_object() && !headers.is_function() && !Array::is_array(&headers) {
-        for (k, v) in list {
-            if Reflect::set(&headers, &JsValue::from_str(k), &JsValue::from_str(&v)).is_err() {
+        for (k, v) in list.iter() {
+            if Reflect::set(&headers, &JsValue::from_str(k), &JsValue::from_str(v)).is_err() {
                 invalid("injectHeaders");
             }
         }
@@ -679,7 +672,7 @@ pub fn http_headers(handle: SpanHandle, url: &str) -> JsValue {
     if !list.is_empty() {
         count(|s| s.requests_propagated += 1);
     }
-    headers_to_js(list)
+    headers_to_js(&list)
 }
 
 /// Ends request span `handle`. `outcome`: 0 response (with `status`), 1 network error

@@ -112,6 +112,27 @@ fn fields() -> &'static [String; 3] {
     })
 }
 
+/// Writes `traceparent`, and `tracestate` when it is not empty, for a valid span context;
+/// nothing for an invalid one. Shared by [`W3cPropagator`] and the browser's request
+/// instrumentation.
+pub fn inject_trace_context(span_context: &SpanContext, injector: &mut dyn Injector) {
+    if !span_context.is_valid() {
+        return;
+    }
+    injector.set(
+        TRACEPARENT_HEADER,
+        format_traceparent(
+            span_context.trace_id(),
+            span_context.span_id(),
+            span_context.trace_flags(),
+        ),
+    );
+    let tracestate = format_tracestate(span_context.trace_state());
+    if !tracestate.is_empty() {
+        injector.set(TRACESTATE_HEADER, tracestate);
+    }
+}
+
 /// A [`TextMapPropagator`] for W3C Trace Context Level 2 and W3C Baggage.
 ///
 /// Unlike opentelemetry's `TraceContextPropagator` (0.33), it reads every value of a
@@ -137,22 +158,7 @@ impl W3cPropagator {
 
 impl TextMapPropagator for W3cPropagator {
     fn inject_context(&self, cx: &Context, injector: &mut dyn Injector) {
-        let span = cx.span();
-        let span_context = span.span_context();
-        if span_context.is_valid() {
-            injector.set(
-                TRACEPARENT_HEADER,
-                format_traceparent(
-                    span_context.trace_id(),
-                    span_context.span_id(),
-                    span_context.trace_flags(),
-                ),
-            );
-            let tracestate = format_tracestate(span_context.trace_state());
-            if !tracestate.is_empty() {
-                injector.set(TRACESTATE_HEADER, tracestate);
-            }
-        }
+        inject_trace_context(cx.span().span_context(), injector);
 
         if cx.baggage().is_empty() {
             return;
@@ -197,6 +203,24 @@ mod tests {
     use std::collections::HashMap;
 
     const TP: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+    #[test]
+    fn inject_trace_context_writes_tracestate_only_when_present() {
+        let sc = extract_span_context(&[TP], &["a=1"]).expect("valid");
+        let mut out = HeaderList::default();
+        inject_trace_context(&sc, &mut out);
+        assert_eq!(out.values("traceparent"), vec![TP]);
+        assert_eq!(out.values("tracestate"), vec!["a=1"]);
+
+        let bare = extract_span_context(&[TP], &[]).expect("valid");
+        let mut out = HeaderList::default();
+        inject_trace_context(&bare, &mut out);
+        assert_eq!(out.keys(), vec!["traceparent"]);
+
+        let mut out = HeaderList::default();
+        inject_trace_context(&SpanContext::empty_context(), &mut out);
+        assert!(out.is_empty(), "an invalid context writes nothing");
+    }
 
     #[test]
     fn extract_span_context_cases() {
