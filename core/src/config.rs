@@ -4,7 +4,13 @@
 
 use std::fmt;
 
+use opentelemetry::KeyValue;
+
+use crate::batch::BatchConfig;
 use crate::ids::IdFormat;
+use crate::page::DEFAULT_INTERACTION_EVENTS;
+use crate::retry::RetryConfig;
+use crate::session::DEFAULT_SESSION_INACTIVITY_MILLIS;
 use crate::span::SpanLimits;
 
 /// `service.name` when the app gives none (OpenTelemetry's default).
@@ -29,11 +35,95 @@ pub struct SdkConfig {
     pub id_format: IdFormat,
     /// `debug`: log drops and failures to the console.
     pub debug: bool,
+    /// `serviceVersion` (`service.version`).
+    pub service_version: Option<String>,
+    /// `environment` (`deployment.environment.name`).
+    pub environment: Option<String>,
+    /// `resourceAttributes`: more resource attributes.
+    pub resource_attributes: Vec<KeyValue>,
+    /// Where and how spans are exported.
+    pub export: ExportConfig,
+    /// `sampleRate`: keep 1 in N traces (1 keeps all).
+    pub sample_rate: u32,
+    /// `instrumentDocumentLoad` (default true): the `documentLoad` root span.
+    pub instrument_document_load: bool,
+    /// `userInteractionEvents` (default click and submit): a root span per interaction.
+    pub interaction_events: Vec<String>,
+    /// `sessionInactivityTimeoutMillis`: a new `session.id` after this long without spans.
+    pub session_inactivity_millis: u64,
+}
+
+/// The exporter options (Honeycomb's web SDK names). Export is on when any of `apiKey`,
+/// `endpoint` or `tracesEndpoint` is given.
+#[derive(Clone, PartialEq)]
+pub struct ExportConfig {
+    /// `apiKey`, sent as `x-honeycomb-team`. Never logged (see the `Debug` impl).
+    pub api_key: Option<String>,
+    /// `endpoint`: OTLP/HTTP base URL; `/v1/traces` is appended when missing.
+    pub endpoint: Option<String>,
+    /// `tracesEndpoint`: the full traces URL, used as given.
+    pub traces_endpoint: Option<String>,
+    /// `dataset`: for Honeycomb classic keys.
+    pub dataset: Option<String>,
+    /// `headers`: more request headers.
+    pub headers: Vec<(String, String)>,
+    /// `compression` is `"gzip"` (the default) rather than `"none"`.
+    pub gzip: bool,
+    /// `batch`.
+    pub batch: BatchConfig,
+    /// `retry`.
+    pub retry: RetryConfig,
+}
+
+impl Default for ExportConfig {
+    fn default() -> Self {
+        Self {
+            api_key: None,
+            endpoint: None,
+            traces_endpoint: None,
+            dataset: None,
+            headers: Vec::new(),
+            gzip: true,
+            batch: BatchConfig::default(),
+            retry: RetryConfig::default(),
+        }
+    }
+}
+
+impl ExportConfig {
+    /// Whether spans are exported at all.
+    pub fn enabled(&self) -> bool {
+        self.api_key.is_some() || self.endpoint.is_some() || self.traces_endpoint.is_some()
+    }
+}
+
+impl fmt::Debug for ExportConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let header_names: Vec<&str> = self.headers.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("ExportConfig")
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("endpoint", &self.endpoint)
+            .field("traces_endpoint", &self.traces_endpoint)
+            .field("dataset", &self.dataset)
+            .field("header_names", &header_names)
+            .field("gzip", &self.gzip)
+            .field("batch", &self.batch)
+            .field("retry", &self.retry)
+            .finish()
+    }
 }
 
 impl Default for SdkConfig {
     fn default() -> Self {
         Self {
+            service_version: None,
+            environment: None,
+            resource_attributes: Vec::new(),
+            export: ExportConfig::default(),
+            sample_rate: 1,
+            instrument_document_load: true,
+            interaction_events: DEFAULT_INTERACTION_EVENTS.map(str::to_owned).to_vec(),
+            session_inactivity_millis: DEFAULT_SESSION_INACTIVITY_MILLIS,
             service_name: DEFAULT_SERVICE_NAME.to_owned(),
             instrument_fetch: true,
             instrument_xhr: true,
@@ -83,7 +173,8 @@ pub fn count_option(field: &str, value: f64) -> Result<u32, ConfigError> {
     } else {
         Err(ConfigError::new(
             field,
-            format!("must be a whole number from 0 to {}, got {value}", u32::MAX),
+            // Not `{value}`: Rust's float formatting would add ~10 KB to the wasm module.
+            format!("must be a whole number from 0 to {}", u32::MAX),
         ))
     }
 }
@@ -129,7 +220,36 @@ impl SdkConfig {
                 "must not contain an empty string",
             ));
         }
-        Ok(())
+        if self.sample_rate == 0 {
+            return Err(ConfigError::new("sampleRate", "must be at least 1"));
+        }
+        if self.session_inactivity_millis == 0 {
+            return Err(ConfigError::new(
+                "sessionInactivityTimeoutMillis",
+                "must be at least 1",
+            ));
+        }
+        let e = &self.export;
+        for (field, v) in [
+            ("apiKey", &e.api_key),
+            ("endpoint", &e.endpoint),
+            ("tracesEndpoint", &e.traces_endpoint),
+            ("dataset", &e.dataset),
+        ] {
+            if v.as_deref().is_some_and(|s| s.trim().is_empty()) {
+                return Err(ConfigError::new(field, "must not be empty"));
+            }
+        }
+        if e.retry.max_attempts == 0 {
+            return Err(ConfigError::new("retry.maxAttempts", "must be at least 1"));
+        }
+        if e.retry.max_backoff_millis < e.retry.initial_backoff_millis {
+            return Err(ConfigError::new(
+                "retry.maxBackoffMillis",
+                "must not be less than retry.initialBackoffMillis",
+            ));
+        }
+        e.batch.validate()
     }
 }
 
@@ -170,6 +290,36 @@ mod tests {
             cfg.validate().unwrap_err().field,
             "propagateTraceHeaderCorsUrls"
         );
+    }
+
+    #[test]
+    fn export_rules_name_the_field() {
+        let mut cfg = SdkConfig::default();
+        assert!(!cfg.export.enabled());
+        cfg.export.endpoint = Some(" ".into());
+        assert_eq!(cfg.validate().unwrap_err().field, "endpoint");
+        cfg.export.endpoint = Some("/otlp".into());
+        assert!(cfg.export.enabled());
+        cfg.sample_rate = 0;
+        assert_eq!(cfg.validate().unwrap_err().field, "sampleRate");
+        cfg.sample_rate = 4;
+        cfg.export.retry.max_attempts = 0;
+        assert_eq!(cfg.validate().unwrap_err().field, "retry.maxAttempts");
+        cfg.export.retry = RetryConfig::default();
+        cfg.export.batch.max_queue_size = 0;
+        assert_eq!(cfg.validate().unwrap_err().field, "batch.maxQueueSize");
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_api_key() {
+        let cfg = ExportConfig {
+            api_key: Some("hcaik_secret123".into()),
+            headers: vec![("authorization".into(), "Bearer secret456".into())],
+            ..ExportConfig::default()
+        };
+        let shown = format!("{cfg:?}");
+        assert!(!shown.contains("secret"), "{shown}");
+        assert!(shown.contains("<redacted>") && shown.contains("authorization"));
     }
 
     #[test]

@@ -16,6 +16,13 @@
 //! - [`url`] and [`http`]: URL scrubbing and the HTTP client span policy used by the
 //!   fetch/XHR instrumentation (which URLs get trace headers, span names, attributes,
 //!   status).
+//! - [`otlp`]: finished spans encoded as OTLP/HTTP JSON request bodies (whole or in chunks
+//!   of a maximum size), and the `partialSuccess` of the response.
+//! - [`exporter`] and [`retry`]: the export URL and headers (Honeycomb-style), and the
+//!   OTLP retry policy (retryable statuses, `Retry-After`, backoff, deadline).
+//! - [`sampling`]: deterministic 1-in-N trace sampling by trace id (Honeycomb `SampleRate`).
+//! - [`session`]: the `session.id` kept in `sessionStorage`, with an inactivity timeout.
+//! - [`resource`]: resource attributes (service, deployment, SDK, browser).
 //!
 //! ```
 //! use edge_telemetry_core::propagation::{format_traceparent, parse_traceparent};
@@ -30,11 +37,19 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod batch;
 pub mod config;
 pub mod context;
+pub mod exporter;
 pub mod http;
 pub mod ids;
+pub mod otlp;
+pub mod page;
 pub mod propagation;
+pub mod resource;
+pub mod retry;
+pub mod sampling;
+pub mod session;
 pub mod span;
 pub mod stats;
 pub mod table;

@@ -36,11 +36,25 @@ pub struct Stats {
     pub open_spans: u64,
     /// Async scopes forgotten because too many promises were pending at once.
     pub async_scopes_forgotten: u64,
+    /// Finished spans dropped because the export queue was full.
+    pub spans_dropped: u64,
+    /// Spans the endpoint acknowledged.
+    pub spans_exported: u64,
+    /// Spans given up after a failed export (not retryable, attempts or time exhausted).
+    pub spans_export_failed: u64,
+    /// Spans the endpoint acknowledged but rejected (OTLP `partialSuccess.rejectedSpans`).
+    pub spans_rejected: u64,
+    /// Export requests sent (retries included).
+    pub export_requests: u64,
+    /// Export requests that were retries.
+    pub export_retries: u64,
+    /// Bytes of OTLP JSON encoded for export (before compression).
+    pub export_bytes: u64,
 }
 
 impl Stats {
     /// `(camelCase name, value)` pairs, in a stable order.
-    pub fn entries(&self) -> [(&'static str, u64); 16] {
+    pub fn entries(&self) -> [(&'static str, u64); 23] {
         [
             ("spansStarted", self.spans_started),
             ("spansEnded", self.spans_ended),
@@ -58,6 +72,13 @@ impl Stats {
             ("asyncScopesForgotten", self.async_scopes_forgotten),
             ("spansEvicted", self.spans_evicted),
             ("openSpans", self.open_spans),
+            ("spansDropped", self.spans_dropped),
+            ("spansExported", self.spans_exported),
+            ("spansExportFailed", self.spans_export_failed),
+            ("spansRejected", self.spans_rejected),
+            ("exportRequests", self.export_requests),
+            ("exportRetries", self.export_retries),
+            ("exportBytes", self.export_bytes),
         ]
     }
 }

@@ -4,6 +4,7 @@ use opentelemetry::trace::{SpanContext, SpanKind, TraceFlags, TraceState};
 
 use crate::ids::IdGenerator;
 use crate::propagation::{RANDOM_FLAG, SAMPLED_FLAG};
+use crate::sampling::RatioSampler;
 use crate::span::{SpanData, SpanLimits};
 
 /// Where a new span's parent comes from.
@@ -38,18 +39,32 @@ pub struct StartedSpan {
     pub data: Option<SpanData>,
 }
 
-/// Starts spans. Sampling is parent-based: a child of an unsampled parent is not
-/// recorded but still gets its own span id, so trace headers keep propagating.
+/// Starts spans. Sampling is parent-based: a root's trace is kept or not by the
+/// [`RatioSampler`] (deterministic on the trace id); a child follows its parent's sampled
+/// flag. A span that is not kept is not recorded but still gets its own span id, so trace
+/// headers keep propagating (with the sampled flag off).
 #[derive(Debug)]
 pub struct Tracer<G> {
     ids: G,
     limits: SpanLimits,
+    sampler: RatioSampler,
 }
 
 impl<G: IdGenerator> Tracer<G> {
-    /// A tracer using `ids` for new ids and `limits` for every span.
+    /// A tracer using `ids` for new ids and `limits` for every span; keeps every trace.
     pub fn new(ids: G, limits: SpanLimits) -> Self {
-        Self { ids, limits }
+        Self {
+            ids,
+            limits,
+            sampler: RatioSampler::new(1),
+        }
+    }
+
+    /// Keeps 1 trace in `rate` (Honeycomb's `sampleRate`); with a rate above 1, recorded
+    /// spans carry it as the `SampleRate` attribute.
+    pub fn with_sample_rate(mut self, rate: u32) -> Self {
+        self.sampler = RatioSampler::new(rate);
+        self
     }
 
     /// The span limits.
@@ -74,16 +89,28 @@ impl<G: IdGenerator> Tracer<G> {
                 TraceFlags::new(p.trace_flags().to_u8() & (SAMPLED_FLAG | RANDOM_FLAG)),
                 p.trace_state().clone(),
             ),
-            None => (
-                self.ids.new_trace_id(start_time_unix_nano),
-                TraceFlags::new(SAMPLED_FLAG | RANDOM_FLAG),
-                TraceState::default(),
-            ),
+            None => {
+                let trace_id = self.ids.new_trace_id(start_time_unix_nano);
+                let sampled = if self.sampler.should_sample(trace_id) {
+                    SAMPLED_FLAG
+                } else {
+                    0
+                };
+                (
+                    trace_id,
+                    TraceFlags::new(sampled | RANDOM_FLAG),
+                    TraceState::default(),
+                )
+            }
         };
         let context = SpanContext::new(trace_id, span_id, flags, false, trace_state);
-        let data = flags
-            .is_sampled()
-            .then(|| SpanData::new(name, kind, context.clone(), parent, start_time_unix_nano));
+        let data = flags.is_sampled().then(|| {
+            let mut data = SpanData::new(name, kind, context.clone(), parent, start_time_unix_nano);
+            if self.sampler.rate() > 1 {
+                data.set_attribute(self.sampler.attribute(), &self.limits);
+            }
+            data
+        });
         StartedSpan { context, data }
     }
 }
@@ -144,6 +171,39 @@ mod tests {
         assert!(s.data.is_none());
         assert!(s.context.is_valid());
         assert_eq!(s.context.trace_flags().to_u8(), 0x02);
+    }
+
+    #[test]
+    fn sample_rate_keeps_one_in_n_roots_and_children_follow() {
+        let mut t = tracer().with_sample_rate(4);
+        let mut kept = 0;
+        for _ in 0..4000 {
+            let root = t.start("r".into(), SpanKind::Internal, None, 1);
+            assert_eq!(
+                root.context.trace_flags().to_u8() & 0x02,
+                0x02,
+                "random flag"
+            );
+            let child = t.start("c".into(), SpanKind::Client, Some(&root.context), 2);
+            assert_eq!(
+                child.data.is_some(),
+                root.data.is_some(),
+                "children follow the root"
+            );
+            assert_eq!(child.context.is_sampled(), root.context.is_sampled());
+            assert!(child.context.is_valid(), "unsampled traces still propagate");
+            if let Some(d) = root.data {
+                kept += 1;
+                assert!(d.attributes.iter().any(|kv| kv.key.as_str() == "SampleRate"
+                    && kv.value == opentelemetry::Value::I64(4)));
+            }
+        }
+        assert!((850..1150).contains(&kept), "kept {kept} of 4000");
+        let s = tracer().start("r".into(), SpanKind::Internal, None, 1);
+        assert!(
+            s.data.unwrap().attributes.is_empty(),
+            "no SampleRate at rate 1"
+        );
     }
 
     #[test]
