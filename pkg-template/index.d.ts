@@ -107,6 +107,69 @@ export interface InitOptions {
   debug?: boolean;
   /** Called with every recorded span when it ends. */
   onSpanEnd?: (span: ReadableSpan) => void;
+
+  /** `service.version`. */
+  serviceVersion?: string;
+  /** `deployment.environment.name`. */
+  environment?: string;
+  /** More resource attributes (the options above win over these). */
+  resourceAttributes?: Attributes;
+  /**
+   * Honeycomb API key, sent as `x-honeycomb-team`; never logged. Leave it out when
+   * `endpoint` is a relay or collector that adds it server-side.
+   */
+  apiKey?: string;
+  /**
+   * OTLP/HTTP base URL (default `https://api.honeycomb.io` when `apiKey` is given); `/v1/traces`
+   * is appended unless the URL already ends with it. Relative URLs (a same-origin relay such
+   * as `/otlp`) resolve against the page. Spans are exported only when `apiKey`, `endpoint`
+   * or `tracesEndpoint` is set.
+   */
+  endpoint?: string;
+  /** The full traces URL, used as given (overrides `endpoint`). */
+  tracesEndpoint?: string;
+  /** Dataset for Honeycomb classic keys (`x-honeycomb-dataset`); ignored for other keys. */
+  dataset?: string;
+  /** More request headers for the OTLP endpoint (win over the SDK's own). */
+  headers?: Record<string, string>;
+  /** `gzip` (default; via CompressionStream where the browser has it) or `none`. */
+  compression?: 'gzip' | 'none';
+  /** Batch span processor settings (OpenTelemetry's names and defaults). */
+  batch?: {
+    /** Delay between scheduled exports; default 5000. */
+    scheduledDelayMillis?: number;
+    /** Spans queued at most; further spans are dropped and counted (`spansDropped`). Default 2048. */
+    maxQueueSize?: number;
+    /** Spans per request at most; a full batch goes at once. Default 512. */
+    maxExportBatchSize?: number;
+    /** Time one export may take, retries included; attempts are aborted at it. Default 30000. */
+    exportTimeoutMillis?: number;
+    /** Batches in flight at once (retries waiting included). Default 2. */
+    maxConcurrentExports?: number;
+  };
+  /**
+   * Retries on 429, 502, 503, 504 and network errors: exponential backoff (×1.5) with ±20 %
+   * jitter, or the `Retry-After` header when present.
+   */
+  retry?: {
+    /** Attempts in total, the first included; default 5. */
+    maxAttempts?: number;
+    /** Default 1000. */
+    initialBackoffMillis?: number;
+    /** Default 5000. */
+    maxBackoffMillis?: number;
+  };
+  /**
+   * Keep 1 in N traces (default 1: all), decided on the trace id so every service agrees;
+   * kept spans carry `SampleRate = N`. Unsampled traces still propagate `traceparent`.
+   */
+  sampleRate?: number;
+  /** A `documentLoad` root span from Navigation Timing (default true). */
+  instrumentDocumentLoad?: boolean;
+  /** DOM events that start a root interaction span; default `['click', 'submit']`, `[]` for none. */
+  userInteractionEvents?: string[];
+  /** A new `session.id` after this long without spans; default 30 minutes. */
+  sessionInactivityTimeoutMillis?: number;
 }
 
 export interface Stats {
@@ -126,6 +189,18 @@ export interface Stats {
   asyncScopesForgotten: number;
   spansEvicted: number;
   openSpans: number;
+  /** Finished spans dropped because the export queue was full. */
+  spansDropped: number;
+  /** Spans the endpoint acknowledged. */
+  spansExported: number;
+  /** Spans given up after failed exports. */
+  spansExportFailed: number;
+  /** Spans the endpoint accepted but rejected (`partialSuccess`). */
+  spansRejected: number;
+  exportRequests: number;
+  exportRetries: number;
+  /** Bytes of OTLP JSON encoded (before gzip). */
+  exportBytes: number;
 }
 
 /**
@@ -153,3 +228,8 @@ export declare function injectHeaders<H extends Headers | Record<string, string>
 /** Sets W3C baggage sent with every propagated request; `null` clears it. */
 export declare function setBaggage(entries: Record<string, string | number | boolean> | null): void;
 export declare function getStats(): Stats;
+/**
+ * Exports everything queued now. Resolves to true once the endpoint acknowledged all of it,
+ * false if some of it was given up; never rejects.
+ */
+export declare function flush(): Promise<boolean>;

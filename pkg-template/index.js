@@ -4,6 +4,8 @@
 // and after a wasm trap the SDK turns itself off rather than run on corrupted state.
 import initWasm, * as w from './edge_telemetry.js';
 import { installFetch, installXhr } from './instrument.js';
+import { installExport } from './export.js';
+import { installDocumentLoad, installInteractions } from './page.js';
 
 await initWasm({ module_or_path: new URL('./edge_telemetry_bg.wasm', import.meta.url) });
 
@@ -66,8 +68,12 @@ export class Span {
   isRecording() { return guard(w.spanIsRecording, handle(this)) === true; }
 }
 
-// The page's fetch before instrumentation, for the SDK's own requests (span export).
-let originalFetch;
+// The span exporter (export.js), once init has configured one.
+let exporter;
+// Called from wasm when the export timer must fire within `ms`.
+const schedule = (ms) => {
+  if (exporter) exporter.schedule(ms);
+};
 
 /**
  * Starts the SDK. Throws one Error naming the bad field for invalid options. Returns true,
@@ -75,12 +81,19 @@ let originalFetch;
  */
 export function init(options) {
   if (dead) return false;
-  const started = w.init(options);
+  const started = w.init(options, schedule);
   if (started) {
     const which = guard(w.instrumentations) | 0;
     try {
-      if (which & 1) originalFetch = installFetch(w, guard);
+      // The SDK's own requests use the page's fetch from before instrumentation.
+      const pageFetch = globalThis.fetch;
+      const settings = guard(w.exportSettings);
+      if (settings && typeof pageFetch === 'function') exporter = installExport(w, guard, pageFetch, settings);
+      if (which & 1) installFetch(w, guard);
       if (which & 2) installXhr(w, guard);
+      if (which & 4) installDocumentLoad(w, guard);
+      const events = guard(w.interactionEvents);
+      if (events && events.length) installInteractions(w, guard, events);
     } catch (e) {
       fault(e);
     }
@@ -152,6 +165,20 @@ export function injectHeaders(headers, url) {
 /** Sets W3C baggage sent with every propagated request; null clears it. */
 export function setBaggage(entries) {
   guard(w.setBaggage, entries);
+}
+
+/**
+ * Exports everything queued now. Resolves to true once the endpoint acknowledged all of it,
+ * false if some spans were given up (counted in getStats()); never rejects.
+ */
+export function flush() {
+  if (!exporter) return Promise.resolve(true);
+  try {
+    return exporter.flush();
+  } catch (e) {
+    fault(e);
+    return Promise.resolve(false);
+  }
 }
 
 /** The SDK's counters: spans, drops, invalid arguments, internal errors. */

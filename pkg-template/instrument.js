@@ -32,12 +32,12 @@ function withHeaders(init, headers) {
 }
 
 /**
- * Wraps globalThis.fetch. `sdk` gives the wasm functions and `guard(fn, ...args)` that
- * swallows and counts internal faults. Returns the original fetch for the SDK's own requests.
+ * Wraps globalThis.fetch. `w` gives the wasm functions and `guard(fn, ...args)` that
+ * swallows and counts internal faults.
  */
 export function installFetch(w, guard) {
   const original = globalThis.fetch;
-  if (typeof original !== 'function') return undefined;
+  if (typeof original !== 'function') return;
   const end = (h, scope, outcome, status, errorType) => {
     guard(w.httpEnd, h, outcome, status, errorType);
     // Callbacks the page chained on this request run before the next task: keep the
@@ -78,7 +78,6 @@ export function installFetch(w, guard) {
     }
     return p;
   };
-  return original;
 }
 
 /** Wraps XMLHttpRequest.prototype.open/setRequestHeader/send. */

@@ -2,14 +2,22 @@
 //! (bad input is counted in `getStats().invalidArguments` and, in debug mode, logged);
 //! only `init` reports errors, as one `Error` naming the field.
 
-use edge_telemetry_core::context::{Active, ContextStack};
+use edge_telemetry_core::context::{Active, ContextStack, ScopeId};
+use edge_telemetry_core::exporter::{export_headers, traces_url};
 use edge_telemetry_core::http::{
     HttpOutcome, client_span_end, client_span_start, should_propagate,
 };
 use edge_telemetry_core::ids::AnyIdGenerator;
+use edge_telemetry_core::otlp::OtlpEncoder;
+use edge_telemetry_core::page::{
+    DOCUMENT_LOAD_SPAN_NAME, NAVIGATION_TIMING_EVENTS, document_load_attributes,
+    document_load_end_attributes, document_load_parent, interaction_attributes, navigation_events,
+};
 use edge_telemetry_core::propagation::{
     BAGGAGE_HEADER, Baggage, HeaderList, format_baggage, format_tracestate, inject_trace_context,
 };
+use edge_telemetry_core::resource::{ResourceConfig, SDK_NAME, SDK_VERSION, resource_attributes};
+use edge_telemetry_core::session::{SESSION_ID_ATTRIBUTE, SESSION_STORAGE_KEY, SessionTracker};
 use edge_telemetry_core::span::{
     AttributeOutcome, EXCEPTION_EVENT_NAME, exception_attributes, span_kind_from_code,
     span_kind_from_name,
@@ -18,7 +26,7 @@ use edge_telemetry_core::table::{OpenSpan, SpanHandle, SpanTable};
 use edge_telemetry_core::time::Clock;
 use edge_telemetry_core::tracer::{ParentChoice, Tracer, select_parent};
 use edge_telemetry_core::url::Url;
-use js_sys::{Array, Object, Reflect};
+use js_sys::{Array, Function, Object, Reflect};
 use opentelemetry::KeyValue;
 use opentelemetry::propagation::Injector;
 use opentelemetry::trace::{SpanContext, SpanKind, Status};
@@ -26,7 +34,10 @@ use wasm_bindgen::prelude::*;
 use web_sys::Headers;
 
 use crate::convert::{self, ParentRef};
-use crate::platform::{BrowserClock, debug_log, random_seed};
+use crate::export::{self, Exporter};
+use crate::platform::{
+    BrowserClock, browser_info, debug_log, now_millis, random_seed, storage_get, storage_set,
+};
 use crate::state::{self, Sdk, count, with_sdk};
 
 fn invalid(what: &str) {
@@ -45,12 +56,81 @@ fn page_url() -> Option<String> {
         .as_string()
 }
 
+fn fresh_session_id() -> [u8; 16] {
+    let seed = random_seed();
+    let mut id = [0u8; 16];
+    id.copy_from_slice(&seed[..16]);
+    id
+}
+
+fn session_attribute(session: &SessionTracker) -> KeyValue {
+    KeyValue::new(
+        SESSION_ID_ATTRIBUTE,
+        opentelemetry::StringValue::from(std::sync::Arc::<str>::from(session.id())),
+    )
+}
+
+/// Resolves the traces URL against the page (so a relay path like `/otlp` works); the
+/// error names `tracesEndpoint` or `endpoint`.
+fn resolve_export_url(
+    config: &edge_telemetry_core::config::ExportConfig,
+    page: Option<&str>,
+) -> Result<String, edge_telemetry_core::config::ConfigError> {
+    let field = if config.traces_endpoint.is_some() {
+        "tracesEndpoint"
+    } else {
+        "endpoint"
+    };
+    let url = traces_url(
+        config.endpoint.as_deref(),
+        config.traces_endpoint.as_deref(),
+    );
+    let parsed = match page {
+        Some(base) => web_sys::Url::new_with_base(&url, base),
+        None => web_sys::Url::new(&url),
+    }
+    .ok()
+    .filter(|u| matches!(u.protocol().as_str(), "http:" | "https:"));
+    parsed.map(|u| u.href()).ok_or_else(|| {
+        edge_telemetry_core::config::ConfigError::new(field, "must be an http or https URL")
+    })
+}
+
 /// Initialises the SDK. Returns `true`, or `false` when it was already initialised (the
 /// options are still validated, and nothing changes). Throws an `Error` naming the field
-/// for bad options.
+/// for bad options. `schedule` is `export.js`'s timer.
 #[wasm_bindgen]
-pub fn init(options: JsValue) -> Result<bool, JsError> {
+pub fn init(options: JsValue, schedule: JsValue) -> Result<bool, JsError> {
     let opts = convert::read_init_options(&options).map_err(|e| JsError::new(&e.to_string()))?;
+    let page = page_url();
+    let cfg = &opts.config;
+    let exporter = if cfg.export.enabled() {
+        let url = resolve_export_url(&cfg.export, page.as_deref())
+            .map_err(|e| JsError::new(&e.to_string()))?;
+        let (headers, warnings) = export_headers(
+            cfg.export.api_key.as_deref(),
+            cfg.export.dataset.as_deref(),
+            &cfg.export.headers,
+        );
+        if cfg.debug {
+            for w in warnings {
+                debug_log(&format!("edge-telemetry: {}", w.message()));
+            }
+        }
+        let resource = resource_attributes(
+            ResourceConfig {
+                service_name: &cfg.service_name,
+                service_version: cfg.service_version.as_deref(),
+                environment: cfg.environment.as_deref(),
+                extra: cfg.resource_attributes.clone(),
+            },
+            &browser_info(),
+        );
+        let encoder = OtlpEncoder::new(&resource, SDK_NAME, SDK_VERSION, export::js_f64);
+        Some(Exporter::new(&cfg.export, encoder, url, headers))
+    } else {
+        None
+    };
     if state::is_initialized() {
         if opts.config.debug {
             debug_log("edge-telemetry: init called again; the first configuration stays");
@@ -59,28 +139,56 @@ pub fn init(options: JsValue) -> Result<bool, JsError> {
     }
     let ids = AnyIdGenerator::new(opts.config.id_format, random_seed());
     let debug = opts.config.debug;
+    let session = SessionTracker::new(
+        storage_get(SESSION_STORAGE_KEY).as_deref(),
+        now_millis(),
+        opts.config.session_inactivity_millis,
+        fresh_session_id(),
+    );
+    storage_set(SESSION_STORAGE_KEY, &session.stored_value());
+    let export_on = exporter.is_some();
     let sdk = Sdk {
-        tracer: Tracer::new(ids, opts.config.span_limits),
+        tracer: Tracer::new(ids, opts.config.span_limits).with_sample_rate(opts.config.sample_rate),
         table: SpanTable::default(),
         stack: ContextStack::new(),
-        page_url: page_url(),
+        page_url: page,
         regex_rules: opts.regex_rules,
         on_span_end: opts.on_span_end,
         baggage: String::new(),
+        exporter,
+        schedule: schedule.dyn_into::<Function>().ok(),
+        session_attribute: session_attribute(&session),
+        session,
+        auto_scopes: Vec::new(),
         config: opts.config,
     };
     let installed = state::install(sdk);
     if installed && debug {
-        debug_log("edge-telemetry: initialised (debug mode: drops and failures are logged)");
+        debug_log(if export_on {
+            "edge-telemetry: initialised (debug mode: exports, drops and failures are logged)"
+        } else {
+            "edge-telemetry: initialised without export (no apiKey, endpoint or tracesEndpoint); debug mode logs drops and failures"
+        });
     }
     Ok(installed)
 }
 
-/// Which instrumentations `init` enabled: bit 0 fetch, bit 1 XMLHttpRequest.
+/// Which instrumentations `init` enabled: bit 0 fetch, bit 1 XMLHttpRequest, bit 2 the
+/// page-load span.
 #[wasm_bindgen(js_name = instrumentations)]
 pub fn instrumentations() -> u32 {
-    with_sdk(|s| u32::from(s.config.instrument_fetch) | u32::from(s.config.instrument_xhr) << 1)
-        .unwrap_or(0)
+    with_sdk(|s| {
+        u32::from(s.config.instrument_fetch)
+            | u32::from(s.config.instrument_xhr) << 1
+            | u32::from(s.config.instrument_document_load) << 2
+    })
+    .unwrap_or(0)
+}
+
+/// The event types that start an interaction span (`userInteractionEvents`).
+#[wasm_bindgen(js_name = interactionEvents)]
+pub fn interaction_events() -> Vec<String> {
+    with_sdk(|s| s.config.interaction_events.clone()).unwrap_or_default()
 }
 
 fn parse_kind(v: &JsValue) -> Option<SpanKind> {
@@ -124,7 +232,12 @@ fn open_span(
     let limits = *sdk.tracer.limits();
     let mut dropped = 0;
     let mut data = started.data;
+    if sdk.session.touch(now_millis(), fresh_session_id) {
+        sdk.session_attribute = session_attribute(&sdk.session);
+        storage_set(SESSION_STORAGE_KEY, &sdk.session.stored_value());
+    }
     if let Some(d) = data.as_mut() {
+        d.set_attribute(sdk.session_attribute.clone(), &limits);
         for kv in attributes {
             dropped += u64::from(d.set_attribute(kv, &limits) == AttributeOutcome::Dropped);
         }
@@ -418,6 +531,11 @@ pub fn span_end(handle: SpanHandle, end_time: JsValue) -> String {
             {
                 debug_log("edge-telemetry: onSpanEnd threw");
             }
+        }
+        if let Some(ms) = export::enqueue(data)
+            && let Some(schedule) = with_sdk(|s| s.schedule.clone()).flatten()
+        {
+            let _ = schedule.call1(&JsValue::UNDEFINED, &JsValue::from_f64(ms as f64));
         }
     }
     ctx
@@ -728,4 +846,103 @@ pub fn open_active_scope() -> u32 {
         None => 0,
     })
     .unwrap_or(0)
+}
+
+/// Starts a root span that holds an async scope (so it parents work with nothing else
+/// active) until [`end_auto_span`].
+fn start_auto_span(
+    name: String,
+    parent: Option<SpanContext>,
+    start: u64,
+    attributes: Vec<KeyValue>,
+) -> SpanHandle {
+    with_sdk(|sdk| {
+        let (h, _) = open_span(
+            sdk,
+            name,
+            SpanKind::Internal,
+            parent.as_ref(),
+            start,
+            attributes,
+            Vec::new(),
+        );
+        if let Some(s) = sdk.table.get(h) {
+            let scope = sdk.stack.open_scope(Active {
+                context: s.context.clone(),
+                handle: Some(h),
+            });
+            sdk.auto_scopes.push((h, scope));
+        }
+        h
+    })
+    .unwrap_or(0)
+}
+
+/// Closes the scope of an automatic span (the span itself is ended by the caller).
+fn close_auto_scope(handle: SpanHandle) {
+    with_sdk(|sdk| {
+        if let Some(pos) = sdk.auto_scopes.iter().position(|(h, _)| *h == handle) {
+            let (_, scope): (SpanHandle, ScopeId) = sdk.auto_scopes.remove(pos);
+            sdk.stack.close_scope(scope);
+        }
+    });
+}
+
+/// Starts the `documentLoad` span at the navigation's start, under the first valid
+/// traceparent of `parents` (meta tag, Server-Timing) or as a root. Returns its handle.
+#[wasm_bindgen(js_name = documentLoadStart)]
+pub fn document_load_start(parents: JsValue) -> SpanHandle {
+    let candidates: Vec<String> = convert::array_items(&parents)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(JsValue::as_string)
+        .collect();
+    let parent = document_load_parent(&candidates);
+    let start = edge_telemetry_core::time::millis_to_unix_nanos(BrowserClock::time_origin_ms())
+        .unwrap_or_else(|| BrowserClock.now_unix_nanos());
+    let attrs = document_load_attributes(page_url().as_deref());
+    start_auto_span(DOCUMENT_LOAD_SPAN_NAME.to_owned(), parent, start, attrs)
+}
+
+/// Ends the `documentLoad` span with the Navigation Timing `entry`'s events (or now, when
+/// the browser has no entry).
+#[wasm_bindgen(js_name = documentLoadEnd)]
+pub fn document_load_end(handle: SpanHandle, entry: JsValue) {
+    let get = |k: &str| {
+        if entry.is_object() {
+            Reflect::get(&entry, &JsValue::from_str(k))
+                .ok()
+                .and_then(|v| v.as_f64())
+                .unwrap_or(0.0)
+        } else {
+            0.0
+        }
+    };
+    let values: Vec<f64> = NAVIGATION_TIMING_EVENTS.iter().map(|k| get(k)).collect();
+    let (events, end) = navigation_events(&values, BrowserClock::time_origin_ms());
+    let attrs = document_load_end_attributes(get("responseStatus"));
+    with_data(handle, |d, l| {
+        for (name, t) in events {
+            add_event(d, l, name.to_owned(), t, Vec::new());
+        }
+        attrs.into_iter().for_each(|kv| set_one(d, l, kv));
+    });
+    close_auto_scope(handle);
+    let end = end.map_or(JsValue::UNDEFINED, |ns| JsValue::from_f64(ns as f64 / 1e6));
+    span_end(handle, end);
+}
+
+/// Starts a root span for a user interaction (`event_type`, and the target element's tag
+/// name and XPath when known), active until [`interaction_end`].
+#[wasm_bindgen(js_name = interactionStart)]
+pub fn interaction_start(event_type: String, target: String, xpath: String) -> SpanHandle {
+    let attrs = interaction_attributes(&event_type, &target, &xpath);
+    start_auto_span(event_type, None, BrowserClock.now_unix_nanos(), attrs)
+}
+
+/// Ends an interaction span after the event's task.
+#[wasm_bindgen(js_name = interactionEnd)]
+pub fn interaction_end(handle: SpanHandle) {
+    close_auto_scope(handle);
+    span_end(handle, JsValue::UNDEFINED);
 }

@@ -7,6 +7,7 @@ use edge_telemetry_core::config::{ConfigError, SdkConfig, count_option, id_forma
 use edge_telemetry_core::propagation::{
     format_traceparent, format_tracestate, parse_hex_bytes, parse_traceparent,
 };
+use edge_telemetry_core::retry::RetryConfig;
 use edge_telemetry_core::span::{SpanData, span_kind_code, status_code, status_from_code};
 use edge_telemetry_core::table::SpanHandle;
 use edge_telemetry_core::time::{hrtime_to_unix_nanos, time_input_to_unix_nanos};
@@ -69,7 +70,7 @@ pub struct InitOptions {
     pub on_span_end: Option<Function>,
 }
 
-const INIT_KEYS: [&str; 8] = [
+const INIT_KEYS: [&str; 23] = [
     "serviceName",
     "instrumentFetch",
     "instrumentXhr",
@@ -78,7 +79,30 @@ const INIT_KEYS: [&str; 8] = [
     "idGenerator",
     "debug",
     "onSpanEnd",
+    "serviceVersion",
+    "environment",
+    "resourceAttributes",
+    "apiKey",
+    "endpoint",
+    "tracesEndpoint",
+    "dataset",
+    "headers",
+    "compression",
+    "batch",
+    "retry",
+    "sampleRate",
+    "instrumentDocumentLoad",
+    "userInteractionEvents",
+    "sessionInactivityTimeoutMillis",
 ];
+const BATCH_KEYS: [&str; 5] = [
+    "scheduledDelayMillis",
+    "maxQueueSize",
+    "maxExportBatchSize",
+    "exportTimeoutMillis",
+    "maxConcurrentExports",
+];
+const RETRY_KEYS: [&str; 3] = ["maxAttempts", "initialBackoffMillis", "maxBackoffMillis"];
 const SPAN_LIMIT_KEYS: [&str; 6] = [
     "attributeCountLimit",
     "attributeValueLengthLimit",
@@ -136,6 +160,157 @@ fn is_plain_object(v: &JsValue) -> bool {
     v.is_object() && !Array::is_array(v) && !v.is_function()
 }
 
+fn read_string(obj: &JsValue, field: &str) -> Result<Option<String>, ConfigError> {
+    let v = get(obj, field, field)?;
+    if v.is_undefined() {
+        return Ok(None);
+    }
+    v.as_string()
+        .map(Some)
+        .ok_or_else(|| wrong_type(field, "a string", &v))
+}
+
+/// Reads the whole-number fields `keys` of the object option `name`, calling `put` for each
+/// one present.
+fn read_counts(
+    obj: &JsValue,
+    name: &str,
+    keys: &[&str],
+    mut put: impl FnMut(&str, u32),
+) -> Result<(), ConfigError> {
+    let group = get(obj, name, name)?;
+    if group.is_undefined() {
+        return Ok(());
+    }
+    if !is_plain_object(&group) {
+        return Err(wrong_type(name, "an object", &group));
+    }
+    check_keys(&group, keys, &format!("{name}."))?;
+    for key in keys {
+        let field = format!("{name}.{key}");
+        let v = get(&group, key, &field)?;
+        if v.is_undefined() {
+            continue;
+        }
+        let n = count_option(
+            &field,
+            v.as_f64()
+                .ok_or_else(|| wrong_type(&field, "a number", &v))?,
+        )?;
+        put(key, n);
+    }
+    Ok(())
+}
+
+/// Reads the export, resource, sampling and automatic-span options.
+fn read_export_options(options: &JsValue, config: &mut SdkConfig) -> Result<(), ConfigError> {
+    config.service_version = read_string(options, "serviceVersion")?;
+    config.environment = read_string(options, "environment")?;
+    let attrs = get(options, "resourceAttributes", "resourceAttributes")?;
+    if !attrs.is_undefined() {
+        if !is_plain_object(&attrs) {
+            return Err(wrong_type("resourceAttributes", "an object", &attrs));
+        }
+        if read_attributes(&attrs, &mut config.resource_attributes) > 0 {
+            return Err(ConfigError::new(
+                "resourceAttributes",
+                "values must be strings, numbers, booleans or arrays of one of those",
+            ));
+        }
+    }
+    let e = &mut config.export;
+    e.api_key = read_string(options, "apiKey")?;
+    e.endpoint = read_string(options, "endpoint")?;
+    e.traces_endpoint = read_string(options, "tracesEndpoint")?;
+    e.dataset = read_string(options, "dataset")?;
+    let headers = get(options, "headers", "headers")?;
+    if !headers.is_undefined() {
+        if !is_plain_object(&headers) {
+            return Err(wrong_type("headers", "an object", &headers));
+        }
+        let keys = Reflect::own_keys(&headers.clone().unchecked_into())
+            .map_err(|_| ConfigError::new("headers", "could not be read"))?;
+        for key in keys.iter() {
+            let name = key.as_string().unwrap_or_default();
+            let field = format!("headers.{name}");
+            let v = Reflect::get(&headers, &key)
+                .map_err(|_| ConfigError::new(&field, "could not be read"))?;
+            let value = v
+                .as_string()
+                .ok_or_else(|| wrong_type(&field, "a string", &v))?;
+            e.headers.push((name, value));
+        }
+    }
+    if let Some(c) = read_string(options, "compression")? {
+        e.gzip = match c.as_str() {
+            "gzip" => true,
+            "none" => false,
+            _ => {
+                return Err(ConfigError::new(
+                    "compression",
+                    format!("must be \"gzip\" or \"none\", got \"{c}\""),
+                ));
+            }
+        };
+    }
+    let b = &mut e.batch;
+    read_counts(options, "batch", &BATCH_KEYS, |key, n| match key {
+        "scheduledDelayMillis" => b.scheduled_delay_millis = n,
+        "maxQueueSize" => b.max_queue_size = n,
+        "maxExportBatchSize" => b.max_export_batch_size = n,
+        "exportTimeoutMillis" => b.export_timeout_millis = n,
+        _ => b.max_concurrent_exports = n,
+    })?;
+    let r: &mut RetryConfig = &mut e.retry;
+    read_counts(options, "retry", &RETRY_KEYS, |key, n| match key {
+        "maxAttempts" => r.max_attempts = n,
+        "initialBackoffMillis" => r.initial_backoff_millis = n,
+        _ => r.max_backoff_millis = n,
+    })?;
+    let rate = get(options, "sampleRate", "sampleRate")?;
+    if !rate.is_undefined() {
+        config.sample_rate = count_option(
+            "sampleRate",
+            rate.as_f64()
+                .ok_or_else(|| wrong_type("sampleRate", "a number", &rate))?,
+        )?;
+    }
+    let timeout = get(
+        options,
+        "sessionInactivityTimeoutMillis",
+        "sessionInactivityTimeoutMillis",
+    )?;
+    if !timeout.is_undefined() {
+        let field = "sessionInactivityTimeoutMillis";
+        config.session_inactivity_millis = u64::from(count_option(
+            field,
+            timeout
+                .as_f64()
+                .ok_or_else(|| wrong_type(field, "a number", &timeout))?,
+        )?);
+    }
+    config.instrument_document_load = read_bool(options, "instrumentDocumentLoad", true)?;
+    let field = "userInteractionEvents";
+    let events = get(options, field, field)?;
+    if !events.is_undefined() {
+        let items = array_items(&events).ok_or_else(|| wrong_type(field, "an array", &events))?;
+        config.interaction_events.clear();
+        for (i, ev) in items.iter().enumerate() {
+            match ev.as_string().filter(|s| !s.is_empty()) {
+                Some(s) => config.interaction_events.push(s),
+                None => {
+                    return Err(wrong_type(
+                        &format!("{field}[{i}]"),
+                        "a non-empty string",
+                        ev,
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Reads and validates the `init` options. The error names the offending field.
 pub fn read_init_options(options: &JsValue) -> Result<InitOptions, ConfigError> {
     let mut config = SdkConfig::default();
@@ -188,34 +363,20 @@ pub fn read_init_options(options: &JsValue) -> Result<InitOptions, ConfigError> 
         }
     }
 
-    let limits = get(options, "spanLimits", "spanLimits")?;
-    if !limits.is_undefined() {
-        if !is_plain_object(&limits) {
-            return Err(wrong_type("spanLimits", "an object", &limits));
-        }
-        check_keys(&limits, &SPAN_LIMIT_KEYS, "spanLimits.")?;
-        let l = &mut config.span_limits;
-        for key in SPAN_LIMIT_KEYS {
-            let field = format!("spanLimits.{key}");
-            let v = get(&limits, key, &field)?;
-            if v.is_undefined() {
-                continue;
-            }
-            let n = count_option(
-                &field,
-                v.as_f64()
-                    .ok_or_else(|| wrong_type(&field, "a number", &v))?,
-            )?;
-            match key {
-                "attributeCountLimit" => l.attribute_count_limit = n,
-                "attributeValueLengthLimit" => l.attribute_value_length_limit = Some(n),
-                "eventCountLimit" => l.event_count_limit = n,
-                "linkCountLimit" => l.link_count_limit = n,
-                "attributePerEventCountLimit" => l.attribute_per_event_count_limit = n,
-                _ => l.attribute_per_link_count_limit = n,
-            }
-        }
-    }
+    let l = &mut config.span_limits;
+    read_counts(
+        options,
+        "spanLimits",
+        &SPAN_LIMIT_KEYS,
+        |key, n| match key {
+            "attributeCountLimit" => l.attribute_count_limit = n,
+            "attributeValueLengthLimit" => l.attribute_value_length_limit = Some(n),
+            "eventCountLimit" => l.event_count_limit = n,
+            "linkCountLimit" => l.link_count_limit = n,
+            "attributePerEventCountLimit" => l.attribute_per_event_count_limit = n,
+            _ => l.attribute_per_link_count_limit = n,
+        },
+    )?;
 
     let ids = get(options, "idGenerator", "idGenerator")?;
     if !ids.is_undefined() {
@@ -233,6 +394,7 @@ pub fn read_init_options(options: &JsValue) -> Result<InitOptions, ConfigError> 
         );
     }
 
+    read_export_options(options, &mut config)?;
     config.validate()?;
     Ok(InitOptions {
         config,

@@ -20,5 +20,6 @@
 
 pub mod api;
 pub mod convert;
+pub mod export;
 pub mod platform;
 pub mod state;

@@ -1,6 +1,8 @@
-//! Browser capabilities: clock, CSPRNG seed, console.
+//! Browser capabilities: clock, CSPRNG seed, console, sessionStorage, navigator.
 
+use edge_telemetry_core::resource::BrowserInfo;
 use edge_telemetry_core::time::{Clock, millis_to_unix_nanos};
+use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -15,6 +17,10 @@ extern "C" {
     fn math_random() -> f64;
     #[wasm_bindgen(js_namespace = console, js_name = debug)]
     fn console_debug(msg: &str);
+    #[wasm_bindgen(catch, js_namespace = sessionStorage, js_name = getItem)]
+    fn session_get(key: &str) -> Result<Option<String>, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = sessionStorage, js_name = setItem)]
+    fn session_set(key: &str, value: &str) -> Result<(), JsValue>;
 }
 
 /// `performance.timeOrigin + performance.now()`.
@@ -32,6 +38,57 @@ impl Clock for BrowserClock {
     fn now_unix_nanos(&self) -> u64 {
         let origin = millis_to_unix_nanos(Self::time_origin_ms()).unwrap_or(0);
         origin.saturating_add(millis_to_unix_nanos(performance_now()).unwrap_or(0))
+    }
+}
+
+/// Now in epoch milliseconds (the export schedule's clock).
+pub fn now_millis() -> u64 {
+    BrowserClock.now_unix_nanos() / 1_000_000
+}
+
+/// A number in `[0, 1)` for retry jitter.
+pub fn unit_random() -> f64 {
+    math_random()
+}
+
+/// A sessionStorage item; `None` when absent or storage is unavailable (sandboxed frames,
+/// storage disabled), which the SDK treats as "no stored session".
+pub fn storage_get(key: &str) -> Option<String> {
+    session_get(key).ok().flatten()
+}
+
+/// Writes a sessionStorage item; failures (quota, unavailable storage) are ignored.
+pub fn storage_set(key: &str, value: &str) {
+    let _ = session_set(key, value);
+}
+
+fn prop(obj: &JsValue, key: &str) -> JsValue {
+    if obj.is_object() {
+        Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    } else {
+        JsValue::UNDEFINED
+    }
+}
+
+/// What `navigator` (and `navigator.userAgentData`, where the browser has it) says.
+pub fn browser_info() -> BrowserInfo {
+    let nav = prop(&js_sys::global(), "navigator");
+    let ua_data = prop(&nav, "userAgentData");
+    let brands = crate::convert::array_items(&prop(&ua_data, "brands"))
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|b| {
+            let brand = prop(b, "brand").as_string()?;
+            let version = prop(b, "version").as_string().unwrap_or_default();
+            Some(format!("{brand} {version}").trim_end().to_owned())
+        })
+        .collect();
+    BrowserInfo {
+        user_agent: prop(&nav, "userAgent").as_string(),
+        brands,
+        platform: prop(&ua_data, "platform").as_string(),
+        mobile: prop(&ua_data, "mobile").as_bool(),
+        language: prop(&nav, "language").as_string(),
     }
 }
 

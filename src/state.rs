@@ -5,12 +5,16 @@
 use std::cell::RefCell;
 
 use edge_telemetry_core::config::SdkConfig;
-use edge_telemetry_core::context::ContextStack;
+use edge_telemetry_core::context::{ContextStack, ScopeId};
 use edge_telemetry_core::ids::AnyIdGenerator;
+use edge_telemetry_core::session::SessionTracker;
 use edge_telemetry_core::stats::Stats;
 use edge_telemetry_core::table::{SpanHandle, SpanTable};
 use edge_telemetry_core::tracer::Tracer;
 use js_sys::{Function, RegExp};
+use opentelemetry::KeyValue;
+
+use crate::export::Exporter;
 
 /// Everything `init` sets up.
 #[derive(Debug)]
@@ -31,6 +35,16 @@ pub struct Sdk {
     pub on_span_end: Option<Function>,
     /// Page-level baggage, already formatted (`setBaggage`).
     pub baggage: String,
+    /// The span exporter, when export is configured.
+    pub exporter: Option<Exporter>,
+    /// `export.js`'s timer: called with the milliseconds until the next export is due.
+    pub schedule: Option<Function>,
+    /// The browser session (`session.id`).
+    pub session: SessionTracker,
+    /// `session.id = <id>`, shared by every span of the session.
+    pub session_attribute: KeyValue,
+    /// Async scopes held by automatic spans (page load, interactions) until they end.
+    pub auto_scopes: Vec<(SpanHandle, ScopeId)>,
 }
 
 thread_local! {

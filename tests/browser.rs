@@ -46,12 +46,14 @@ fn ensure_init() {
             ("instrumentFetch", false.into()),
             ("instrumentXhr", false.into()),
         ]);
-        assert_eq!(api::init(opts).ok(), Some(true));
+        assert_eq!(api::init(opts, JsValue::UNDEFINED).ok(), Some(true));
     }
 }
 
 fn init_error(opts: JsValue) -> String {
-    let err: JsValue = api::init(opts).expect_err("must be rejected").into();
+    let err: JsValue = api::init(opts, JsValue::UNDEFINED)
+        .expect_err("must be rejected")
+        .into();
     assert!(err.is_instance_of::<js_sys::Error>());
     get(&err, "message").as_string().unwrap()
 }
@@ -78,6 +80,58 @@ fn bad_options_name_the_field() {
         (obj(&[("onSpanEnd", "x".into())]), "onSpanEnd"),
         (obj(&[("unknownOption", 1.into())]), "unknownOption"),
         (JsValue::from_str("nope"), "options"),
+        (obj(&[("endpoint", "ftp://x.example".into())]), "endpoint"),
+        (obj(&[("endpoint", "".into())]), "endpoint"),
+        (
+            obj(&[("tracesEndpoint", "http://[bad".into())]),
+            "tracesEndpoint",
+        ),
+        (obj(&[("apiKey", 42.into())]), "apiKey"),
+        (obj(&[("compression", "br".into())]), "compression"),
+        (
+            obj(&[("headers", obj(&[("x-a", 1.into())]))]),
+            "headers.x-a",
+        ),
+        (
+            obj(&[("batch", obj(&[("maxQueueSize", 1.5.into())]))]),
+            "batch.maxQueueSize",
+        ),
+        (
+            obj(&[(
+                "batch",
+                obj(&[
+                    ("maxQueueSize", 10.into()),
+                    ("maxExportBatchSize", 20.into()),
+                ]),
+            )]),
+            "batch.maxExportBatchSize",
+        ),
+        (
+            obj(&[("retry", obj(&[("maxAttempts", 0.into())]))]),
+            "retry.maxAttempts",
+        ),
+        (
+            obj(&[("retry", obj(&[("jitter", 1.into())]))]),
+            "retry.jitter",
+        ),
+        (obj(&[("sampleRate", 0.into())]), "sampleRate"),
+        (obj(&[("sampleRate", "4".into())]), "sampleRate"),
+        (
+            obj(&[("userInteractionEvents", "click".into())]),
+            "userInteractionEvents",
+        ),
+        (
+            obj(&[("userInteractionEvents", Array::of1(&"".into()).into())]),
+            "userInteractionEvents[0]",
+        ),
+        (
+            obj(&[("resourceAttributes", obj(&[("k", JsValue::NULL)]))]),
+            "resourceAttributes",
+        ),
+        (
+            obj(&[("instrumentDocumentLoad", 1.into())]),
+            "instrumentDocumentLoad",
+        ),
     ];
     for (opts, field) in cases {
         let msg = init_error(opts);
@@ -91,7 +145,10 @@ fn bad_options_name_the_field() {
 #[wasm_bindgen_test]
 fn second_init_is_a_no_op() {
     ensure_init();
-    assert_eq!(api::init(JsValue::UNDEFINED).ok(), Some(false));
+    assert_eq!(
+        api::init(JsValue::UNDEFINED, JsValue::UNDEFINED).ok(),
+        Some(false)
+    );
 }
 
 #[wasm_bindgen_test]

@@ -857,6 +857,14 @@ pageTest('j. manual spans: parenting, attributes, events, status and injectHeade
       rootCtxAfterEnd: { ...root.spanContext() }, rootTpAfterEnd: root.traceparent(),
     };
   });
+  // Every span carries the page's session.id; the rest is what the test set.
+  const sessionIds = new Set();
+  for (const s of r.all) {
+    assert.match(s.attributes['session.id'], /^[0-9a-f]{32}$/, `${s.name} carries session.id`);
+    sessionIds.add(s.attributes['session.id']);
+    delete s.attributes['session.id'];
+  }
+  assert.equal(sessionIds.size, 1, 'one session');
   const by = Object.fromEntries(r.all.map((s) => [s.name, s]));
   for (const n of ['root', 'child-renamed', 'via-traceparent', 'forced-root', 'inherited']) assert.ok(by[n], `span ${n} not reported (got ${Object.keys(by)})`);
   assert.equal(by.root.kind, 1);
