@@ -1,0 +1,87 @@
+// The edge-telemetry side of the benchmark page, behind the same interface as otel.js.
+// A namespace import: names the built package does not export yet (flush, while the export
+// pipeline is being written) are undefined instead of a bundling error, and the harness
+// reports the figures that need them as not built yet.
+import * as ET from 'edge-telemetry';
+
+/**
+ * Starts the SDK exporting to `${endpoint}/v1/traces` (gzip) with the given batch options.
+ * Throws what init throws. With withoutExport, only the options of the pre-export package
+ * (a dry run of the harness: spans are recorded but never exported).
+ */
+export function setup(endpoint, batch, { withoutExport = false } = {}) {
+  const options = { serviceName: 'bench', propagateTraceHeaderCorsUrls: [/.*/] };
+  if (!withoutExport) {
+    Object.assign(options, {
+      endpoint,
+      compression: 'gzip',
+      batch,
+      instrumentDocumentLoad: false,
+      userInteractionEvents: [],
+    });
+  }
+  ET.init(options);
+  return { flush: !withoutExport && typeof ET.flush === 'function' };
+}
+
+/** n root spans: start with 1 attribute, 2 more set, end. Returns ms. */
+export function rootSpans(n) {
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const s = ET.startRootSpan('root', { attributes: { 'bench.index': i } });
+    s.setAttribute('bench.kind', 'root');
+    s.setAttribute('bench.ok', true);
+    s.end();
+  }
+  return performance.now() - t0;
+}
+
+/** n child spans of one parent passed explicitly (options.parent): start, end. Returns ms. */
+export function childSpansExplicit(n) {
+  const parent = ET.startRootSpan('parent');
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) ET.startSpan('child', { parent }).end();
+  const ms = performance.now() - t0;
+  parent.end();
+  return ms;
+}
+
+/** n child spans of the active span (withSpan): start, end. Returns ms. */
+export function childSpansActive(n) {
+  const parent = ET.startRootSpan('parent');
+  const ms = ET.withSpan(parent, () => {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) ET.startSpan('child').end();
+    return performance.now() - t0;
+  });
+  parent.end();
+  return ms;
+}
+
+/** n ended spans (n a multiple of 8): traces of 1 root + 7 children, 4 attributes each. */
+export function makeSpans(n) {
+  for (let t = 0; t < n / 8; t++) {
+    const root = ET.startRootSpan('GET /api/items', { attributes: attrs(t * 8) });
+    for (let c = 1; c < 8; c++) ET.startSpan('load item', { parent: root, attributes: attrs(t * 8 + c) }).end();
+    root.end();
+  }
+}
+
+function attrs(i) {
+  return {
+    'http.request.method': 'GET',
+    'url.full': `https://shop.example/api/items/${i}`,
+    'http.response.status_code': 200,
+    'bench.index': i,
+  };
+}
+
+/** Exports everything queued; resolves when the sink answered. */
+export async function flush() {
+  if (typeof ET.flush !== 'function') throw new Error('edge-telemetry has no flush() yet');
+  return await ET.flush();
+}
+
+export function stats() {
+  return ET.getStats();
+}
