@@ -48,23 +48,13 @@ export class Span {
   setStatus(status) { guard(w.spanSetStatus, handle(this), status); return this; }
   recordException(exception, time) { guard(w.spanRecordException, handle(this), exception, time); }
   updateName(name) { guard(w.spanUpdateName, handle(this), name); return this; }
-  end(endTime) {
-    // The context outlives the span (spanContext() after end()), kept as one string.
-    const ended = guard(w.spanEnd, handle(this), endTime);
-    if (ended && this.__ended === undefined) this.__ended = ended;
-  }
+  /** Ends the span; later calls are ignored. */
+  end(endTime) { guard(w.spanEnd, handle(this), endTime); }
+  /** The context; also after end() (for the 1024 spans that ended last). */
   spanContext() {
-    const tp = this.__ended;
-    if (tp) {
-      const sp = tp.indexOf(' ');
-      return { traceId: tp.slice(3, 35), spanId: tp.slice(36, 52), traceFlags: parseInt(tp.slice(53, 55), 16), traceState: sp < 0 ? '' : tp.slice(sp + 1), isRemote: false };
-    }
     return guard(w.spanContext, handle(this)) || { traceId: '00000000000000000000000000000000', spanId: '0000000000000000', traceFlags: 0, traceState: '', isRemote: false };
   }
-  traceparent() {
-    const tp = this.__ended;
-    return tp ? tp.slice(0, 55) : guard(w.spanTraceparent, handle(this)) || '';
-  }
+  traceparent() { return guard(w.spanTraceparent, handle(this)) || ''; }
   isRecording() { return guard(w.spanIsRecording, handle(this)) === true; }
 }
 
@@ -101,14 +91,47 @@ export function init(options) {
   return started;
 }
 
+// startSpan flags (src/api.rs): a root span; options that are not a readable object.
+const START_ROOT = 1;
+const START_BAD_OPTIONS = 2;
+
+function start(name, o, flags) {
+  if (dead) return new Span(0);
+  let kind, attributes, time, parent, links;
+  if (o !== undefined && o !== null) {
+    if (typeof o !== 'object') {
+      flags |= START_BAD_OPTIONS;
+    } else {
+      // The fields are read here, not in wasm, where each key would cost a JS string.
+      try {
+        kind = o.kind;
+        attributes = o.attributes;
+        time = o.startTime;
+        parent = o.parent;
+        links = o.links;
+        if (o.root === true) flags |= START_ROOT;
+      } catch (_) {
+        flags |= START_BAD_OPTIONS;
+      }
+      if (parent instanceof Span) parent = parent.__edgeSpanId;
+    }
+  }
+  try {
+    return new Span(w.startSpan(name, kind, attributes, time, parent, links, flags));
+  } catch (e) {
+    fault(e);
+    return new Span(0);
+  }
+}
+
 /** Starts a span under the active span (or options.parent / options.root). */
 export function startSpan(name, options) {
-  return new Span(guard(w.startSpan, name, options, false));
+  return start(name, options, 0);
 }
 
 /** Starts a span that begins a new trace. */
 export function startRootSpan(name, options) {
-  return new Span(guard(w.startSpan, name, options, true));
+  return start(name, options, START_ROOT);
 }
 
 /**

@@ -14,7 +14,7 @@ use edge_telemetry_core::page::{
     document_load_end_attributes, document_load_parent, interaction_attributes, navigation_events,
 };
 use edge_telemetry_core::propagation::{
-    BAGGAGE_HEADER, Baggage, HeaderList, format_baggage, format_tracestate, inject_trace_context,
+    BAGGAGE_HEADER, Baggage, HeaderList, format_baggage, inject_trace_context,
 };
 use edge_telemetry_core::resource::{ResourceConfig, SDK_NAME, SDK_VERSION, resource_attributes};
 use edge_telemetry_core::session::{SESSION_ID_ATTRIBUTE, SESSION_STORAGE_KEY, SessionTracker};
@@ -224,15 +224,15 @@ fn open_span(
     name: String,
     kind: SpanKind,
     parent: Option<&SpanContext>,
-    start: u64,
+    start: Time,
     attributes: Vec<KeyValue>,
     links: Vec<(SpanContext, Vec<KeyValue>)>,
 ) -> (SpanHandle, u64) {
-    let started = sdk.tracer.start(name, kind, parent, start);
+    let started = sdk.tracer.start(name, kind, parent, start.nanos);
     let limits = *sdk.tracer.limits();
     let mut dropped = 0;
     let mut data = started.data;
-    if sdk.session.touch(now_millis(), fresh_session_id) {
+    if sdk.session.touch(start.now_millis(), fresh_session_id) {
         sdk.session_attribute = session_attribute(&sdk.session);
         storage_set(SESSION_STORAGE_KEY, &sdk.session.stored_value());
     }
@@ -260,10 +260,25 @@ fn open_span(
     (handle, dropped)
 }
 
-/// Starts a span; returns its handle (0 before `init`). `options`: `kind`, `attributes`,
-/// `startTime`, `parent`, `root`, `links`. `force_root` is `startRootSpan`.
+/// `startSpan` flag: `startRootSpan`, or `root: true`.
+pub const START_ROOT: u32 = 1;
+/// `startSpan` flag: the options were not an object (or could not be read).
+pub const START_BAD_OPTIONS: u32 = 2;
+
+/// Starts a span; returns its handle (0 before `init`). The JS layer passes the options'
+/// fields (`kind`, `attributes`, `startTime`, `parent` — a span as its handle —, `links`)
+/// one by one: reading them here by name would cost a JS string per key and call.
+/// `flags`: [`START_ROOT`], [`START_BAD_OPTIONS`].
 #[wasm_bindgen(js_name = startSpan)]
-pub fn start_span(name: JsValue, options: JsValue, force_root: bool) -> SpanHandle {
+pub fn start_span(
+    name: JsValue,
+    kind: JsValue,
+    attributes: JsValue,
+    start_v: JsValue,
+    parent_v: JsValue,
+    links_v: JsValue,
+    flags: u32,
+) -> SpanHandle {
     if !state::is_initialized() {
         return 0;
     }
@@ -271,16 +286,16 @@ pub fn start_span(name: JsValue, options: JsValue, force_root: bool) -> SpanHand
         invalid("startSpan (name)");
         "unnamed".to_owned()
     });
-    if !options.is_undefined() && !options.is_null() && !options.is_object() {
+    if flags & START_BAD_OPTIONS != 0 {
         invalid("startSpan (options)");
     }
-    let kind = parse_kind(&opt(&options, "kind")).unwrap_or_else(|| {
+    let kind = parse_kind(&kind).unwrap_or_else(|| {
         invalid("startSpan (kind)");
         SpanKind::Internal
     });
-    let mut attributes = Vec::new();
-    let bad_attrs = convert::read_attributes(&opt(&options, "attributes"), &mut attributes);
-    let parent_v = opt(&options, "parent");
+    let mut attrs = Vec::new();
+    let bad_attrs = convert::read_attributes(&attributes, &mut attrs);
+    let attributes = attrs;
     let parent = if parent_v.is_undefined() {
         None
     } else {
@@ -289,9 +304,7 @@ pub fn start_span(name: JsValue, options: JsValue, force_root: bool) -> SpanHand
     if matches!(parent, Some(ParentRef::Invalid)) {
         invalid("startSpan (parent)");
     }
-    let root = force_root || opt(&options, "root").as_bool().unwrap_or(false);
-    let start_v = opt(&options, "startTime");
-    let links_v = opt(&options, "links");
+    let root = flags & START_ROOT != 0;
     let links: Vec<(ParentRef, Vec<KeyValue>)> = if Array::is_array(&links_v) {
         convert::array_items(&links_v)
             .unwrap_or_default()
@@ -402,15 +415,47 @@ pub fn span_set_attributes(handle: SpanHandle, attributes: JsValue) {
     });
 }
 
-/// A time argument in epoch nanoseconds (now when absent or invalid). Converted before the
-/// SDK state is borrowed: reading it may run page code (array getters, proxies) that throws.
-fn time_arg(v: &JsValue, what: &str) -> u64 {
+/// A point in time, and whether it is a clock reading taken just now (the clock is read
+/// once per call: `performance.now()` was a fifth of the cost of a span).
+#[derive(Clone, Copy, Debug)]
+pub struct Time {
+    /// Epoch nanoseconds.
+    pub nanos: u64,
+    /// Read from the clock now (not given by the caller).
+    pub is_now: bool,
+}
+
+impl Time {
+    /// The clock, now.
+    pub fn now() -> Self {
+        Self {
+            nanos: BrowserClock.now_unix_nanos(),
+            is_now: true,
+        }
+    }
+
+    /// Now in epoch milliseconds: this reading when it is one, else the clock.
+    pub fn now_millis(self) -> u64 {
+        if self.is_now {
+            self.nanos / 1_000_000
+        } else {
+            now_millis()
+        }
+    }
+}
+
+/// A time argument (now when absent or invalid). Converted before the SDK state is
+/// borrowed: reading it may run page code (array getters, proxies) that throws.
+fn time_arg(v: &JsValue, what: &str) -> Time {
     match convert::to_time(v, BrowserClock::time_origin_ms()) {
-        Ok(Some(t)) => t,
-        Ok(None) => BrowserClock.now_unix_nanos(),
+        Ok(Some(nanos)) => Time {
+            nanos,
+            is_now: false,
+        },
+        Ok(None) => Time::now(),
         Err(convert::Invalid) => {
             invalid(what);
-            BrowserClock.now_unix_nanos()
+            Time::now()
         }
     }
 }
@@ -451,7 +496,7 @@ pub fn span_add_event(
     if convert::read_attributes(&attrs_v, &mut attrs) > 0 {
         invalid("addEvent (attributes)");
     }
-    let time = time_arg(&time_v, "addEvent (time)");
+    let time = time_arg(&time_v, "addEvent (time)").nanos;
     with_data(handle, |d, l| add_event(d, l, name, time, attrs));
 }
 
@@ -472,7 +517,7 @@ pub fn span_record_exception(handle: SpanHandle, exception: JsValue, time: JsVal
         invalid("recordException");
         return;
     };
-    let time = time_arg(&time, "recordException (time)");
+    let time = time_arg(&time, "recordException (time)").nanos;
     with_data(handle, |d, l| {
         add_event(
             d,
@@ -493,32 +538,25 @@ pub fn span_update_name(handle: SpanHandle, name: JsValue) {
     }
 }
 
-/// `span.end(endTime?)`. A second call is ignored (counted as a call after end). Returns
-/// the span's context as `traceparent` (then a space and the `tracestate`, if any) so the JS
-/// span can still answer `spanContext()` after it ended; empty for an unknown span.
+/// `span.end(endTime?)`. A second call is ignored (counted as a call after end). The span's
+/// context stays available to `spanContext()` for a while (see `SpanTable::context`).
 #[wasm_bindgen(js_name = spanEnd)]
-pub fn span_end(handle: SpanHandle, end_time: JsValue) -> String {
+pub fn span_end(handle: SpanHandle, end_time: JsValue) {
     let end = time_arg(&end_time, "end (endTime)");
     let finished = with_sdk(|sdk| {
         let span = sdk.table.remove(handle)?;
-        let mut ctx = convert::traceparent_of(&span.context);
-        let ts = format_tracestate(span.context.trace_state());
-        if !ts.is_empty() {
-            ctx.push(' ');
-            ctx.push_str(&ts);
-        }
         let recorded = span.data.map(|mut data| {
-            data.end_time_unix_nano = end.max(data.start_time_unix_nano);
+            data.end_time_unix_nano = end.nanos.max(data.start_time_unix_nano);
             (data, sdk.on_span_end.clone())
         });
-        Some((ctx, recorded))
+        Some(recorded)
     })
     .flatten();
-    let Some((ctx, recorded)) = finished else {
+    let Some(recorded) = finished else {
         if handle != 0 {
             count(|s| s.calls_after_end += 1);
         }
-        return String::new();
+        return;
     };
     if let Some((data, callback)) = recorded {
         count(|s| s.spans_ended += 1);
@@ -532,32 +570,27 @@ pub fn span_end(handle: SpanHandle, end_time: JsValue) -> String {
                 debug_log("edge-telemetry: onSpanEnd threw");
             }
         }
-        if let Some(ms) = export::enqueue(data)
+        if let Some(ms) = export::enqueue(data, end.now_millis())
             && let Some(schedule) = with_sdk(|s| s.schedule.clone()).flatten()
         {
             let _ = schedule.call1(&JsValue::UNDEFINED, &JsValue::from_f64(ms as f64));
         }
     }
-    ctx
 }
 
 /// `span.spanContext()`.
 #[wasm_bindgen(js_name = spanContext)]
 pub fn span_context(handle: SpanHandle) -> JsValue {
-    let ctx = with_sdk(|sdk| sdk.table.get(handle).map(|s| s.context.clone())).flatten();
+    let ctx = with_sdk(|sdk| sdk.table.context(handle).cloned()).flatten();
     convert::span_context_to_js(&ctx.unwrap_or_else(SpanContext::empty_context))
 }
 
 /// `span.traceparent()`; empty for an unknown span.
 #[wasm_bindgen(js_name = spanTraceparent)]
 pub fn span_traceparent(handle: SpanHandle) -> String {
-    with_sdk(|sdk| {
-        sdk.table
-            .get(handle)
-            .map(|s| convert::traceparent_of(&s.context))
-    })
-    .flatten()
-    .unwrap_or_default()
+    with_sdk(|sdk| sdk.table.context(handle).map(convert::traceparent_of))
+        .flatten()
+        .unwrap_or_default()
 }
 
 /// `span.isRecording()`.
@@ -762,7 +795,7 @@ pub fn http_start(method: &str, url: &str, xhr: bool) -> SpanHandle {
             info.name,
             SpanKind::Client,
             parent.as_ref(),
-            BrowserClock.now_unix_nanos(),
+            Time::now(),
             info.attributes,
             Vec::new(),
         );
@@ -853,7 +886,7 @@ pub fn open_active_scope() -> u32 {
 fn start_auto_span(
     name: String,
     parent: Option<SpanContext>,
-    start: u64,
+    start: Time,
     attributes: Vec<KeyValue>,
 ) -> SpanHandle {
     with_sdk(|sdk| {
@@ -899,7 +932,10 @@ pub fn document_load_start(parents: JsValue) -> SpanHandle {
         .collect();
     let parent = document_load_parent(&candidates);
     let start = edge_telemetry_core::time::millis_to_unix_nanos(BrowserClock::time_origin_ms())
-        .unwrap_or_else(|| BrowserClock.now_unix_nanos());
+        .map_or_else(Time::now, |nanos| Time {
+            nanos,
+            is_now: false,
+        });
     let attrs = document_load_attributes(page_url().as_deref());
     start_auto_span(DOCUMENT_LOAD_SPAN_NAME.to_owned(), parent, start, attrs)
 }
@@ -937,7 +973,7 @@ pub fn document_load_end(handle: SpanHandle, entry: JsValue) {
 #[wasm_bindgen(js_name = interactionStart)]
 pub fn interaction_start(event_type: String, target: String, xpath: String) -> SpanHandle {
     let attrs = interaction_attributes(&event_type, &target, &xpath);
-    start_auto_span(event_type, None, BrowserClock.now_unix_nanos(), attrs)
+    start_auto_span(event_type, None, Time::now(), attrs)
 }
 
 /// Ends an interaction span after the event's task.

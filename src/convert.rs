@@ -574,6 +574,14 @@ pub fn to_parent(v: &JsValue) -> ParentRef {
     if v.is_null() {
         return ParentRef::None;
     }
+    if let Some(h) = v.as_f64() {
+        // A span's handle, as the JS layer passes spans.
+        return if h >= 1.0 && h <= f64::from(u32::MAX) && h.fract() == 0.0 {
+            ParentRef::Handle(h as u32)
+        } else {
+            ParentRef::Invalid
+        };
+    }
     if let Some(s) = v.as_string() {
         return parse_traceparent(&[s.as_str()]).map_or(ParentRef::Invalid, |tp| {
             ParentRef::Context(SpanContext::new(

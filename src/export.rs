@@ -71,14 +71,11 @@ fn debug(msg: impl FnOnce() -> String) {
     }
 }
 
-/// Queues a finished span for export. Returns the delay to arm the export timer with.
-pub fn enqueue(data: SpanData) -> Option<u64> {
-    let push = with_sdk(|sdk| {
-        sdk.exporter
-            .as_mut()
-            .map(|e| e.queue.push(data, now_millis()))
-    })
-    .flatten()?;
+/// Queues a finished span for export at `now_ms`. Returns the delay to arm the export
+/// timer with.
+pub fn enqueue(data: SpanData, now_ms: u64) -> Option<u64> {
+    let push =
+        with_sdk(|sdk| sdk.exporter.as_mut().map(|e| e.queue.push(data, now_ms))).flatten()?;
     match push {
         Push::Arm(ms) => Some(ms),
         Push::Queued => None,

@@ -5,6 +5,12 @@
 //! reused) finds nothing instead of another span. The table is bounded: when a page starts
 //! more than `max_open` spans without ending them, the oldest open span is evicted (and
 //! counted by the caller), so forgotten spans cannot grow memory without bound.
+//!
+//! The contexts of the [`RECENTLY_ENDED`] spans that ended last are kept too, so a span can
+//! still answer `spanContext()` after `end()` without the end call handing its context back
+//! across the wasm boundary (a string per span was a third of the cost of a span).
+
+use std::collections::VecDeque;
 
 use opentelemetry::trace::SpanContext;
 
@@ -12,6 +18,8 @@ use crate::span::SpanData;
 
 /// Default bound on spans open at once.
 pub const DEFAULT_MAX_OPEN_SPANS: usize = 4096;
+/// Contexts of ended spans kept for [`SpanTable::context`].
+pub const RECENTLY_ENDED: usize = 1024;
 
 /// A span that has started and not ended.
 #[derive(Clone, Debug)]
@@ -40,6 +48,7 @@ pub struct SpanTable {
     max_open: usize,
     open: usize,
     seq: u64,
+    ended: VecDeque<(SpanHandle, SpanContext)>,
 }
 
 impl Default for SpanTable {
@@ -57,6 +66,7 @@ impl SpanTable {
             max_open: max_open.clamp(1, 65_535),
             open: 0,
             seq: 0,
+            ended: VecDeque::new(),
         }
     }
 
@@ -110,10 +120,28 @@ impl SpanTable {
             .and_then(|i| self.slots[i].span.as_mut())
     }
 
-    /// Removes and returns the span (when it ends).
+    /// Removes and returns the span (when it ends); its context is kept among the
+    /// recently ended.
     pub fn remove(&mut self, handle: SpanHandle) -> Option<OpenSpan> {
         let i = self.slot_index(handle)?;
-        self.take(i)
+        let span = self.take(i)?;
+        if self.ended.len() >= RECENTLY_ENDED {
+            self.ended.pop_front();
+        }
+        self.ended.push_back((handle, span.context.clone()));
+        Some(span)
+    }
+
+    /// The context of an open span, or of one of the [`RECENTLY_ENDED`] spans that ended
+    /// last.
+    pub fn context(&self, handle: SpanHandle) -> Option<&SpanContext> {
+        self.get(handle).map(|s| &s.context).or_else(|| {
+            self.ended
+                .iter()
+                .rev()
+                .find(|(h, _)| *h == handle)
+                .map(|(_, c)| c)
+        })
     }
 
     fn take(&mut self, i: usize) -> Option<OpenSpan> {
@@ -188,6 +216,27 @@ mod tests {
         assert_eq!(t.len(), 2);
         assert!(t.get(0).is_none());
         assert!(t.get(u32::MAX).is_none());
+    }
+
+    #[test]
+    fn ended_spans_keep_their_context_for_a_while() {
+        let mut t = SpanTable::new(8);
+        let (a, _) = t.insert(open(1));
+        assert_eq!(t.context(a).map(|c| c.span_id()), Some(SpanId::from(1)));
+        t.remove(a);
+        let (b, _) = t.insert(open(2)); // a's slot, new generation
+        assert_eq!(t.context(a).map(|c| c.span_id()), Some(SpanId::from(1)));
+        assert_eq!(t.context(b).map(|c| c.span_id()), Some(SpanId::from(2)));
+        t.remove(b);
+        for n in 0..RECENTLY_ENDED as u64 {
+            let (h, _) = t.insert(open(10 + n));
+            t.remove(h);
+        }
+        assert!(
+            t.context(a).is_none(),
+            "forgotten after RECENTLY_ENDED more ends"
+        );
+        assert!(t.context(0).is_none());
     }
 
     #[test]
