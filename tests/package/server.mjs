@@ -144,13 +144,21 @@ function notFound(res) {
   res.end('not found');
 }
 
-function makeHandler(name, requests, { distDir, pkgDir } = {}) {
+function makeHandler(name, requests, { distDir, pkgDir, pages, routes } = {}) {
   return async (req, res) => {
     try {
       const url = new URL(req.url, 'http://127.0.0.1');
       const p = url.pathname;
       if (p === '/echo' || p.startsWith('/echo/')) return await handleEcho(name, req, res, url, requests);
       if (name !== 'app') return notFound(res);
+      for (const [prefix, handler] of routes || []) {
+        if (p === prefix || p.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`)) return await handler(req, res);
+      }
+      const page = pages && pages.get(p);
+      if (page) {
+        res.writeHead(200, { 'content-type': MIME['.html'], 'cache-control': 'no-store', ...(page.headers || {}) });
+        return res.end(page.html);
+      }
       if (p === '/favicon.ico') {
         res.writeHead(204, { 'cache-control': 'no-store' });
         return res.end();
@@ -198,10 +206,13 @@ export async function closedPort() {
   return port;
 }
 
-export async function startServers({ distDir, pkgDir } = {}) {
+// Optional, for other tests: `pages` (a Map of pathname → { html, headers }, read at each
+// request, so pages may be added later) and `routes` (a Map of path prefix → (req, res)
+// handler, e.g. an OTLP sink mounted on the app origin), both on the app server only.
+export async function startServers({ distDir, pkgDir, pages, routes } = {}) {
   const requests = [];
   const servers = {
-    app: http.createServer(makeHandler('app', requests, { distDir, pkgDir })),
+    app: http.createServer(makeHandler('app', requests, { distDir, pkgDir, pages, routes })),
     allowed: http.createServer(makeHandler('allowed', requests)),
     other: http.createServer(makeHandler('other', requests)),
   };
