@@ -71,7 +71,10 @@ export function installExport(w, guard, fetchFn, settings) {
     b.state = SENDING;
     const body = b.body || b.raw;
     const size = body.byteLength;
-    const keepalive = !plain && kaCount < KEEPALIVE_MAX && kaBytes + size <= KEEPALIVE_QUOTA;
+    // keepalive only on the page-hide path: Chromium does not end an aborted keepalive
+    // request on the wire, so timed-out exports would pile up on the collector's
+    // connections (6 per host) and block later ones.
+    const keepalive = !plain && b.hidden && kaCount < KEEPALIVE_MAX && kaBytes + size <= KEEPALIVE_QUOTA;
     if (keepalive) {
       kaCount++;
       kaBytes += size;
@@ -117,7 +120,7 @@ export function installExport(w, guard, fetchFn, settings) {
   }
 
   function start(id, raw, hidden) {
-    const b = { raw, body: null, deadline: Date.now() + timeoutMillis, state: SENDING, timer: 0 };
+    const b = { raw, body: null, deadline: Date.now() + timeoutMillis, state: SENDING, timer: 0, hidden };
     batches.set(id, b);
     if (useGzip && !hidden) {
       b.state = COMPRESSING;
@@ -148,6 +151,7 @@ export function installExport(w, guard, fetchFn, settings) {
       for (const [id, b] of batches) {
         if (b.state === COMPRESSING || b.state === WAITING) {
           clearTimeout(b.timer);
+          b.hidden = true;
           send(id, b, false);
         }
       }

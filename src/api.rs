@@ -211,7 +211,8 @@ fn opt(options: &JsValue, key: &str) -> JsValue {
 
 fn context_of(sdk: &Sdk, parent: &ParentRef) -> Option<SpanContext> {
     match parent {
-        ParentRef::Handle(h) => sdk.table.get(*h).map(|s| s.context.clone()),
+        // An ended span still parents (its context is among the recently ended).
+        ParentRef::Handle(h) => sdk.table.context(*h).cloned(),
         ParentRef::Context(c) => Some(c.clone()),
         ParentRef::None | ParentRef::Invalid => None,
     }
@@ -542,7 +543,11 @@ pub fn span_update_name(handle: SpanHandle, name: JsValue) {
 /// context stays available to `spanContext()` for a while (see `SpanTable::context`).
 #[wasm_bindgen(js_name = spanEnd)]
 pub fn span_end(handle: SpanHandle, end_time: JsValue) {
-    let end = time_arg(&end_time, "end (endTime)");
+    end_span(handle, time_arg(&end_time, "end (endTime)"));
+}
+
+/// Ends span `handle` at `end`: hands it to `onSpanEnd` and the export queue.
+fn end_span(handle: SpanHandle, end: Time) {
     let finished = with_sdk(|sdk| {
         let span = sdk.table.remove(handle)?;
         let recorded = span.data.map(|mut data| {
@@ -605,9 +610,9 @@ fn active_entry(sdk: &Sdk, span: &JsValue) -> Result<Option<Active<SpanHandle>>,
     }
     match convert::to_parent(span) {
         ParentRef::None => Ok(None),
-        ParentRef::Handle(h) => match sdk.table.get(h) {
-            Some(s) => Ok(Some(Active {
-                context: s.context.clone(),
+        ParentRef::Handle(h) => match sdk.table.context(h) {
+            Some(c) => Ok(Some(Active {
+                context: c.clone(),
                 handle: Some(h),
             })),
             None => Err(convert::Invalid),
@@ -964,8 +969,13 @@ pub fn document_load_end(handle: SpanHandle, entry: JsValue) {
         attrs.into_iter().for_each(|kv| set_one(d, l, kv));
     });
     close_auto_scope(handle);
-    let end = end.map_or(JsValue::UNDEFINED, |ns| JsValue::from_f64(ns as f64 / 1e6));
-    span_end(handle, end);
+    end_span(
+        handle,
+        end.map_or_else(Time::now, |nanos| Time {
+            nanos,
+            is_now: false,
+        }),
+    );
 }
 
 /// Starts a root span for a user interaction (`event_type`, and the target element's tag
