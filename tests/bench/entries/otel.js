@@ -25,7 +25,6 @@ export function setup(endpoint, batch) {
     instrumentations: [new FetchInstrumentation({ propagateTraceHeaderCorsUrls: [/.*/] })],
   });
   tracer = trace.getTracer('bench');
-  return { flush: true };
 }
 
 /** n root spans: start with 1 attribute, 2 more set, end. Returns ms. */

@@ -5,4 +5,4 @@ ET.init({ serviceName: 'size', endpoint: 'http://127.0.0.1:4318', compression: '
 const span = ET.startSpan('x');
 ET.withSpan(span, () => fetch('/'));
 span.end();
-ET.flush?.();
+ET.flush();

@@ -1,27 +1,20 @@
 // The edge-telemetry side of the benchmark page, behind the same interface as otel.js.
-// A namespace import: names the built package does not export yet (flush, while the export
-// pipeline is being written) are undefined instead of a bundling error, and the harness
-// reports the figures that need them as not built yet.
 import * as ET from 'edge-telemetry';
 
 /**
  * Starts the SDK exporting to `${endpoint}/v1/traces` (gzip) with the given batch options.
- * Throws what init throws. With withoutExport, only the options of the pre-export package
- * (a dry run of the harness: spans are recorded but never exported).
+ * Throws what init throws.
  */
-export function setup(endpoint, batch, { withoutExport = false } = {}) {
-  const options = { serviceName: 'bench', propagateTraceHeaderCorsUrls: [/.*/] };
-  if (!withoutExport) {
-    Object.assign(options, {
-      endpoint,
-      compression: 'gzip',
-      batch,
-      instrumentDocumentLoad: false,
-      userInteractionEvents: [],
-    });
-  }
-  ET.init(options);
-  return { flush: !withoutExport && typeof ET.flush === 'function' };
+export function setup(endpoint, batch) {
+  ET.init({
+    serviceName: 'bench',
+    propagateTraceHeaderCorsUrls: [/.*/],
+    endpoint,
+    compression: 'gzip',
+    batch,
+    instrumentDocumentLoad: false,
+    userInteractionEvents: [],
+  });
 }
 
 /** n root spans: start with 1 attribute, 2 more set, end. Returns ms. */
@@ -78,7 +71,6 @@ function attrs(i) {
 
 /** Exports everything queued; resolves when the sink answered. */
 export async function flush() {
-  if (typeof ET.flush !== 'function') throw new Error('edge-telemetry has no flush() yet');
   return await ET.flush();
 }
 
