@@ -42,6 +42,7 @@ pub mod config;
 pub mod context;
 pub mod exporter;
 pub mod http;
+pub mod json;
 pub mod ids;
 pub mod otlp;
 pub mod page;

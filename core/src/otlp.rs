@@ -18,6 +18,7 @@
 //! );
 //! ```
 
+use crate::json::{push_hex, push_i64, push_str_value, push_u64};
 use crate::span::{SpanData, SpanEvent};
 use opentelemetry::trace::{Link, SpanContext, SpanKind, Status, TraceState};
 use opentelemetry::{Array, KeyValue, Value};
@@ -188,27 +189,9 @@ pub fn encode_span_with(span: &SpanData, out: &mut String, f: FormatF64) {
     push_u64(span.end_time_unix_nano, out);
     out.push('"');
     push_attributes_field(&span.attributes, span.dropped_attributes_count, out, f);
-    if !span.events.is_empty() {
-        out.push_str(r#","events":["#);
-        for (i, event) in span.events.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            push_event(event, out, f);
-        }
-        out.push(']');
-    }
+    push_list(r#","events":["#, &span.events, out, f, push_event);
     push_count(r#","droppedEventsCount":"#, span.dropped_events_count, out);
-    if !span.links.is_empty() {
-        out.push_str(r#","links":["#);
-        for (i, link) in span.links.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            push_link(link, out, f);
-        }
-        out.push(']');
-    }
+    push_list(r#","links":["#, &span.links, out, f, push_link);
     push_count(r#","droppedLinksCount":"#, span.dropped_links_count, out);
     out.push_str(r#","status":{"#);
     match &span.status {
@@ -223,6 +206,28 @@ pub fn encode_span_with(span: &SpanData, out: &mut String, f: FormatF64) {
         Status::Unset => out.push_str(r#""code":0"#),
     }
     out.push_str("}}");
+}
+
+/// `field` (`,"name":[`), the items and `]`; nothing when `items` is empty (proto3 JSON
+/// leaves out empty repeated fields).
+fn push_list<T>(
+    field: &str,
+    items: &[T],
+    out: &mut String,
+    f: FormatF64,
+    push: fn(&T, &mut String, FormatF64),
+) {
+    if items.is_empty() {
+        return;
+    }
+    out.push_str(field);
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push(item, out, f);
+    }
+    out.push(']');
 }
 
 /// The OTLP `SpanKind` (`SPAN_KIND_INTERNAL` = 1 … `SPAN_KIND_CONSUMER` = 5).
@@ -386,41 +391,6 @@ fn push_array(array: &Array, out: &mut String, f: FormatF64) {
     }
 }
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
-/// Lowercase hex of `bytes`.
-fn push_hex(bytes: &[u8], out: &mut String) {
-    for &b in bytes {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 0xf)]));
-    }
-}
-
-/// Decimal digits of `n`.
-fn push_u64(mut n: u64, out: &mut String) {
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &d in &digits[start..] {
-        out.push(char::from(d));
-    }
-}
-
-/// Decimal digits of `n`, with a leading `-` when negative.
-fn push_i64(n: i64, out: &mut String) {
-    if n < 0 {
-        out.push('-');
-    }
-    push_u64(n.unsigned_abs(), out);
-}
-
 /// A double as proto3 JSON writes it: a JSON number that reads back to the same value, or
 /// the strings `"NaN"`, `"Infinity"` and `"-Infinity"`.
 pub fn push_f64(v: f64, out: &mut String) {
@@ -441,36 +411,6 @@ pub fn push_f64(v: f64, out: &mut String) {
         // smaller but writes f64::MAX as 309 digits, which serde_json rejects.
         let _ = write!(out, "{v:?}");
     }
-}
-
-/// A JSON string literal (RFC 8259): quotes, backslash and control characters escaped.
-fn push_str_value(s: &str, out: &mut String) {
-    out.push('"');
-    let bytes = s.as_bytes();
-    let mut clean = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let escape = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0..=0x1f => "",
-            _ => continue,
-        };
-        // Every byte matched above is ASCII, so `i` is a char boundary.
-        out.push_str(&s[clean..i]);
-        clean = i + 1;
-        if escape.is_empty() {
-            out.push_str("\\u00");
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0xf)]));
-        } else {
-            out.push_str(escape);
-        }
-    }
-    out.push_str(&s[clean..]);
-    out.push('"');
 }
 
 /// The `partialSuccess` of an OTLP JSON response body (`ExportTracePartialSuccess`), when

@@ -11,6 +11,7 @@
 //! e.g. `4bf92f3577b34da6a3ce929d0e0e4736.1700000000000.1700000123456`. Anything else is
 //! ignored and a new session starts.
 
+use crate::json::push_u64;
 /// Span attribute carrying the session id.
 pub const SESSION_ID_ATTRIBUTE: &str = "session.id";
 /// A session ends after this long without activity (30 minutes).
@@ -95,9 +96,9 @@ impl SessionTracker {
         let mut s = String::with_capacity(32 + 2 + 2 * 20);
         s.push_str(&self.id);
         s.push('.');
-        push_decimal(&mut s, self.started_ms);
+        push_u64(self.started_ms, &mut s);
         s.push('.');
-        push_decimal(&mut s, self.last_activity_ms);
+        push_u64(self.last_activity_ms, &mut s);
         s
     }
 }
@@ -131,21 +132,6 @@ fn decimal(s: &str) -> Option<u64> {
         }
         n.checked_mul(10)?.checked_add(u64::from(d))
     })
-}
-
-/// Appends `n` in decimal (without `core::fmt`).
-fn push_decimal(s: &mut String, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    s.extend(buf[i..].iter().map(|&b| b as char));
 }
 
 fn hex(bytes: &[u8; 16]) -> String {
@@ -182,9 +168,9 @@ mod tests {
     fn stored(id: &str, started: u64, last: u64) -> String {
         let mut s = String::from(id);
         s.push('.');
-        push_decimal(&mut s, started);
+        push_u64(started, &mut s);
         s.push('.');
-        push_decimal(&mut s, last);
+        push_u64(last, &mut s);
         s
     }
 
@@ -370,7 +356,7 @@ mod tests {
     fn decimal_and_hex_helpers() {
         for n in [0, 1, 9, 10, 1_700_000_000_000, u64::MAX] {
             let mut s = String::new();
-            push_decimal(&mut s, n);
+            push_u64(n, &mut s);
             assert_eq!(s, n.to_string());
             assert_eq!(decimal(&s), Some(n));
         }

@@ -23,6 +23,7 @@ import http from 'node:http';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { listen, closeServer } from '../package/server.mjs';
 
 const MIME = {
   '.html': 'text/html; charset=utf-8',
@@ -137,23 +138,6 @@ async function serveFile(res, root, rel) {
   } catch {
     return false;
   }
-}
-
-function listen(server) {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve(`http://127.0.0.1:${server.address().port}`);
-    });
-  });
-}
-
-function closeServer(server) {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections?.();
-  });
 }
 
 export async function startServers({ distDir }) {

@@ -12,14 +12,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { startServers, closedPort } from './server.mjs';
+import { launchChromium } from './chromium.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..', '..');
 const PKG_DIR = path.resolve(process.env.ET_PKG_DIR || path.join(ROOT, 'pkg'));
 const DIST_DIR = path.resolve(process.env.ET_DIST_DIR || path.join(HERE, 'app', 'dist'));
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
 const TEST_TIMEOUT = 30_000;
 const TP_RE = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
@@ -41,13 +40,7 @@ before(async () => {
     if (!fs.existsSync(file)) throw new Error(`missing ${file}: build ${what} first`);
   }
   srv = await startServers({ distDir: DIST_DIR, pkgDir: PKG_DIR });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -180,7 +180,8 @@ function makeHandler(name, requests, { distDir, pkgDir, pages, routes } = {}) {
   };
 }
 
-function listen(server) {
+/** Listens on a free port of 127.0.0.1; resolves with the origin. */
+export function listen(server) {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
@@ -190,7 +191,8 @@ function listen(server) {
   });
 }
 
-function closeServer(server) {
+/** Closes `server` and its open connections. */
+export function closeServer(server) {
   return new Promise((resolve) => {
     server.close(() => resolve());
     server.closeAllConnections?.();
