@@ -52,6 +52,7 @@ pub mod retry;
 pub mod sampling;
 pub mod session;
 pub mod span;
+pub mod stack;
 pub mod stats;
 pub mod table;
 pub mod time;
