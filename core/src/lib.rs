@@ -49,6 +49,7 @@ pub mod page;
 pub mod propagation;
 pub mod resource;
 pub mod retry;
+pub mod rollbar;
 pub mod sampling;
 pub mod session;
 pub mod span;
