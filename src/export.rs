@@ -79,7 +79,8 @@ pub fn enqueue(data: SpanData, now_ms: u64) -> Option<u64> {
     match push {
         Push::Arm(ms) => Some(ms),
         Push::Queued => None,
-        Push::Dropped => {
+        // Only items pause (Rollbar's 429); spans are never paused.
+        Push::Dropped | Push::Paused => {
             count(|s| s.spans_dropped += 1);
             let dropped = state::stats().spans_dropped;
             // 1st, 10th, 100th, ... drop: visible without flooding the console.
@@ -246,6 +247,7 @@ pub fn export_result(
                     FailReason::NotRetryable(_) => "not retryable",
                     FailReason::AttemptsExhausted => "retry.maxAttempts reached",
                     FailReason::DeadlineExceeded => "batch.exportTimeoutMillis reached",
+                    FailReason::RateLimited { .. } => "rate limited",
                 };
                 format!(
                     "edge-telemetry: export of {spans} span(s) failed ({}), {why}: {spans} span(s) dropped",

@@ -9,6 +9,8 @@
 //!   is being hidden. At most `max_concurrent_exports` batches are in flight, counting those
 //!   waiting for a retry; the page-hide path ignores that bound (the glue bounds keepalive
 //!   requests itself).
+//! - A 429 under Rollbar's retry policy pauses the queue: nothing is handed out, and
+//!   [`push`](BatchQueue::push) drops items, until the pause is over.
 //! - [`finish`](BatchQueue::finish) ends a batch (acknowledged or given up);
 //!   [`flush`](BatchQueue::flush) and [`flush_result`](BatchQueue::flush_result) tell when
 //!   everything queued before a flush has been acknowledged.
@@ -16,7 +18,7 @@
 use std::collections::VecDeque;
 
 use crate::config::ConfigError;
-use crate::retry::{ExportOutcome, RetryConfig, classify};
+use crate::retry::{ExportOutcome, FailReason, RetryConfig, classify};
 
 /// Default delay between scheduled exports (OpenTelemetry's `scheduledDelayMillis`).
 pub const DEFAULT_SCHEDULED_DELAY_MILLIS: u32 = 5000;
@@ -87,6 +89,8 @@ pub enum Push {
     Arm(u64),
     /// The queue was full: the span was dropped.
     Dropped,
+    /// Sending is paused after a 429 ([`FailReason::RateLimited`]): the item was dropped.
+    Paused,
 }
 
 /// How [`BatchQueue::take`] was called.
@@ -140,6 +144,8 @@ pub struct BatchQueue<T> {
     due_at: Option<u64>,
     waiters: Vec<FlushWaiter>,
     next_token: u32,
+    /// Nothing is sent or queued before this time (after a 429 under Rollbar's policy).
+    paused_until: u64,
 }
 
 impl<T> BatchQueue<T> {
@@ -154,6 +160,7 @@ impl<T> BatchQueue<T> {
             due_at: None,
             waiters: Vec::new(),
             next_token: 1,
+            paused_until: 0,
         }
     }
 
@@ -174,6 +181,9 @@ impl<T> BatchQueue<T> {
 
     /// Queues a finished span at `now` (milliseconds).
     pub fn push(&mut self, item: T, now: u64) -> Push {
+        if now < self.paused_until {
+            return Push::Paused;
+        }
         if self.queue.len() >= self.config.max_queue_size as usize {
             return Push::Dropped;
         }
@@ -208,6 +218,9 @@ impl<T> BatchQueue<T> {
         if self.queue.is_empty() || !self.has_slot() {
             return None;
         }
+        if now < self.paused_until {
+            return Some(self.paused_until - now);
+        }
         if self.flush_waits_on_queue()
             || self.queue.len() >= self.config.max_export_batch_size as usize
         {
@@ -219,7 +232,7 @@ impl<T> BatchQueue<T> {
     /// The next batch to export, if one is due (see [`TakeMode`]).
     pub fn take(&mut self, now: u64, mode: TakeMode) -> Option<Batch<T>> {
         let due = match mode {
-            TakeMode::Hidden => !self.queue.is_empty(),
+            TakeMode::Hidden => !self.queue.is_empty() && now >= self.paused_until,
             TakeMode::Due => self.next_due(now) == Some(0),
         };
         if !due {
@@ -307,7 +320,10 @@ impl<T> BatchQueue<T> {
             ExportOutcome::Success => {
                 self.finish(id, true);
             }
-            ExportOutcome::Failed(_) => {
+            ExportOutcome::Failed(reason) => {
+                if let FailReason::RateLimited { pause_millis } = reason {
+                    self.paused_until = now.saturating_add(pause_millis);
+                }
                 self.finish(id, false);
             }
         }
@@ -510,6 +526,7 @@ mod tests {
             max_attempts: 3,
             initial_backoff_millis: 10,
             max_backoff_millis: 100,
+            ..RetryConfig::default()
         };
         let mut q = BatchQueue::new(cfg(5, 100, 1));
         q.push(1, 0);
@@ -570,5 +587,44 @@ mod tests {
         assert_eq!(q.flush_result(t), None);
         assert_eq!(q.finish(ids[1], true), 2);
         assert_eq!(q.flush_result(t), Some(true));
+    }
+
+    #[test]
+    fn a_rate_limit_pauses_taking_and_drops_pushes_until_it_ends() {
+        use crate::retry::RetryStatuses;
+        let retry = RetryConfig {
+            statuses: RetryStatuses::Rollbar,
+            ..RetryConfig::default()
+        };
+        let mut q = BatchQueue::new(BatchConfig {
+            scheduled_delay_millis: 0,
+            max_queue_size: 10,
+            max_export_batch_size: 1,
+            export_timeout_millis: 1000,
+            max_concurrent_exports: 1,
+        });
+        assert_eq!(q.push("a", 0), Push::Arm(0));
+        assert_eq!(q.push("b", 0), Push::Queued);
+        let a = q.take(0, TakeMode::Due).unwrap();
+        let (outcome, _) = q
+            .attempt_ended(a.id, 429, Some("2"), 10, &retry, 0.5)
+            .unwrap();
+        assert_eq!(
+            outcome,
+            ExportOutcome::Failed(FailReason::RateLimited { pause_millis: 2000 })
+        );
+        assert_eq!(q.push("c", 500), Push::Paused, "dropped while paused");
+        assert_eq!(q.next_due(500), Some(1510), "b waits for the pause to end");
+        assert!(q.take(500, TakeMode::Due).is_none());
+        assert!(
+            q.take(500, TakeMode::Hidden).is_none(),
+            "not even on page hide"
+        );
+        assert_eq!(q.take(2010, TakeMode::Due).unwrap().items, vec!["b"]);
+        assert_eq!(
+            q.push("d", 2010),
+            Push::Arm(0),
+            "queued again after the pause"
+        );
     }
 }

@@ -51,6 +51,135 @@ pub struct SdkConfig {
     pub interaction_events: Vec<String>,
     /// `sessionInactivityTimeoutMillis`: a new `session.id` after this long without spans.
     pub session_inactivity_millis: u64,
+    /// `rollbar`: where and how errors are reported.
+    pub rollbar: RollbarConfig,
+}
+
+/// The `rollbar` options (rollbar.js names where the concept is the same). Errors are
+/// reported when `accessToken` or `endpoint` is given and `enabled` is not false.
+#[derive(Clone, PartialEq)]
+pub struct RollbarConfig {
+    /// `accessToken`: a `post_client_item` token, sent as `X-Rollbar-Access-Token`. Never
+    /// logged (see the `Debug` impl). Leave it out behind a relay that adds it.
+    pub access_token: Option<String>,
+    /// `endpoint`: the item URL (default Rollbar's `/api/1/item/`).
+    pub endpoint: Option<String>,
+    /// `enabled` (default true).
+    pub enabled: bool,
+    /// `environment` (default: the SDK's `environment`, else `production`).
+    pub environment: Option<String>,
+    /// `codeVersion` (default: `serviceVersion`).
+    pub code_version: Option<String>,
+    /// `captureUncaught` (default true): window `error` events.
+    pub capture_uncaught: bool,
+    /// `captureUnhandledRejections` (default true).
+    pub capture_unhandled_rejections: bool,
+    /// `scrubFields`: added to the default sensitive field names.
+    pub scrub_fields: Vec<String>,
+    /// String rules of `ignoredMessages` (RegExp rules stay in the glue).
+    pub ignored_messages: Vec<String>,
+    /// `itemsPerMinute` (default 60; 0: no limit).
+    pub items_per_minute: u32,
+    /// `maxItems` per page load (default 0: no limit).
+    pub max_items: u32,
+    /// `captureIp`: send `user_ip: "$remote_ip"` so Rollbar records the client address.
+    pub capture_ip: bool,
+    /// `framework` (default `browser-js`).
+    pub framework: Option<String>,
+    /// `context` (e.g. the route).
+    pub context: Option<String>,
+    /// `sourceMapEnabled` (`client.javascript.source_map_enabled`).
+    pub source_map_enabled: bool,
+    /// `guessUncaughtFrames` (`client.javascript.guess_uncaught_frames`).
+    pub guess_uncaught_frames: bool,
+    /// `honeycombTeam` and `honeycombEnvironment`: with both, items link to the trace.
+    pub honeycomb_team: Option<String>,
+    /// See `honeycomb_team`.
+    pub honeycomb_environment: Option<String>,
+}
+
+impl Default for RollbarConfig {
+    fn default() -> Self {
+        Self {
+            access_token: None,
+            endpoint: None,
+            enabled: true,
+            environment: None,
+            code_version: None,
+            capture_uncaught: true,
+            capture_unhandled_rejections: true,
+            scrub_fields: Vec::new(),
+            ignored_messages: Vec::new(),
+            items_per_minute: crate::item_limits::DEFAULT_ITEMS_PER_MINUTE,
+            max_items: 0,
+            capture_ip: false,
+            framework: None,
+            context: None,
+            source_map_enabled: false,
+            guess_uncaught_frames: false,
+            honeycomb_team: None,
+            honeycomb_environment: None,
+        }
+    }
+}
+
+impl RollbarConfig {
+    /// Whether errors are reported at all.
+    pub fn reporting(&self) -> bool {
+        self.enabled && (self.access_token.is_some() || self.endpoint.is_some())
+    }
+
+    /// Checks value rules; errors name the option.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        for (field, v) in [
+            ("rollbar.accessToken", &self.access_token),
+            ("rollbar.endpoint", &self.endpoint),
+            ("rollbar.environment", &self.environment),
+            ("rollbar.honeycombTeam", &self.honeycomb_team),
+            ("rollbar.honeycombEnvironment", &self.honeycomb_environment),
+        ] {
+            if v.as_deref().is_some_and(|s| s.trim().is_empty()) {
+                return Err(ConfigError::new(field, "must not be empty"));
+            }
+        }
+        if self
+            .environment
+            .as_deref()
+            .is_some_and(|e| e.chars().count() > MAX_ROLLBAR_ENVIRONMENT_LEN)
+        {
+            return Err(ConfigError::new(
+                "rollbar.environment",
+                format!("must be at most {MAX_ROLLBAR_ENVIRONMENT_LEN} characters"),
+            ));
+        }
+        if self.scrub_fields.iter().any(String::is_empty) {
+            return Err(ConfigError::new(
+                "rollbar.scrubFields",
+                "must not contain an empty string",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Longest `rollbar.environment` Rollbar accepts.
+pub const MAX_ROLLBAR_ENVIRONMENT_LEN: usize = 255;
+
+impl fmt::Debug for RollbarConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RollbarConfig")
+            .field(
+                "access_token",
+                &self.access_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("endpoint", &self.endpoint)
+            .field("enabled", &self.enabled)
+            .field("environment", &self.environment)
+            .field("scrub_fields", &self.scrub_fields)
+            .field("items_per_minute", &self.items_per_minute)
+            .field("max_items", &self.max_items)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The exporter options (Honeycomb's web SDK names). Export is on when any of `apiKey`,
@@ -124,6 +253,7 @@ impl Default for SdkConfig {
             instrument_document_load: true,
             interaction_events: DEFAULT_INTERACTION_EVENTS.map(str::to_owned).to_vec(),
             session_inactivity_millis: DEFAULT_SESSION_INACTIVITY_MILLIS,
+            rollbar: RollbarConfig::default(),
             service_name: DEFAULT_SERVICE_NAME.to_owned(),
             instrument_fetch: true,
             instrument_xhr: true,
@@ -249,7 +379,8 @@ impl SdkConfig {
                 "must not be less than retry.initialBackoffMillis",
             ));
         }
-        e.batch.validate()
+        e.batch.validate()?;
+        self.rollbar.validate()
     }
 }
 
@@ -335,5 +466,23 @@ mod tests {
     fn id_formats() {
         assert_eq!(id_format_option("idGenerator", "xray"), Ok(IdFormat::Xray));
         assert!(id_format_option("idGenerator", "XRAY").is_err());
+    }
+
+    #[test]
+    fn rollbar_rules_name_the_field_and_never_show_the_token() {
+        let mut cfg = SdkConfig::default();
+        assert!(!cfg.rollbar.reporting(), "off without a token or endpoint");
+        cfg.rollbar.access_token = Some("post_client_secret789".into());
+        assert!(cfg.rollbar.reporting());
+        assert!(!format!("{:?}", cfg.rollbar).contains("secret789"));
+        cfg.rollbar.enabled = false;
+        assert!(!cfg.rollbar.reporting());
+        cfg.rollbar.environment = Some("x".repeat(256));
+        assert_eq!(cfg.validate().unwrap_err().field, "rollbar.environment");
+        cfg.rollbar.environment = Some(" ".into());
+        assert_eq!(cfg.validate().unwrap_err().field, "rollbar.environment");
+        cfg.rollbar.environment = None;
+        cfg.rollbar.scrub_fields = vec![String::new()];
+        assert_eq!(cfg.validate().unwrap_err().field, "rollbar.scrubFields");
     }
 }

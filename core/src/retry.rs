@@ -5,6 +5,10 @@
 //! (×1.5 from 1 s, capped at 5 s, ±20 % jitter) unless the server sent `Retry-After`, and
 //! never past the export deadline. Everything is a function of plain values: the caller
 //! passes the time, the random number and the attempt count, and owns the timer.
+//!
+//! Rollbar items use the same backoff with [`RetryStatuses::Rollbar`]: every 5xx is
+//! retried, and a 429 is not: it pauses all sending for the `Retry-After` delay, or
+//! [`DEFAULT_RATE_LIMIT_PAUSE_MILLIS`] without one, as rollbar.js does.
 
 /// Attempts in total, the first one included.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
@@ -16,6 +20,19 @@ pub const DEFAULT_MAX_BACKOFF_MILLIS: u32 = 5000;
 pub const BACKOFF_MULTIPLIER: f64 = 1.5;
 /// Jitter as a fraction of the backoff: the delay is scaled by a factor in `[0.8, 1.2)`.
 pub const JITTER: f64 = 0.2;
+/// How long a 429 without `Retry-After` pauses sending under [`RetryStatuses::Rollbar`].
+pub const DEFAULT_RATE_LIMIT_PAUSE_MILLIS: u64 = 60_000;
+
+/// Which responses are retried.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RetryStatuses {
+    /// The OTLP specification: 429, 502, 503, 504 and network errors.
+    #[default]
+    Otlp,
+    /// Rollbar's item API: every 5xx and network errors; a 429 pauses sending instead
+    /// ([`FailReason::RateLimited`]).
+    Rollbar,
+}
 
 /// Retry limits. [`Default`] uses the `DEFAULT_*` constants.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,6 +43,8 @@ pub struct RetryConfig {
     pub initial_backoff_millis: u32,
     /// Cap on the backoff, in milliseconds.
     pub max_backoff_millis: u32,
+    /// Which responses are retried.
+    pub statuses: RetryStatuses,
 }
 
 impl Default for RetryConfig {
@@ -34,6 +53,7 @@ impl Default for RetryConfig {
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             initial_backoff_millis: DEFAULT_INITIAL_BACKOFF_MILLIS,
             max_backoff_millis: DEFAULT_MAX_BACKOFF_MILLIS,
+            statuses: RetryStatuses::Otlp,
         }
     }
 }
@@ -62,6 +82,11 @@ pub enum FailReason {
     AttemptsExhausted,
     /// The next attempt could not start before the export deadline.
     DeadlineExceeded,
+    /// Rollbar answered 429: send nothing for `pause_millis` (items meanwhile are dropped).
+    RateLimited {
+        /// The `Retry-After` delay, or [`DEFAULT_RATE_LIMIT_PAUSE_MILLIS`].
+        pause_millis: u64,
+    },
 }
 
 /// Whether an HTTP status is retryable per the OTLP specification: exactly 429, 502, 503
@@ -107,7 +132,9 @@ pub fn backoff_millis(attempt: u32, cfg: &RetryConfig, unit_random: f64) -> u64 
 /// What to do after attempt `attempt` (1-based) ended with HTTP `status`, where 0 means no
 /// response (network error, timeout or abort).
 ///
-/// 2xx is [`ExportOutcome::Success`]. 429, 502, 503, 504 and 0 are retried, after
+/// 2xx is [`ExportOutcome::Success`]. Under [`RetryStatuses::Otlp`], 429, 502, 503, 504
+/// and 0 are retried (under [`RetryStatuses::Rollbar`], 5xx and 0; 429 is
+/// [`FailReason::RateLimited`]), after
 /// `retry_after` (the `Retry-After` header, when present and valid) or else the
 /// [`backoff_millis`] delay; every other status fails as
 /// [`FailReason::NotRetryable`]. No retry once `attempt >= cfg.max_attempts`, nor when
@@ -124,7 +151,17 @@ pub fn classify(
     if (200..300).contains(&status) {
         return ExportOutcome::Success;
     }
-    if status != 0 && !is_retryable_status(status) {
+    let retryable = match cfg.statuses {
+        RetryStatuses::Otlp => is_retryable_status(status),
+        RetryStatuses::Rollbar if status == 429 => {
+            let pause_millis = retry_after
+                .and_then(|v| parse_retry_after(v, now_unix_millis))
+                .unwrap_or(DEFAULT_RATE_LIMIT_PAUSE_MILLIS);
+            return ExportOutcome::Failed(FailReason::RateLimited { pause_millis });
+        }
+        RetryStatuses::Rollbar => (500..600).contains(&status),
+    };
+    if status != 0 && !retryable {
         return ExportOutcome::Failed(FailReason::NotRetryable(status));
     }
     if attempt >= cfg.max_attempts {
@@ -625,6 +662,7 @@ mod tests {
             max_attempts: 10,
             initial_backoff_millis: 100,
             max_backoff_millis: 60_000,
+            ..RetryConfig::default()
         };
         assert_eq!(backoff_millis(3, &custom, 0.5), 225);
         let zero = RetryConfig {
@@ -668,5 +706,49 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn rollbar_statuses_retry_every_5xx_and_pause_on_429() {
+        let cfg = RetryConfig {
+            statuses: RetryStatuses::Rollbar,
+            ..RetryConfig::default()
+        };
+        let far = NOW_MS + 3_600_000;
+        for status in [0, 500, 501, 502, 503, 504, 599] {
+            assert!(
+                matches!(
+                    classify(status, None, 1, NOW_MS, far, &cfg, 0.5),
+                    ExportOutcome::Retry { .. }
+                ),
+                "{status}"
+            );
+        }
+        for status in [400, 401, 403, 404, 413, 422] {
+            assert_eq!(
+                classify(status, None, 1, NOW_MS, far, &cfg, 0.5),
+                ExportOutcome::Failed(FailReason::NotRetryable(status))
+            );
+        }
+        assert_eq!(
+            classify(429, None, 1, NOW_MS, far, &cfg, 0.5),
+            ExportOutcome::Failed(FailReason::RateLimited {
+                pause_millis: DEFAULT_RATE_LIMIT_PAUSE_MILLIS
+            })
+        );
+        assert_eq!(
+            classify(429, Some("7"), 1, NOW_MS, far, &cfg, 0.5),
+            ExportOutcome::Failed(FailReason::RateLimited { pause_millis: 7000 })
+        );
+        // The OTLP policy is unchanged: 500 is final, 429 is retried.
+        let otlp = RetryConfig::default();
+        assert_eq!(
+            classify(500, None, 1, NOW_MS, far, &otlp, 0.5),
+            ExportOutcome::Failed(FailReason::NotRetryable(500))
+        );
+        assert_eq!(
+            classify(429, Some("7"), 1, NOW_MS, far, &otlp, 0.5),
+            ExportOutcome::Retry { delay_millis: 7000 }
+        );
     }
 }

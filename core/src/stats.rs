@@ -50,11 +50,24 @@ pub struct Stats {
     pub export_retries: u64,
     /// Bytes of OTLP JSON encoded for export (before compression).
     pub export_bytes: u64,
+    /// Error items Rollbar acknowledged.
+    pub items_sent: u64,
+    /// Error items dropped before sending: `itemsPerMinute`, `maxItems`, a 429 pause, a full
+    /// queue, `beforeSend`, or too large.
+    pub items_dropped: u64,
+    /// Errors not sent because the same one was reported within the de-duplication window.
+    pub items_deduplicated: u64,
+    /// Errors not sent because `ignoredMessages` matched (or a bare `Script error.`).
+    pub items_ignored: u64,
+    /// Error items given up after sending failed (not retryable, or attempts exhausted).
+    pub items_failed: u64,
+    /// Errors raised while reporting an error (counted, never reported).
+    pub reporting_errors: u64,
 }
 
 impl Stats {
     /// `(camelCase name, value)` pairs, in a stable order.
-    pub fn entries(&self) -> [(&'static str, u64); 23] {
+    pub fn entries(&self) -> [(&'static str, u64); 29] {
         [
             ("spansStarted", self.spans_started),
             ("spansEnded", self.spans_ended),
@@ -79,6 +92,12 @@ impl Stats {
             ("exportRequests", self.export_requests),
             ("exportRetries", self.export_retries),
             ("exportBytes", self.export_bytes),
+            ("itemsSent", self.items_sent),
+            ("itemsDropped", self.items_dropped),
+            ("itemsDeduplicated", self.items_deduplicated),
+            ("itemsIgnored", self.items_ignored),
+            ("itemsFailed", self.items_failed),
+            ("reportingErrors", self.reporting_errors),
         ]
     }
 }
