@@ -1,11 +1,15 @@
-// Span export transport: the timer, fetch (keepalive when it fits), gzip and the page-hide
-// path. What goes in a batch, when it is due, whether to retry and after how long is decided
-// in Rust (core/src/batch.rs, core/src/retry.rs); this file only moves bytes.
+// The transport shared by span export and error items: the timer, fetch (keepalive when it
+// fits), gzip and the page-hide path. What goes in a request, when it is due, whether to
+// retry and after how long is decided in Rust (core/src/batch.rs, core/src/retry.rs); this
+// file only moves bytes.
 
 // Chromium's keepalive budget: 64 KiB of request bodies in flight, shared by the page.
 const KEEPALIVE_QUOTA = 64 * 1024;
 // At most this many keepalive requests of ours in flight at once.
 const KEEPALIVE_MAX = 9;
+
+// Keepalive bytes and requests of ours in flight, shared by every transport of the page.
+const ka = { bytes: 0, count: 0 };
 
 const COMPRESSING = 1;
 const SENDING = 2;
@@ -16,23 +20,61 @@ function gzip(bytes) {
   return new Response(stream).arrayBuffer().then((b) => new Uint8Array(b));
 }
 
-/**
- * Starts the exporter. `w`: the wasm functions; `guard(fn, ...)`: calls one without throwing;
- * `fetchFn`: the page's fetch before instrumentation; `settings`: from w.exportSettings().
- * Returns { schedule(ms), flush() }.
- */
-export function installExport(w, guard, fetchFn, settings) {
-  const { url, timeoutMillis } = settings;
+/** settings.headers ([name, value, ...]) as an object. */
+function headerObject(settings) {
   const headers = {};
   for (let i = 0; i < settings.headers.length; i += 2) headers[settings.headers[i]] = settings.headers[i + 1];
+  return headers;
+}
+
+/** The wasm functions of the span exporter, for installTransport. */
+export function spanQueue(w) {
+  return {
+    take: w.exportTake, result: w.exportResult, nextDue: w.exportNextDue,
+    flushBegin: w.flushBegin, flushResult: w.flushResult,
+  };
+}
+
+/**
+ * Sends `body` at once, keepalive when it fits the budget, and forgets it: the last gasp of
+ * a module that is about to die (a panic). Never throws.
+ */
+export function sendNow(fetchFn, settings, body) {
+  const headers = headerObject(settings);
+  try {
+    const bytes = new TextEncoder().encode(body);
+    const keepalive = ka.count < KEEPALIVE_MAX && ka.bytes + bytes.byteLength <= KEEPALIVE_QUOTA;
+    if (keepalive) {
+      ka.count++;
+      ka.bytes += bytes.byteLength;
+    }
+    const release = () => {
+      if (keepalive) {
+        ka.count--;
+        ka.bytes -= bytes.byteLength;
+      }
+    };
+    fetchFn.call(globalThis, settings.url, { method: 'POST', headers, body: bytes, keepalive, credentials: 'omit' })
+      .then((r) => r.text())
+      .then(release, release);
+  } catch (_) { /* nothing more can be done */ }
+}
+
+/**
+ * Starts a transport. `q`: the queue's wasm functions ({take, result, nextDue, flushBegin,
+ * flushResult}, see spanQueue); `guard(fn, ...)`: calls one without throwing; `fetchFn`:
+ * the page's fetch before instrumentation; `settings`: {url, headers, timeoutMillis, gzip}.
+ * Returns { schedule(ms), flush() }.
+ */
+export function installTransport(q, guard, fetchFn, settings) {
+  const { url, timeoutMillis } = settings;
+  const headers = headerObject(settings);
   const gzipHeaders = Object.assign({ 'content-encoding': 'gzip' }, headers);
   const useGzip = settings.gzip && typeof CompressionStream === 'function';
   const batches = new Map();
   const waiters = [];
   let timer = 0;
   let timerAt = Infinity;
-  let kaBytes = 0;
-  let kaCount = 0;
 
   function schedule(ms) {
     const at = Date.now() + ms;
@@ -48,7 +90,7 @@ export function installExport(w, guard, fetchFn, settings) {
 
   function settle() {
     for (let i = waiters.length - 1; i >= 0; i--) {
-      const r = guard(w.flushResult, waiters[i].token);
+      const r = guard(q.flushResult, waiters[i].token);
       if (r !== 0) {
         const [wt] = waiters.splice(i, 1);
         wt.resolve(r === 1);
@@ -57,7 +99,7 @@ export function installExport(w, guard, fetchFn, settings) {
   }
 
   function finish(id, b, status, retryAfter, text) {
-    const delay = guard(w.exportResult, id, status, retryAfter, text);
+    const delay = guard(q.result, id, status, retryAfter, text);
     if (typeof delay === 'number' && delay >= 0) {
       b.state = WAITING;
       b.timer = setTimeout(() => send(id, b, false), delay);
@@ -74,10 +116,10 @@ export function installExport(w, guard, fetchFn, settings) {
     // keepalive only on the page-hide path: Chromium does not end an aborted keepalive
     // request on the wire, so timed-out exports would pile up on the collector's
     // connections (6 per host) and block later ones.
-    const keepalive = !plain && b.hidden && kaCount < KEEPALIVE_MAX && kaBytes + size <= KEEPALIVE_QUOTA;
+    const keepalive = !plain && b.hidden && ka.count < KEEPALIVE_MAX && ka.bytes + size <= KEEPALIVE_QUOTA;
     if (keepalive) {
-      kaCount++;
-      kaBytes += size;
+      ka.count++;
+      ka.bytes += size;
     }
     let released = false;
     const ctrl = typeof AbortController === 'function' ? new AbortController() : undefined;
@@ -87,8 +129,8 @@ export function installExport(w, guard, fetchFn, settings) {
       released = true;
       clearTimeout(t);
       if (keepalive) {
-        kaCount--;
-        kaBytes -= size;
+        ka.count--;
+        ka.bytes -= size;
       }
     };
     let p;
@@ -141,7 +183,7 @@ export function installExport(w, guard, fetchFn, settings) {
 
   function pump(hidden) {
     for (;;) {
-      const parts = guard(w.exportTake, hidden);
+      const parts = guard(q.take, hidden);
       if (!parts) break;
       for (let i = 0; i < parts.length; i += 2) start(parts[i], parts[i + 1], hidden);
     }
@@ -156,7 +198,7 @@ export function installExport(w, guard, fetchFn, settings) {
         }
       }
     }
-    const due = guard(w.exportNextDue);
+    const due = guard(q.nextDue);
     if (typeof due === 'number' && due >= 0) schedule(due);
     settle();
   }
@@ -174,7 +216,7 @@ export function installExport(w, guard, fetchFn, settings) {
   return {
     schedule,
     flush() {
-      const token = guard(w.flushBegin);
+      const token = guard(q.flushBegin);
       if (!token) return Promise.resolve(true);
       return new Promise((resolve) => {
         waiters.push({ token, resolve });

@@ -170,6 +170,57 @@ export interface InitOptions {
   userInteractionEvents?: string[];
   /** A new `session.id` after this long without spans; default 30 minutes. */
   sessionInactivityTimeoutMillis?: number;
+  /** Errors to Rollbar; on when `accessToken` or `endpoint` is given. */
+  rollbar?: RollbarOptions;
+}
+
+/** A Rollbar item as sent (`{ data: { … } }`, the Item API's JSON). */
+export type RollbarPayload = { data: Record<string, unknown> };
+export type RollbarLevel = 'critical' | 'error' | 'warning' | 'info' | 'debug';
+
+/** Error reporting options; names as in rollbar.js where the concept is the same. */
+export interface RollbarOptions {
+  /** A `post_client_item` token (sent as `X-Rollbar-Access-Token`); leave it out behind a relay that adds it. */
+  accessToken?: string;
+  /** Item URL; default `https://api.rollbar.com/api/1/item/`. A path (`/rollbar`) is resolved against the page. */
+  endpoint?: string;
+  /** Default true. */
+  enabled?: boolean;
+  /** Default: the SDK's `environment`, else `production`. */
+  environment?: string;
+  /** `client.javascript.code_version`; default `serviceVersion`. */
+  codeVersion?: string;
+  /** Report window `error` events (default true). */
+  captureUncaught?: boolean;
+  /** Report unhandled promise rejections (default true). */
+  captureUnhandledRejections?: boolean;
+  /** More field names whose values are scrubbed (added to the defaults: password, secret, token, authorization, cookie, api_key, …). */
+  scrubFields?: string[];
+  /** Errors whose message contains a string (or matches a RegExp) are not reported; a bare `Script error.` never is. */
+  ignoredMessages?: (string | RegExp)[] | string | RegExp;
+  /** Default 60; 0 for no limit. */
+  itemsPerMinute?: number;
+  /** Items per page load; default 0 (no limit). */
+  maxItems?: number;
+  /** Send `user_ip: "$remote_ip"` so Rollbar records the client address (default false). */
+  captureIp?: boolean;
+  /** `framework`; default `browser-js` (`react` for ErrorBoundary items). */
+  framework?: string;
+  /** `context`, e.g. the route. */
+  context?: string;
+  sourceMapEnabled?: boolean;
+  guessUncaughtFrames?: boolean;
+  /** With `honeycombEnvironment`: items carry a link to their trace in Honeycomb. */
+  honeycombTeam?: string;
+  honeycombEnvironment?: string;
+  /** `person` (opt-in): `{ id, username?, email? }`. */
+  person?: { id: string | number; username?: string; email?: string };
+  /** `custom` data sent with every item (scrubbed). */
+  custom?: Record<string, unknown>;
+  /** Changes the payload in place (or returns a new one) before it is sent. */
+  transform?(payload: RollbarPayload): void | RollbarPayload;
+  /** Returns the payload to send (changed or not), or null/false to drop it (counted). */
+  beforeSend?(payload: RollbarPayload): RollbarPayload | null | false | void;
 }
 
 export interface Stats {
@@ -201,6 +252,18 @@ export interface Stats {
   exportRetries: number;
   /** Bytes of OTLP JSON encoded (before gzip). */
   exportBytes: number;
+  /** Error items Rollbar acknowledged. */
+  itemsSent: number;
+  /** Error items dropped: itemsPerMinute, maxItems, a 429 pause, a full queue, beforeSend, too large. */
+  itemsDropped: number;
+  /** Errors not sent again because the same one was reported within 5 seconds. */
+  itemsDeduplicated: number;
+  /** Errors not sent because of ignoredMessages (or a bare "Script error."). */
+  itemsIgnored: number;
+  /** Error items given up after sending failed. */
+  itemsFailed: number;
+  /** Errors raised while reporting an error (counted, never reported). */
+  reportingErrors: number;
 }
 
 /**
@@ -216,7 +279,8 @@ export declare function startSpan(name: string, options?: SpanOptions): Span;
 export declare function startRootSpan(name: string, options?: SpanOptions): Span;
 /**
  * Runs `fn` with `span` active. If `fn` returns a promise, `span` stays active for code that
- * has no other active span until the promise settles.
+ * has no other active span until the promise settles, and a promise that settles the same way
+ * is returned in its place (an error it rejects with is linked to `span` when reported).
  * @example
  * await withSpan(startSpan('save'), () => fetch('/api/save', { method: 'POST' }));
  */
@@ -233,3 +297,18 @@ export declare function getStats(): Stats;
  * false if some of it was given up; never rejects.
  */
 export declare function flush(): Promise<boolean>;
+/**
+ * Reports an error to Rollbar, linked to the active span (or the span it was thrown under in
+ * `withSpan`), which gets an `exception` event, ERROR status and the item's uuid.
+ * `context` is custom data for this item. Returns the uuid, or undefined when not sent.
+ */
+export declare function captureException(error: unknown, context?: Record<string, unknown>): string | undefined;
+/** Reports a message (level default `info`). Returns the item's uuid, or undefined when not sent. */
+export declare function captureMessage(message: string, level?: RollbarLevel, context?: Record<string, unknown>): string | undefined;
+/**
+ * Reports a panic of the app's own Rust/wasm code (call it from that code's panic hook).
+ * @example
+ * // In the app's Rust: #[wasm_bindgen(module = "edge-telemetry")] extern "C" { #[wasm_bindgen(js_name = reportPanic)] fn report_panic(message: &str); }
+ * // std::panic::set_hook(Box::new(|info| report_panic(&info.to_string())));
+ */
+export declare function reportPanic(message: string, stack?: string): string | undefined;

@@ -4,31 +4,39 @@
 // and after a wasm trap the SDK turns itself off rather than run on corrupted state.
 import initWasm, * as w from './edge_telemetry.js';
 import { installFetch, installXhr } from './instrument.js';
-import { installExport } from './export.js';
+import { installTransport, spanQueue } from './export.js';
+import { installErrors, tagThrown, MANUAL, MESSAGE, REACT, PANIC } from './errors.js';
 import { installDocumentLoad, installInteractions } from './page.js';
 
 await initWasm({ module_or_path: new URL('./edge_telemetry_bg.wasm', import.meta.url) });
 
 let dead = false;
 
+// Error reporting (errors.js), once init has configured it.
+let errors;
+
 function fault(e) {
-  if (typeof WebAssembly !== 'undefined' && e instanceof WebAssembly.RuntimeError) dead = true;
+  if (typeof WebAssembly !== 'undefined' && e instanceof WebAssembly.RuntimeError) {
+    dead = true;
+    if (errors) errors.trapped(e);
+  }
   if (!dead) {
     try { w.countFault(); } catch (_) { dead = true; }
   }
 }
 
 /** Calls a wasm function; returns undefined instead of throwing. */
-function guard(fn, a, b, c, d) {
+function guard(fn, a, b, c, d, e, f) {
   if (dead) return undefined;
   try {
-    return fn(a, b, c, d);
+    return fn(a, b, c, d, e, f);
   } catch (e) {
     fault(e);
     return undefined;
   }
 }
 guard.fault = fault;
+guard.dead = () => dead;
 
 const handle = (s) => (s !== null && typeof s === 'object' ? s.__edgeSpanId >>> 0 : 0);
 
@@ -64,6 +72,18 @@ let exporter;
 const schedule = (ms) => {
   if (exporter) exporter.schedule(ms);
 };
+const scheduleItems = (ms) => {
+  if (errors) errors.transport.schedule(ms);
+};
+
+function hook(options, name) {
+  try {
+    const r = options && options.rollbar;
+    return r && typeof r[name] === 'function' ? r[name] : undefined;
+  } catch (_) {
+    return undefined;
+  }
+}
 
 /**
  * Starts the SDK. Throws one Error naming the bad field for invalid options. Returns true,
@@ -78,7 +98,13 @@ export function init(options) {
       // The SDK's own requests use the page's fetch from before instrumentation.
       const pageFetch = globalThis.fetch;
       const settings = guard(w.exportSettings);
-      if (settings && typeof pageFetch === 'function') exporter = installExport(w, guard, pageFetch, settings);
+      if (settings && typeof pageFetch === 'function') exporter = installTransport(spanQueue(w), guard, pageFetch, settings);
+      const es = guard(w.errorSettings, scheduleItems);
+      if (es && typeof pageFetch === 'function') {
+        const hooks = { transform: hook(options, 'transform'), beforeSend: hook(options, 'beforeSend') };
+        errors = installErrors(w, guard, pageFetch, es, hooks, settings, () => { dead = true; });
+        guard(w.installPanicHook, errors.fatal);
+      }
       if (which & 1) installFetch(w, guard);
       if (which & 2) installXhr(w, guard);
       if (which & 4) installDocumentLoad(w, guard);
@@ -136,7 +162,8 @@ export function startRootSpan(name, options) {
 
 /**
  * Runs fn with span active and returns its result. If fn returns a promise, span stays
- * the active span for code with no other active span until the promise settles.
+ * the active span for code with no other active span until the promise settles, and a
+ * promise that settles the same way is returned in its place.
  */
 export function withSpan(span, fn, thisArg, ...args) {
   if (typeof fn !== 'function') {
@@ -147,14 +174,33 @@ export function withSpan(span, fn, thisArg, ...args) {
   let result;
   try {
     result = fn.apply(thisArg, args);
+  } catch (e) {
+    // An error reported later (uncaught, or captureException) links to this span.
+    tagThrown(e, handle(span));
+    throw e;
   } finally {
     if (depth !== undefined) guard(w.exitSpan, depth);
   }
   if (result instanceof Promise) {
     const scope = guard(w.openScope, span);
-    if (scope) {
-      const done = () => guard(w.closeScope, scope);
-      result.then(done, done);
+    const h = handle(span);
+    if (scope || h) {
+      // The promise returned in its place settles the same way; a rejection nobody handles
+      // is still an unhandled rejection (on this promise), now linked to `span`.
+      const done = () => {
+        if (scope) guard(w.closeScope, scope);
+      };
+      return result.then(
+        (v) => {
+          done();
+          return v;
+        },
+        (e) => {
+          tagThrown(e, h);
+          done();
+          throw e;
+        },
+      );
     }
   }
   return result;
@@ -195,13 +241,41 @@ export function setBaggage(entries) {
  * false if some spans were given up (counted in getStats()); never rejects.
  */
 export function flush() {
-  if (!exporter) return Promise.resolve(true);
   try {
-    return exporter.flush();
+    const all = [exporter && exporter.flush(), errors && errors.transport.flush()];
+    return Promise.all(all).then((r) => r.every((ok) => ok !== false));
   } catch (e) {
     fault(e);
     return Promise.resolve(false);
   }
+}
+
+/**
+ * Reports an error to Rollbar (the `rollbar` options), linked to the active span (or the
+ * span it was thrown under in withSpan). `context`: custom data for this item. Returns the
+ * item's uuid, or undefined when it is not sent (off, ignored, duplicate, over a limit).
+ */
+export function captureException(error, context) {
+  return errors ? errors.report(MANUAL, error, undefined, context) : undefined;
+}
+
+/** Reports a message ('critical', 'error', 'warning', 'info' (default) or 'debug'). */
+export function captureMessage(message, level, context) {
+  return errors ? errors.report(MESSAGE, message, level, context) : undefined;
+}
+
+/**
+ * Reports a panic of the app's own Rust/wasm code: call it from that code's panic hook
+ * with the panic message (and a stack, e.g. `new Error().stack`).
+ */
+export function reportPanic(message, stack) {
+  if (!errors) return undefined;
+  return errors.report(PANIC, { name: 'panic', message: String(message), stack: stack === undefined ? new Error().stack : String(stack) }, 'critical');
+}
+
+/** Used by edge-telemetry/react's ErrorBoundary. */
+export function __reportRenderError(error, componentStack) {
+  return errors ? errors.report(REACT, error, undefined, componentStack ? { componentStack: String(componentStack) } : undefined) : undefined;
 }
 
 /** The SDK's counters: spans, drops, invalid arguments, internal errors. */

@@ -48,6 +48,7 @@ export function installFetch(w, guard) {
     let args = arguments;
     let h = 0;
     let scope = 0;
+    if (guard.dead()) return original.apply(this, args);
     try {
       const req = typeof Request !== 'undefined' && input instanceof Request ? input : null;
       const method = normaliseMethod(init && init.method !== undefined ? init.method : req ? req.method : 'GET');
@@ -100,6 +101,7 @@ export function installXhr(w, guard) {
     return setRequestHeader.apply(this, arguments);
   };
   proto.send = function () {
+    if (guard.dead()) return send.apply(this, arguments);
     try {
       const r = requests.get(this);
       const h = r ? w.httpStart(r.method, r.url, true) : 0;

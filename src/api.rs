@@ -49,7 +49,8 @@ fn invalid(what: &str) {
     }
 }
 
-fn page_url() -> Option<String> {
+/// `location.href` now.
+pub fn current_page_url() -> Option<String> {
     let location = Reflect::get(&js_sys::global(), &JsValue::from_str("location")).ok()?;
     Reflect::get(&location, &JsValue::from_str("href"))
         .ok()?
@@ -102,7 +103,7 @@ fn resolve_export_url(
 #[wasm_bindgen]
 pub fn init(options: JsValue, schedule: JsValue) -> Result<bool, JsError> {
     let opts = convert::read_init_options(&options).map_err(|e| JsError::new(&e.to_string()))?;
-    let page = page_url();
+    let page = current_page_url();
     let cfg = &opts.config;
     let exporter = if cfg.export.enabled() {
         let url = resolve_export_url(&cfg.export, page.as_deref())
@@ -131,6 +132,28 @@ pub fn init(options: JsValue, schedule: JsValue) -> Result<bool, JsError> {
     } else {
         None
     };
+    let reporter = if cfg.rollbar.reporting() {
+        let url = crate::errors::item_url(cfg.rollbar.endpoint.as_deref(), page.as_deref())
+            .ok_or_else(|| {
+                JsError::new(
+                    &edge_telemetry_core::config::ConfigError::new(
+                        "rollbar.endpoint",
+                        "must be an http or https URL",
+                    )
+                    .to_string(),
+                )
+            })?;
+        Some(crate::errors::Reporter::new(
+            &cfg.rollbar,
+            url,
+            opts.rollbar,
+            cfg.environment.as_deref(),
+            cfg.service_version.as_deref(),
+            browser_info().user_agent,
+        ))
+    } else {
+        None
+    };
     if state::is_initialized() {
         if opts.config.debug {
             debug_log("edge-telemetry: init called again; the first configuration stays");
@@ -156,6 +179,7 @@ pub fn init(options: JsValue, schedule: JsValue) -> Result<bool, JsError> {
         on_span_end: opts.on_span_end,
         baggage: String::new(),
         exporter,
+        reporter,
         schedule: schedule.dyn_into::<Function>().ok(),
         session_attribute: session_attribute(&session),
         session,
@@ -220,7 +244,7 @@ fn context_of(sdk: &Sdk, parent: &ParentRef) -> Option<SpanContext> {
 
 /// Starts a span in the tracer, applies attributes and links, and stores it in the table.
 /// Returns its handle and how many attributes the limits dropped; counts the span.
-fn open_span(
+pub(crate) fn open_span(
     sdk: &mut Sdk,
     name: String,
     kind: SpanKind,
@@ -547,7 +571,7 @@ pub fn span_end(handle: SpanHandle, end_time: JsValue) {
 }
 
 /// Ends span `handle` at `end`: hands it to `onSpanEnd` and the export queue.
-fn end_span(handle: SpanHandle, end: Time) {
+pub(crate) fn end_span(handle: SpanHandle, end: Time) {
     let finished = with_sdk(|sdk| {
         let span = sdk.table.remove(handle)?;
         let recorded = span.data.map(|mut data| {
@@ -941,7 +965,7 @@ pub fn document_load_start(parents: JsValue) -> SpanHandle {
             nanos,
             is_now: false,
         });
-    let attrs = document_load_attributes(page_url().as_deref());
+    let attrs = document_load_attributes(current_page_url().as_deref());
     start_auto_span(DOCUMENT_LOAD_SPAN_NAME.to_owned(), parent, start, attrs)
 }
 

@@ -8,6 +8,7 @@ use edge_telemetry_core::propagation::{
     format_traceparent, format_tracestate, parse_hex_bytes, parse_traceparent,
 };
 use edge_telemetry_core::retry::RetryConfig;
+use edge_telemetry_core::rollbar::Json;
 use edge_telemetry_core::span::{SpanData, span_kind_code, status_code, status_from_code};
 use edge_telemetry_core::table::SpanHandle;
 use edge_telemetry_core::time::{hrtime_to_unix_nanos, time_input_to_unix_nanos};
@@ -68,9 +69,47 @@ pub struct InitOptions {
     pub regex_rules: Vec<RegExp>,
     /// `onSpanEnd`.
     pub on_span_end: Option<Function>,
+    /// What the `rollbar` options hold besides the core config.
+    pub rollbar: RollbarExtras,
 }
 
-const INIT_KEYS: [&str; 23] = [
+/// The `rollbar` options kept as JS-derived values.
+#[derive(Debug, Default)]
+pub struct RollbarExtras {
+    /// RegExp rules of `rollbar.ignoredMessages`.
+    pub ignored_regexes: Vec<RegExp>,
+    /// `rollbar.person`.
+    pub person: Option<Json>,
+    /// `rollbar.custom`: sent with every item.
+    pub custom: Option<Json>,
+}
+
+const ROLLBAR_KEYS: [&str; 22] = [
+    "accessToken",
+    "endpoint",
+    "enabled",
+    "environment",
+    "codeVersion",
+    "captureUncaught",
+    "captureUnhandledRejections",
+    "scrubFields",
+    "ignoredMessages",
+    "itemsPerMinute",
+    "maxItems",
+    "captureIp",
+    "framework",
+    "context",
+    "sourceMapEnabled",
+    "guessUncaughtFrames",
+    "honeycombTeam",
+    "honeycombEnvironment",
+    "person",
+    "custom",
+    "beforeSend",
+    "transform",
+];
+
+const INIT_KEYS: [&str; 24] = [
     "serviceName",
     "instrumentFetch",
     "instrumentXhr",
@@ -94,6 +133,7 @@ const INIT_KEYS: [&str; 23] = [
     "instrumentDocumentLoad",
     "userInteractionEvents",
     "sessionInactivityTimeoutMillis",
+    "rollbar",
 ];
 const BATCH_KEYS: [&str; 5] = [
     "scheduledDelayMillis",
@@ -148,7 +188,11 @@ fn check_keys(obj: &JsValue, known: &[&str], prefix: &str) -> Result<(), ConfigE
 }
 
 fn read_bool(obj: &JsValue, field: &str, default: bool) -> Result<bool, ConfigError> {
-    let v = get(obj, field, field)?;
+    read_bool_at(obj, field, field, default)
+}
+
+fn read_bool_at(obj: &JsValue, key: &str, field: &str, default: bool) -> Result<bool, ConfigError> {
+    let v = get(obj, key, field)?;
     if v.is_undefined() {
         return Ok(default);
     }
@@ -161,7 +205,11 @@ fn is_plain_object(v: &JsValue) -> bool {
 }
 
 fn read_string(obj: &JsValue, field: &str) -> Result<Option<String>, ConfigError> {
-    let v = get(obj, field, field)?;
+    read_string_at(obj, field, field)
+}
+
+fn read_string_at(obj: &JsValue, key: &str, field: &str) -> Result<Option<String>, ConfigError> {
+    let v = get(obj, key, field)?;
     if v.is_undefined() {
         return Ok(None);
     }
@@ -200,6 +248,192 @@ fn read_counts(
         put(key, n);
     }
     Ok(())
+}
+
+/// Reads a rule list option (`key` of `obj`, named `field`): one string or RegExp, or an
+/// array of them.
+fn read_rules(
+    obj: &JsValue,
+    key: &str,
+    field: &str,
+) -> Result<(Vec<String>, Vec<RegExp>), ConfigError> {
+    let mut strings = Vec::new();
+    let mut regexes = Vec::new();
+    let rules = get(obj, key, field)?;
+    if rules.is_undefined() {
+        return Ok((strings, regexes));
+    }
+    let is_list = Array::is_array(&rules);
+    let list: Vec<JsValue> = if is_list {
+        array_items(&rules).ok_or_else(|| ConfigError::new(field, "could not be read"))?
+    } else {
+        vec![rules]
+    };
+    for (i, rule) in list.into_iter().enumerate() {
+        if let Some(s) = rule.as_string() {
+            strings.push(s);
+        } else if let Some(re) = rule.dyn_ref::<RegExp>() {
+            regexes.push(re.clone());
+        } else {
+            let name = if is_list {
+                format!("{field}[{i}]")
+            } else {
+                field.to_owned()
+            };
+            return Err(wrong_type(&name, "a string or a RegExp", &rule));
+        }
+    }
+    Ok((strings, regexes))
+}
+
+/// Reads the `rollbar` options into `config.rollbar`; returns the RegExp rules of
+/// `rollbar.ignoredMessages`.
+fn read_rollbar_options(
+    options: &JsValue,
+    config: &mut SdkConfig,
+) -> Result<RollbarExtras, ConfigError> {
+    let mut extras = RollbarExtras::default();
+    let group = get(options, "rollbar", "rollbar")?;
+    if group.is_undefined() {
+        return Ok(extras);
+    }
+    if !is_plain_object(&group) {
+        return Err(wrong_type("rollbar", "an object", &group));
+    }
+    check_keys(&group, &ROLLBAR_KEYS, "rollbar.")?;
+    let r = &mut config.rollbar;
+    let string = |key: &str| read_string_at(&group, key, &format!("rollbar.{key}"));
+    let boolean =
+        |key: &str, default| read_bool_at(&group, key, &format!("rollbar.{key}"), default);
+    r.access_token = string("accessToken")?;
+    r.endpoint = string("endpoint")?;
+    r.environment = string("environment")?;
+    r.code_version = string("codeVersion")?;
+    r.framework = string("framework")?;
+    r.context = string("context")?;
+    r.honeycomb_team = string("honeycombTeam")?;
+    r.honeycomb_environment = string("honeycombEnvironment")?;
+    r.enabled = boolean("enabled", true)?;
+    r.capture_uncaught = boolean("captureUncaught", true)?;
+    r.capture_unhandled_rejections = boolean("captureUnhandledRejections", true)?;
+    r.capture_ip = boolean("captureIp", false)?;
+    r.source_map_enabled = boolean("sourceMapEnabled", false)?;
+    r.guess_uncaught_frames = boolean("guessUncaughtFrames", false)?;
+    for (key, slot) in [
+        ("itemsPerMinute", &mut r.items_per_minute),
+        ("maxItems", &mut r.max_items),
+    ] {
+        let field = format!("rollbar.{key}");
+        let v = get(&group, key, &field)?;
+        if !v.is_undefined() {
+            *slot = count_option(
+                &field,
+                v.as_f64()
+                    .ok_or_else(|| wrong_type(&field, "a number", &v))?,
+            )?;
+        }
+    }
+    let field = "rollbar.scrubFields";
+    let fields = get(&group, "scrubFields", field)?;
+    if !fields.is_undefined() {
+        let list = array_items(&fields)
+            .filter(|_| Array::is_array(&fields))
+            .ok_or_else(|| wrong_type(field, "an array of strings", &fields))?;
+        for (i, f) in list.iter().enumerate() {
+            r.scrub_fields.push(
+                f.as_string()
+                    .ok_or_else(|| wrong_type(&format!("{field}[{i}]"), "a string", f))?,
+            );
+        }
+    }
+    let (strings, regexes) = read_rules(&group, "ignoredMessages", "rollbar.ignoredMessages")?;
+    r.ignored_messages = strings;
+    extras.ignored_regexes = regexes;
+    for (key, slot) in [
+        ("person", &mut extras.person),
+        ("custom", &mut extras.custom),
+    ] {
+        let field = format!("rollbar.{key}");
+        let v = get(&group, key, &field)?;
+        if !v.is_undefined() {
+            if !is_plain_object(&v) {
+                return Err(wrong_type(&field, "an object", &v));
+            }
+            *slot = Some(to_json(&v));
+        }
+    }
+    let field = "rollbar.beforeSend";
+    let hook = get(&group, "beforeSend", field)?;
+    if !hook.is_undefined() && !hook.is_function() {
+        return Err(wrong_type(field, "a function", &hook));
+    }
+    Ok(extras)
+}
+
+/// Nesting depth kept by [`to_json`]; deeper values become `"[depth limit]"`.
+const MAX_JSON_DEPTH: u32 = 8;
+/// Keys or items kept per object or array by [`to_json`].
+const MAX_JSON_ENTRIES: u32 = 256;
+
+/// Any JS value as JSON data: own string keys of objects, arrays, strings,
+/// finite numbers, booleans; `undefined`, functions and symbols as `null`. Errors give
+/// their `name`, `message` and `stack`. Depth and size are bounded, so cyclic values end.
+pub fn to_json(v: &JsValue) -> Json {
+    to_json_at(v, 0)
+}
+
+fn to_json_at(v: &JsValue, depth: u32) -> Json {
+    if let Some(s) = v.as_string() {
+        return Json::String(s);
+    }
+    if let Some(n) = v.as_f64() {
+        return Json::Number(n);
+    }
+    if let Some(b) = v.as_bool() {
+        return Json::Bool(b);
+    }
+    if !v.is_object() || v.is_function() {
+        return Json::Null;
+    }
+    if depth >= MAX_JSON_DEPTH {
+        return Json::String("[depth limit]".into());
+    }
+    if Array::is_array(v) {
+        let items = array_items(v).unwrap_or_default();
+        return Json::Array(
+            items
+                .iter()
+                .take(MAX_JSON_ENTRIES as usize)
+                .map(|i| to_json_at(i, depth + 1))
+                .collect(),
+        );
+    }
+    if let Some(e) = v.dyn_ref::<js_sys::Error>() {
+        let prop = |k: &str| {
+            Reflect::get(e, &JsValue::from_str(k))
+                .ok()
+                .and_then(|v| v.as_string())
+        };
+        let mut fields = Vec::new();
+        for k in ["name", "message", "stack"] {
+            if let Some(s) = prop(k) {
+                fields.push((k.to_owned(), Json::String(s)));
+            }
+        }
+        return Json::Object(fields);
+    }
+    let Ok(keys) = Reflect::own_keys(&v.clone().unchecked_into()) else {
+        return Json::Null;
+    };
+    let mut fields = Vec::new();
+    for key in keys.iter().take(MAX_JSON_ENTRIES as usize) {
+        let Some(name) = key.as_string() else {
+            continue;
+        };
+        let value = Reflect::get(v, &key).map_or(Json::Null, |x| to_json_at(&x, depth + 1));
+        fields.push((name, value));
+    }
+    Json::Object(fields)
 }
 
 /// Reads the export, resource, sampling and automatic-span options.
@@ -321,6 +555,7 @@ pub fn read_init_options(options: &JsValue) -> Result<InitOptions, ConfigError> 
             config,
             regex_rules,
             on_span_end,
+            rollbar: RollbarExtras::default(),
         });
     }
     if !is_plain_object(options) {
@@ -338,30 +573,13 @@ pub fn read_init_options(options: &JsValue) -> Result<InitOptions, ConfigError> 
     config.instrument_xhr = read_bool(options, "instrumentXhr", true)?;
     config.debug = read_bool(options, "debug", false)?;
 
-    let field = "propagateTraceHeaderCorsUrls";
-    let rules = get(options, field, field)?;
-    if !rules.is_undefined() {
-        let is_list = Array::is_array(&rules);
-        let list: Vec<JsValue> = if is_list {
-            array_items(&rules).ok_or_else(|| ConfigError::new(field, "could not be read"))?
-        } else {
-            vec![rules]
-        };
-        for (i, rule) in list.into_iter().enumerate() {
-            if let Some(s) = rule.as_string() {
-                config.propagate_trace_header_cors_urls.push(s);
-            } else if let Some(re) = rule.dyn_ref::<RegExp>() {
-                regex_rules.push(re.clone());
-            } else {
-                let name = if is_list {
-                    format!("{field}[{i}]")
-                } else {
-                    field.to_owned()
-                };
-                return Err(wrong_type(&name, "a string or a RegExp", &rule));
-            }
-        }
-    }
+    let (strings, regexes) = read_rules(
+        options,
+        "propagateTraceHeaderCorsUrls",
+        "propagateTraceHeaderCorsUrls",
+    )?;
+    config.propagate_trace_header_cors_urls = strings;
+    regex_rules = regexes;
 
     let l = &mut config.span_limits;
     read_counts(
@@ -395,11 +613,13 @@ pub fn read_init_options(options: &JsValue) -> Result<InitOptions, ConfigError> 
     }
 
     read_export_options(options, &mut config)?;
+    let rollbar = read_rollbar_options(options, &mut config)?;
     config.validate()?;
     Ok(InitOptions {
         config,
         regex_rules,
         on_span_end,
+        rollbar,
     })
 }
 

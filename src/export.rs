@@ -270,13 +270,12 @@ fn describe(status: u16) -> String {
 /// Milliseconds until a batch is due, or -1 (nothing queued, or every export slot busy).
 #[wasm_bindgen(js_name = exportNextDue)]
 pub fn export_next_due() -> f64 {
-    with_sdk(|sdk| {
-        sdk.exporter
-            .as_ref()
-            .and_then(|e| e.queue.next_due(now_millis()))
-    })
-    .flatten()
-    .map_or(-1.0, |ms| ms as f64)
+    due_ms(with_sdk(|sdk| sdk.exporter.as_ref()?.queue.next_due(now_millis())).flatten())
+}
+
+/// A queue's `next_due` for JS: milliseconds, or -1 for none.
+pub fn due_ms(due: Option<u64>) -> f64 {
+    due.map_or(-1.0, |ms| ms as f64)
 }
 
 /// Starts a flush; returns its token (0: nothing to wait for, export is off).
@@ -290,7 +289,14 @@ pub fn flush_begin() -> u32 {
 /// A flush's state: 0 waiting, 1 everything acknowledged, 2 some spans given up.
 #[wasm_bindgen(js_name = flushResult)]
 pub fn flush_result(token: u32) -> u32 {
-    match with_sdk(|sdk| sdk.exporter.as_mut().map(|e| e.queue.flush_result(token))).flatten() {
+    flush_state(
+        with_sdk(|sdk| sdk.exporter.as_mut().map(|e| e.queue.flush_result(token))).flatten(),
+    )
+}
+
+/// A queue's `flush_result` for JS: 0 waiting, 1 done (or no queue), 2 some given up.
+pub fn flush_state(result: Option<Option<bool>>) -> u32 {
+    match result {
         Some(None) => 0,
         Some(Some(true)) | None => 1,
         Some(Some(false)) => 2,

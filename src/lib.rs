@@ -15,11 +15,13 @@
 //! span.end();
 //! ```
 //!
-//! Modules: [`api`] (exported functions), [`convert`] (JsValue conversion), [`platform`]
+//! Modules: [`api`] (exported functions), [`convert`] (JsValue conversion), [`export`]
+//! (the span export queue), [`errors`] (errors to Rollbar, the panic hook), [`platform`]
 //! (clock, randomness, console), [`state`] (the page's SDK state).
 
 pub mod api;
 pub mod convert;
+pub mod errors;
 pub mod export;
 pub mod platform;
 pub mod state;

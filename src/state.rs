@@ -14,6 +14,7 @@ use edge_telemetry_core::tracer::Tracer;
 use js_sys::{Function, RegExp};
 use opentelemetry::KeyValue;
 
+use crate::errors::Reporter;
 use crate::export::Exporter;
 
 /// Everything `init` sets up.
@@ -37,6 +38,8 @@ pub struct Sdk {
     pub baggage: String,
     /// The span exporter, when export is configured.
     pub exporter: Option<Exporter>,
+    /// The Rollbar reporter, when error reporting is configured.
+    pub reporter: Option<Reporter>,
     /// `export.js`'s timer: called with the milliseconds until the next export is due.
     pub schedule: Option<Function>,
     /// The browser session (`session.id`).

@@ -149,6 +149,43 @@ fn bad_options_name_the_field() {
             obj(&[("retry", obj(&[("jitter", 1.into())]))]),
             "retry.jitter",
         ),
+        (obj(&[("rollbar", 1.into())]), "rollbar"),
+        (
+            obj(&[("rollbar", obj(&[("accessToken", 42.into())]))]),
+            "rollbar.accessToken",
+        ),
+        (
+            obj(&[("rollbar", obj(&[("endpoint", "ftp://x.example".into())]))]),
+            "rollbar.endpoint",
+        ),
+        (
+            obj(&[("rollbar", obj(&[("itemsPerMinute", (-1).into())]))]),
+            "rollbar.itemsPerMinute",
+        ),
+        (
+            obj(&[("rollbar", obj(&[("scrubFields", "password".into())]))]),
+            "rollbar.scrubFields",
+        ),
+        (
+            obj(&[("rollbar", obj(&[("ignoredMessages", obj(&[]))]))]),
+            "rollbar.ignoredMessages",
+        ),
+        (
+            obj(&[("rollbar", obj(&[("beforeSend", true.into())]))]),
+            "rollbar.beforeSend",
+        ),
+        (
+            obj(&[("rollbar", obj(&[("person", "me".into())]))]),
+            "rollbar.person",
+        ),
+        (
+            obj(&[("rollbar", obj(&[("captureUncaught", 1.into())]))]),
+            "rollbar.captureUncaught",
+        ),
+        (
+            obj(&[("rollbar", obj(&[("acessToken", "t".into())]))]),
+            "rollbar.acessToken",
+        ),
         (obj(&[("sampleRate", 0.into())]), "sampleRate"),
         (obj(&[("sampleRate", "4".into())]), "sampleRate"),
         (

@@ -167,6 +167,55 @@ pub fn scrub_query_into(out: &mut String, query: &str) {
     }
 }
 
+/// Scrubs the query of every URL in `text` (a stack trace, a message): each query value
+/// becomes `REDACTED`, keys stay. A URL runs from its `scheme://` to whitespace, `)`, a quote
+/// or the end; a trailing `:line:column` (or `:line`) position is kept as it is.
+pub fn scrub_urls_in_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let after = &rest[i + 3..];
+        let end = after
+            .find(|c: char| c.is_whitespace() || matches!(c, ')' | '"' | '\'' | '<' | '>'))
+            .unwrap_or(after.len());
+        let url_rest = &after[..end];
+        out.push_str(&rest[..i + 3]);
+        match url_rest.find('?') {
+            Some(q) => {
+                out.push_str(&url_rest[..q + 1]);
+                let query = &url_rest[q + 1..];
+                let (query, tail) = split_position(query);
+                let (query, fragment) = match query.find('#') {
+                    Some(h) => (&query[..h], &query[h..]),
+                    None => (query, ""),
+                };
+                scrub_query_into(&mut out, query);
+                out.push_str(fragment);
+                out.push_str(tail);
+            }
+            None => out.push_str(url_rest),
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Splits a trailing `:digits` or `:digits:digits` off `s`.
+fn split_position(s: &str) -> (&str, &str) {
+    let mut cut = s.len();
+    for _ in 0..2 {
+        let head = &s[..cut];
+        match head.rfind(':') {
+            Some(c) if c + 1 < head.len() && head[c + 1..].bytes().all(|b| b.is_ascii_digit()) => {
+                cut = c
+            }
+            _ => break,
+        }
+    }
+    (&s[..cut], &s[cut..])
+}
+
 #[cfg(test)]
 mod tests {
     #[cfg(target_arch = "wasm32")]
@@ -242,6 +291,29 @@ mod tests {
         ];
         for (input, want) in cases {
             assert_eq!(scrub_url(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn urls_in_stack_text_lose_their_query_values() {
+        let cases = [
+            (
+                "Error: x\n    at f (https://a.example/app.js?token=abc&v=2:10:5)\n    at https://a.example/page.html?token=abc:3:1",
+                "Error: x\n    at f (https://a.example/app.js?token=REDACTED&v=REDACTED:10:5)\n    at https://a.example/page.html?token=REDACTED:3:1",
+            ),
+            ("g@http://h/p.js?k=v:1:2", "g@http://h/p.js?k=REDACTED:1:2"),
+            ("at https://h/a.js:1:2", "at https://h/a.js:1:2"),
+            (
+                "see https://h/x?q=1#frag now",
+                "see https://h/x?q=REDACTED#frag now",
+            ),
+            ("https://h/x?flag", "https://h/x?flag"),
+            ("no url here: 1:2", "no url here: 1:2"),
+            ("://?a=b", "://?a=REDACTED"),
+            ("", ""),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(scrub_urls_in_text(input), expected, "{input}");
         }
     }
 }

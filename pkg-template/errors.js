@@ -1,0 +1,214 @@
+// Errors to Rollbar, JS side: the window `error` and `unhandledrejection` listeners, reading
+// an error (and its `cause` chain) into plain strings, the `beforeSend` / `transform` hooks,
+// and the last gasp after a panic. Which errors become items, the item itself and its link
+// to the active span are decided in Rust (src/errors.rs, core/src/rollbar.rs,
+// core/src/item_limits.rs); the bytes go through the export transport (export.js).
+import { installTransport, sendNow } from './export.js';
+
+// Where an error came from (src/errors.rs `Source`).
+export const MANUAL = 0;
+export const MESSAGE = 1;
+export const UNCAUGHT = 2;
+export const REJECTION = 3;
+export const REACT = 4;
+export const PANIC = 5;
+
+// Causes followed at most.
+const MAX_CHAIN = 5;
+
+// Errors thrown out of withSpan, with the span they were thrown under: objects in a
+// WeakMap, primitives (a rejected string) in a short list, most recent last.
+const thrownUnder = new WeakMap();
+const primitives = [];
+
+/** Remembers that `err` was thrown under span handle `h` (called by withSpan). */
+export function tagThrown(err, h) {
+  if (!h) return;
+  if ((typeof err === 'object' && err !== null) || typeof err === 'function') {
+    if (!thrownUnder.has(err)) thrownUnder.set(err, h);
+  } else {
+    primitives.push(err, h);
+    if (primitives.length > 32) primitives.splice(0, 2);
+  }
+}
+
+function hintOf(err) {
+  if ((typeof err === 'object' && err !== null) || typeof err === 'function') return thrownUnder.get(err) || 0;
+  for (let i = primitives.length - 2; i >= 0; i -= 2) if (Object.is(primitives[i], err)) return primitives[i + 1];
+  return 0;
+}
+
+function text(v) {
+  if (typeof v === 'string') return v;
+  try {
+    return String(v);
+  } catch (_) {
+    return Object.prototype.toString.call(v);
+  }
+}
+
+function prop(o, k) {
+  try {
+    const v = o[k];
+    return typeof v === 'string' ? v : undefined;
+  } catch (_) {
+    return undefined;
+  }
+}
+
+/**
+ * `[class, message, stack, ...]` for an error and its causes. A value that is not an Error
+ * gets `fallbackClass` and its text as the message.
+ */
+function chainOf(err, fallbackClass) {
+  const out = [];
+  const seen = new Set();
+  let e = err;
+  for (let i = 0; i < MAX_CHAIN && e !== undefined && !seen.has(e); i++) {
+    if ((typeof e === 'object' && e !== null) && (prop(e, 'message') !== undefined || prop(e, 'stack') !== undefined)) {
+      seen.add(e);
+      let name = prop(e, 'name');
+      if (!name) {
+        try { name = e.constructor && e.constructor.name; } catch (_) { name = undefined; }
+      }
+      out.push(name || 'Error', prop(e, 'message') || '', prop(e, 'stack') || '');
+      try { e = e.cause; } catch (_) { e = undefined; }
+    } else {
+      out.push(i === 0 ? fallbackClass : 'Error', text(e), '');
+      break;
+    }
+  }
+  return out;
+}
+
+function uuid4() {
+  try {
+    return crypto.randomUUID();
+  } catch (_) {
+    return '10000000-1000-4000-8000-100000000000'.replace(/[018]/g, (c) => (c ^ ((Math.random() * 16) >> (c / 4))).toString(16));
+  }
+}
+
+/**
+ * Starts error reporting. `w`: the wasm functions; `guard`: calls one without throwing;
+ * `fetchFn`: the page's fetch before instrumentation; `settings`: from w.errorSettings();
+ * `hooks`: the `rollbar.transform` and `rollbar.beforeSend` options; `spans`: the span
+ * export settings, or undefined (for the last gasp after a panic); `onDead()`: the module
+ * is about to trap, turn the SDK off.
+ * Returns { report(kind, value, level, custom), transport, fatal(out, lost), trapped(e) }.
+ */
+export function installErrors(w, guard, fetchFn, settings, hooks, spans, onDead) {
+  const transport = installTransport({
+    take: w.itemTake, result: w.itemResult, nextDue: w.itemNextDue,
+    flushBegin: w.itemFlushBegin, flushResult: w.itemFlushResult,
+  }, guard, fetchFn, settings);
+  const hooked = typeof hooks.transform === 'function' || typeof hooks.beforeSend === 'function';
+  let busy = false;
+  let gone = false;
+
+  function runHooks(body) {
+    let payload = JSON.parse(body);
+    if (typeof hooks.transform === 'function') {
+      const t = hooks.transform(payload);
+      if (t && typeof t === 'object') payload = t;
+    }
+    if (typeof hooks.beforeSend === 'function') {
+      const out = hooks.beforeSend(payload);
+      if (out === null || out === false) return undefined;
+      if (out && typeof out === 'object') payload = out;
+    }
+    return JSON.stringify(payload);
+  }
+
+  /** Reports `value`; returns the item's uuid, or undefined when it is not sent. */
+  function report(kind, value, level, custom, hint) {
+    // An error raised while reporting (a throwing hook, a getter) is counted, never reported.
+    if (busy || gone) {
+      if (busy) guard(w.errorNotSent, true);
+      return undefined;
+    }
+    busy = true;
+    try {
+      const chain = kind === MESSAGE ? ['', text(value), ''] : chainOf(value, kind === REJECTION ? 'UnhandledRejection' : 'Error');
+      const r = guard(w.errorCapture, kind, level, chain, custom, hint === undefined ? hintOf(value) : hint, hooked);
+      if (!hooked || !r) return r;
+      const [uuid, item] = r;
+      let body;
+      try {
+        body = runHooks(item);
+      } catch (_) {
+        guard(w.errorNotSent, true, uuid);
+        return undefined;
+      }
+      if (body === undefined) {
+        guard(w.errorNotSent, false, uuid);
+        return undefined;
+      }
+      return guard(w.errorQueue, uuid, body) ? uuid : undefined;
+    } catch (_) {
+      guard(w.errorNotSent, true);
+      return undefined;
+    } finally {
+      busy = false;
+    }
+  }
+
+  /**
+   * The panic hook's last gasp (src/errors.rs install_panic_hook): send what it handed over
+   * now, because the module is about to trap.
+   */
+  function fatal(out, lost) {
+    gone = true;
+    onDead();
+    for (let i = 0; out && i + 1 < out.length; i += 2) {
+      if (out[i] === 'items') sendNow(fetchFn, settings, out[i + 1]);
+      else if (spans) sendNow(fetchFn, spans, out[i + 1]);
+    }
+    if (typeof lost === 'string') sendFallback('panic', lost);
+  }
+
+  function sendFallback(cls, message) {
+    try {
+      const item = JSON.parse(settings.fallback);
+      item.data.uuid = uuid4();
+      item.data.timestamp = Math.floor(Date.now() / 1000);
+      item.data.body.trace.exception = { class: cls, message };
+      sendNow(fetchFn, settings, JSON.stringify(item));
+    } catch (_) { /* nothing more can be done */ }
+  }
+
+  /**
+   * A WebAssembly trap reached the SDK's guard. After a panic the hook has reported it;
+   * a trap without a panic (stack overflow, out of memory) is reported here, once.
+   */
+  function trapped(e) {
+    if (gone) return;
+    gone = true;
+    sendFallback('RuntimeError', prop(e, 'message') || 'unreachable');
+  }
+
+  if (typeof addEventListener === 'function') {
+    if (settings.captureUncaught) {
+      addEventListener('error', (ev) => {
+        const err = ev.error;
+        // The trap after a panic of ours: already reported by the hook.
+        if (gone && typeof WebAssembly !== 'undefined' && err instanceof WebAssembly.RuntimeError) return;
+        const value = err !== undefined && err !== null ? err : {
+          name: 'Error',
+          message: text(ev.message),
+          stack: ev.filename ? `Error: ${text(ev.message)}\n    at ${ev.filename}:${ev.lineno}:${ev.colno}` : '',
+        };
+        report(UNCAUGHT, value, undefined, undefined, hintOf(err));
+      });
+    }
+    if (settings.captureUnhandledRejections) {
+      addEventListener('unhandledrejection', (ev) => {
+        let reason;
+        try { reason = ev.reason; } catch (_) { reason = undefined; }
+        report(REJECTION, reason, undefined, undefined);
+      });
+    }
+  }
+
+  return { report, transport, fatal, trapped };
+}

@@ -1,0 +1,902 @@
+//! Errors to Rollbar, wasm side: which errors become items (`ignoredMessages`,
+//! de-duplication, `itemsPerMinute`, `maxItems`), the item itself, its link to the active
+//! span both ways, the item queue, and the panic hook. `errors.js` listens for errors and
+//! moves the bytes with the export transport. Policy is in core (`item_limits`, `rollbar`,
+//! `stack`, `batch`, `retry`).
+
+use std::cell::{Cell, RefCell};
+
+use edge_telemetry_core::batch::{BatchConfig, BatchQueue, Push, TakeMode};
+use edge_telemetry_core::config::RollbarConfig;
+use edge_telemetry_core::item_limits::{ItemLimiter, Refusal, error_fingerprint, is_ignored};
+use edge_telemetry_core::retry::{ExportOutcome, FailReason, RetryConfig, RetryStatuses};
+use edge_telemetry_core::rollbar::{
+    ACCESS_TOKEN_HEADER, Body, DEFAULT_ENDPOINT, Exception, Item, Json, Level, MAX_ITEM_BYTES,
+    Scrubber, encode_item_with, format_uuid_v4,
+};
+use edge_telemetry_core::span::{EXCEPTION_EVENT_NAME, exception_attributes};
+use edge_telemetry_core::stack::{StackFrame, parse_stack};
+use edge_telemetry_core::table::SpanHandle;
+use edge_telemetry_core::url::scrub_urls_in_text;
+use js_sys::{Array, Function, Object, Reflect, RegExp, Uint8Array};
+use opentelemetry::KeyValue;
+use opentelemetry::trace::{SpanContext, SpanKind, Status};
+use wasm_bindgen::prelude::*;
+
+use crate::api::{Time, end_span, open_span};
+use crate::convert::{self, regex_matches};
+use crate::export::{due_ms, flush_state, js_f64};
+use crate::platform::{debug_log, now_millis, random_seed, unit_random};
+use crate::state::{self, count, with_sdk};
+
+/// Span attribute (and exception event attribute) carrying the Rollbar item's uuid.
+pub const ITEM_UUID_ATTRIBUTE: &str = "rollbar.item.uuid";
+/// Name of the root span started for an error when no span is active.
+pub const ERROR_SPAN_NAME: &str = "exception";
+/// Items queued at most; more are dropped and counted.
+pub const MAX_QUEUED_ITEMS: u32 = 100;
+/// Item requests in flight at once.
+pub const MAX_CONCURRENT_ITEMS: u32 = 4;
+/// Time an item may take, retries included.
+pub const ITEM_TIMEOUT_MILLIS: u32 = 30_000;
+/// `framework` when the app names none (rollbar.js's default).
+pub const DEFAULT_FRAMEWORK: &str = "browser-js";
+
+/// What an error came from (the `kind` argument of `errorCapture`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// `captureException`.
+    Manual = 0,
+    /// `captureMessage`.
+    Message = 1,
+    /// A window `error` event.
+    Uncaught = 2,
+    /// An `unhandledrejection` event.
+    Rejection = 3,
+    /// A render error caught by the React `ErrorBoundary`.
+    React = 4,
+    /// A Rust panic (the SDK's own, or an app's through `reportPanic`).
+    Panic = 5,
+}
+
+impl Source {
+    fn from_code(code: u32) -> Self {
+        match code {
+            1 => Self::Message,
+            2 => Self::Uncaught,
+            3 => Self::Rejection,
+            4 => Self::React,
+            5 => Self::Panic,
+            _ => Self::Manual,
+        }
+    }
+
+    fn default_level(self) -> Level {
+        match self {
+            Self::Message => Level::Info,
+            Self::Panic => Level::Critical,
+            _ => Level::Error,
+        }
+    }
+}
+
+/// The page's error reporter.
+#[derive(Debug)]
+pub struct Reporter {
+    /// Encoded items waiting or in flight.
+    pub queue: BatchQueue<String>,
+    /// Retries: every 5xx and network errors; 429 pauses.
+    pub retry: RetryConfig,
+    /// Where to POST.
+    pub url: String,
+    /// Request headers (the access token among them: never logged).
+    pub headers: Vec<(String, String)>,
+    /// Scrubs sensitive fields.
+    pub scrubber: Scrubber,
+    /// Rate limits and de-duplication.
+    pub limiter: ItemLimiter,
+    /// String rules of `ignoredMessages`.
+    pub ignored: Vec<String>,
+    /// RegExp rules of `ignoredMessages`.
+    pub ignored_regexes: Vec<RegExp>,
+    /// The fields every item shares (body, uuid and time are replaced per item).
+    pub template: Item,
+    /// `https://ui.honeycomb.io/<team>/environments/<env>/trace?trace_id=`, when configured.
+    pub trace_url_prefix: Option<String>,
+    /// `errors.js`'s timer for the item queue.
+    pub schedule: Option<Function>,
+    /// Span marks of items `beforeSend` is looking at.
+    pub pending: Vec<PendingMark>,
+}
+
+impl Reporter {
+    /// A reporter for `cfg`, posting to `url`.
+    pub fn new(
+        cfg: &RollbarConfig,
+        url: String,
+        extras: convert::RollbarExtras,
+        sdk_environment: Option<&str>,
+        service_version: Option<&str>,
+        user_agent: Option<String>,
+    ) -> Self {
+        let mut headers = vec![("content-type".to_owned(), "application/json".to_owned())];
+        if let Some(token) = &cfg.access_token {
+            headers.push((ACCESS_TOKEN_HEADER.to_owned(), token.clone()));
+        }
+        let mut scrub: Vec<&str> = edge_telemetry_core::rollbar::DEFAULT_SCRUB_FIELDS.to_vec();
+        scrub.extend(cfg.scrub_fields.iter().map(String::as_str));
+        let template = Item {
+            uuid: String::new(),
+            level: Level::Error,
+            timestamp_secs: 0,
+            environment: cfg
+                .environment
+                .clone()
+                .or_else(|| sdk_environment.map(str::to_owned))
+                .unwrap_or_else(|| "production".to_owned()),
+            body: Body::Message(String::new()),
+            context: cfg.context.clone(),
+            request_url: None,
+            capture_ip: cfg.capture_ip,
+            person: extras.person,
+            custom: extras.custom,
+            fingerprint: None,
+            framework: Some(
+                cfg.framework
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_FRAMEWORK.to_owned()),
+            ),
+            browser: user_agent,
+            code_version: cfg
+                .code_version
+                .clone()
+                .or_else(|| service_version.map(str::to_owned)),
+            source_map_enabled: cfg.source_map_enabled,
+            guess_uncaught_frames: cfg.guess_uncaught_frames,
+            trace_id: None,
+            span_id: None,
+            trace_url: None,
+            notifier_version: edge_telemetry_core::resource::SDK_VERSION.to_owned(),
+        };
+        let trace_url_prefix = match (&cfg.honeycomb_team, &cfg.honeycomb_environment) {
+            (Some(team), Some(env)) => Some(
+                [
+                    "https://ui.honeycomb.io/",
+                    team,
+                    "/environments/",
+                    env,
+                    "/trace?trace_id=",
+                ]
+                .concat(),
+            ),
+            _ => None,
+        };
+        Self {
+            queue: BatchQueue::new(BatchConfig {
+                scheduled_delay_millis: 0,
+                max_queue_size: MAX_QUEUED_ITEMS,
+                max_export_batch_size: 1,
+                export_timeout_millis: ITEM_TIMEOUT_MILLIS,
+                max_concurrent_exports: MAX_CONCURRENT_ITEMS,
+            }),
+            retry: RetryConfig {
+                statuses: RetryStatuses::Rollbar,
+                ..RetryConfig::default()
+            },
+            url,
+            headers,
+            scrubber: Scrubber::new(&scrub),
+            limiter: ItemLimiter::new(cfg.items_per_minute, cfg.max_items),
+            ignored: cfg.ignored_messages.clone(),
+            ignored_regexes: extras.ignored_regexes,
+            template,
+            trace_url_prefix,
+            schedule: None,
+            pending: Vec::new(),
+        }
+    }
+}
+
+/// The item URL: `endpoint` resolved against the page (a relay path like `/rollbar` works).
+pub fn item_url(endpoint: Option<&str>, page: Option<&str>) -> Option<String> {
+    let endpoint = endpoint.unwrap_or(DEFAULT_ENDPOINT);
+    match page {
+        Some(base) => web_sys::Url::new_with_base(endpoint, base),
+        None => web_sys::Url::new(endpoint),
+    }
+    .ok()
+    .filter(|u| matches!(u.protocol().as_str(), "http:" | "https:"))
+    .map(|u| u.href())
+}
+
+fn debug(msg: impl FnOnce() -> String) {
+    if state::debug_enabled() {
+        debug_log(&msg());
+    }
+}
+
+/// One error of a cause chain, as `errors.js` read it.
+struct RawError {
+    class: String,
+    message: String,
+    stack: String,
+}
+
+/// Reads `[class, message, stack, class, message, stack, ...]`.
+fn read_chain(chain: &JsValue) -> Vec<RawError> {
+    let items = convert::array_items(chain).unwrap_or_default();
+    let text = |i: usize| {
+        items
+            .get(i)
+            .and_then(JsValue::as_string)
+            .unwrap_or_default()
+    };
+    (0..items.len() / 3)
+        .map(|k| RawError {
+            class: text(3 * k),
+            message: text(3 * k + 1),
+            stack: text(3 * k + 2),
+        })
+        .collect()
+}
+
+fn uuid() -> String {
+    let seed = random_seed();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&seed[..16]);
+    format_uuid_v4(bytes)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    edge_telemetry_core::json::push_hex(bytes, &mut s);
+    s
+}
+
+/// Merges the call's `custom` object over the configured one.
+fn merge_custom(base: Option<&Json>, extra: Json) -> Option<Json> {
+    match (base, extra) {
+        (base, Json::Null) => base.cloned(),
+        (Some(Json::Object(a)), Json::Object(b)) => {
+            let mut fields: Vec<(String, Json)> = a
+                .iter()
+                .filter(|(k, _)| !b.iter().any(|(k2, _)| k2 == k))
+                .cloned()
+                .collect();
+            fields.extend(b);
+            Some(Json::Object(fields))
+        }
+        (_, extra @ Json::Object(_)) => Some(extra),
+        (base, other) => {
+            let mut fields = match base {
+                Some(Json::Object(a)) => a.clone(),
+                _ => Vec::new(),
+            };
+            fields.push(("extra".to_owned(), other));
+            Some(Json::Object(fields))
+        }
+    }
+}
+
+/// The span an error belongs to: `hint` (the span it was thrown under, tagged by
+/// `withSpan`), else the active span. `None`: none; a root span is started for it.
+fn error_span(hint: SpanHandle) -> Option<(SpanHandle, SpanContext)> {
+    with_sdk(|sdk| {
+        if hint != 0
+            && let Some(c) = sdk.table.context(hint)
+        {
+            return Some((hint, c.clone()));
+        }
+        let active = sdk.stack.active()?;
+        Some((active.handle.unwrap_or(0), active.context.clone()))
+    })
+    .flatten()
+}
+
+/// The span an item is linked to, marked only once the item is queued.
+#[derive(Debug)]
+pub struct PendingMark {
+    uuid: String,
+    handle: SpanHandle,
+    /// A root span started for this error (ended when marked, discarded otherwise).
+    created: bool,
+    message: bool,
+    class: String,
+    text: String,
+    stack: String,
+}
+
+/// What `capture` decided.
+enum Captured {
+    /// Not reported (counted).
+    Refused,
+    /// The encoded item and the span mark to apply once it is queued.
+    Item { body: String, mark: PendingMark },
+}
+
+fn ignored(r: &Reporter, message: &str) -> bool {
+    is_ignored(message, &r.ignored)
+        || r.ignored_regexes
+            .iter()
+            .any(|re| regex_matches(re, message))
+}
+
+/// `filename:lineno:colno:method` of the most recent frame: where the error was made.
+fn frame_key(frames: &[StackFrame]) -> String {
+    let Some(f) = frames.last() else {
+        return String::new();
+    };
+    let n = |v: Option<u32>| v.map(|x| x.to_string()).unwrap_or_default();
+    [
+        f.filename.as_str(),
+        &n(f.lineno),
+        &n(f.colno),
+        f.method.as_deref().unwrap_or(""),
+    ]
+    .join(":")
+}
+
+/// Runs the filters (ignoredMessages, de-duplication, limits) on an error; counts a refusal.
+fn admit(first: &RawError, frames: &[StackFrame], now: u64) -> bool {
+    let verdict = with_sdk(|sdk| {
+        let r = sdk.reporter.as_mut()?;
+        if ignored(r, &first.message) {
+            return Some(Err(None));
+        }
+        let fp = error_fingerprint(&first.class, &first.message, &frame_key(frames));
+        Some(r.limiter.admit(fp, now).map_err(Some))
+    })
+    .flatten();
+    match verdict {
+        None => false,
+        Some(Ok(())) => true,
+        Some(Err(None)) => {
+            count(|s| s.items_ignored += 1);
+            debug(|| "edge-telemetry: error ignored (rollbar.ignoredMessages)".to_owned());
+            false
+        }
+        Some(Err(Some(Refusal::Duplicate))) => {
+            count(|s| s.items_deduplicated += 1);
+            false
+        }
+        Some(Err(Some(why))) => {
+            count(|s| s.items_dropped += 1);
+            debug(|| {
+                let limit = if why == Refusal::MaxItems {
+                    "rollbar.maxItems"
+                } else {
+                    "rollbar.itemsPerMinute"
+                };
+                let dropped = state::stats().items_dropped;
+                format!("edge-telemetry: error item dropped ({limit}); {dropped} dropped so far")
+            });
+            false
+        }
+    }
+}
+
+/// Builds the item for an error, linked to its span (see [`error_span`]; a root span is
+/// started when there is none). `custom`: the call's extra data (already converted).
+fn capture(
+    source: Source,
+    level: Option<Level>,
+    mut chain: Vec<RawError>,
+    custom: Json,
+    hint: SpanHandle,
+) -> Captured {
+    // Script URLs in stacks may carry tokens in their query, as the page URL may.
+    for e in &mut chain {
+        if e.stack.contains('?') {
+            e.stack = scrub_urls_in_text(&e.stack);
+        }
+    }
+    let Some(first) = chain.first() else {
+        return Captured::Refused;
+    };
+    let now = now_millis();
+    let mut frames: Vec<Vec<StackFrame>> = Vec::with_capacity(chain.len());
+    frames.push(parse_stack(&first.stack));
+    if !admit(first, &frames[0], now) {
+        return Captured::Refused;
+    }
+    frames.extend(chain[1..].iter().map(|e| parse_stack(&e.stack)));
+
+    let uuid = uuid();
+    let (handle, context, created) = match error_span(hint) {
+        Some((h, c)) => (h, c, false),
+        None => {
+            let started = with_sdk(|sdk| {
+                let (h, _) = open_span(
+                    sdk,
+                    ERROR_SPAN_NAME.to_owned(),
+                    SpanKind::Internal,
+                    None,
+                    Time::now(),
+                    Vec::new(),
+                    Vec::new(),
+                );
+                (h, sdk.table.context(h).cloned())
+            });
+            match started {
+                Some((h, Some(c))) => (h, c, true),
+                _ => (0, SpanContext::empty_context(), false),
+            }
+        }
+    };
+
+    let body = if source == Source::Message {
+        Body::Message(first.message.clone())
+    } else {
+        let mut exceptions: Vec<Exception> = chain
+            .iter()
+            .zip(frames)
+            .map(|(e, frames)| Exception {
+                class: e.class.clone(),
+                message: e.message.clone(),
+                frames,
+            })
+            .collect();
+        if exceptions.len() == 1 {
+            Body::Trace(exceptions.remove(0))
+        } else {
+            Body::TraceChain(exceptions)
+        }
+    };
+    let valid = context.is_valid();
+    let page = crate::api::current_page_url();
+    let encoded = with_sdk(|sdk| {
+        let r = sdk.reporter.as_ref()?;
+        let mut item = r.template.clone();
+        item.uuid = uuid.clone();
+        item.level = level.unwrap_or(source.default_level());
+        item.timestamp_secs = now / 1000;
+        item.body = body;
+        item.request_url = page;
+        item.custom = merge_custom(r.template.custom.as_ref(), custom);
+        if valid {
+            let trace_id = hex(&context.trace_id().to_bytes());
+            item.trace_url = r
+                .trace_url_prefix
+                .as_ref()
+                .map(|p| [p.as_str(), &trace_id].concat());
+            item.trace_id = Some(trace_id);
+            item.span_id = Some(hex(&context.span_id().to_bytes()));
+        }
+        if source == Source::React {
+            item.framework = Some("react".to_owned());
+        }
+        Some(encode_item_with(&item, &r.scrubber, MAX_ITEM_BYTES, js_f64))
+    })
+    .flatten();
+    let mark = PendingMark {
+        uuid,
+        handle,
+        created,
+        message: source == Source::Message,
+        class: first.class.clone(),
+        text: first.message.clone(),
+        stack: first.stack.clone(),
+    };
+    match encoded {
+        Some(body) => Captured::Item { body, mark },
+        None => {
+            settle(mark, false);
+            Captured::Refused
+        }
+    }
+}
+
+/// Marks the span of a queued item (an `exception` event, or `message` for messages, ERROR
+/// status, `rollbar.item.uuid`) or, when the item was not queued, leaves it alone; a root
+/// span started for the error is ended, or discarded unexported.
+fn settle(mark: PendingMark, queued: bool) {
+    let PendingMark {
+        uuid,
+        handle,
+        created,
+        message,
+        class,
+        text,
+        stack,
+    } = mark;
+    if !queued {
+        if created {
+            with_sdk(|sdk| sdk.table.remove(handle));
+        }
+        return;
+    }
+    let event_time = Time::now().nanos;
+    with_sdk(|sdk| {
+        let limits = *sdk.tracer.limits();
+        if let Some(edge_telemetry_core::table::OpenSpan { data: Some(d), .. }) =
+            sdk.table.get_mut(handle)
+        {
+            let (name, mut attrs) = if message {
+                ("message", vec![KeyValue::new("message", text.clone())])
+            } else {
+                (
+                    EXCEPTION_EVENT_NAME,
+                    exception_attributes(
+                        class,
+                        text.clone(),
+                        Some(stack).filter(|s| !s.is_empty()),
+                    ),
+                )
+            };
+            attrs.push(KeyValue::new(ITEM_UUID_ATTRIBUTE, uuid.clone()));
+            if !d.add_event(name.to_owned(), event_time, attrs, &limits) {
+                count(|s| s.events_dropped += 1);
+            }
+            if !message {
+                d.set_status(Status::error(text));
+            }
+            d.set_attribute(KeyValue::new(ITEM_UUID_ATTRIBUTE, uuid), &limits);
+        }
+    });
+    if created {
+        end_span(handle, Time::now());
+    }
+}
+
+/// Queues `body` and settles its span mark; the uuid when queued.
+fn queue_item(body: String, mark: PendingMark) -> Option<String> {
+    let uuid = mark.uuid.clone();
+    let queued = enqueue(body);
+    settle(mark, queued);
+    queued.then_some(uuid)
+}
+
+/// Queues an encoded item; false when it was dropped (counted).
+fn enqueue(body: String) -> bool {
+    if body.len() > MAX_ITEM_BYTES {
+        count(|s| s.items_dropped += 1);
+        debug(|| "edge-telemetry: error item dropped: over 128 KB after beforeSend".to_owned());
+        return false;
+    }
+    let pushed = with_sdk(|sdk| {
+        let r = sdk.reporter.as_mut()?;
+        Some((r.queue.push(body, now_millis()), r.schedule.clone()))
+    })
+    .flatten();
+    match pushed {
+        Some((Push::Arm(ms), Some(schedule))) => {
+            let _ = schedule.call1(&JsValue::UNDEFINED, &JsValue::from_f64(ms as f64));
+            true
+        }
+        Some((Push::Arm(_) | Push::Queued, _)) => true,
+        Some((why @ (Push::Dropped | Push::Paused), _)) => {
+            count(|s| s.items_dropped += 1);
+            debug(|| {
+                if why == Push::Paused {
+                    "edge-telemetry: error item dropped: Rollbar rate limit (429), paused"
+                        .to_owned()
+                } else {
+                    "edge-telemetry: error item dropped: item queue full".to_owned()
+                }
+            });
+            false
+        }
+        None => false,
+    }
+}
+
+/// Marks waiting for `beforeSend` / `transform` (at most a few: the hooks run synchronously).
+const MAX_PENDING_MARKS: usize = 8;
+
+/// Reports an error. `kind`: a [`Source`] code; `level`: a level name or undefined;
+/// `chain`: `[class, message, stack, ...]` for the error and its causes (for messages:
+/// `["", message, ""]`); `custom`: extra data; `hint`: the span the error was thrown
+/// under (0: the active one); `hooked`: a `beforeSend` hook will see the item first.
+///
+/// Returns the item's uuid once queued, `[uuid, body]` when `hooked` (then `errorQueue` or
+/// `errorNotSent` with that uuid), or `undefined` when the error is not reported (ignored,
+/// duplicate, over a limit, the queue paused or full, or reporting is off; counted).
+#[wasm_bindgen(js_name = errorCapture)]
+pub fn error_capture(
+    kind: u32,
+    level: JsValue,
+    chain: JsValue,
+    custom: JsValue,
+    hint: SpanHandle,
+    hooked: bool,
+) -> JsValue {
+    let level = level.as_string().and_then(|l| Level::parse(&l));
+    let custom = convert::to_json(&custom);
+    match capture(
+        Source::from_code(kind),
+        level,
+        read_chain(&chain),
+        custom,
+        hint,
+    ) {
+        Captured::Refused => JsValue::UNDEFINED,
+        Captured::Item { body, mark } if hooked => {
+            let uuid = JsValue::from_str(&mark.uuid);
+            let stale = with_sdk(|sdk| {
+                let r = sdk.reporter.as_mut()?;
+                r.pending.push(mark);
+                (r.pending.len() > MAX_PENDING_MARKS).then(|| r.pending.remove(0))
+            })
+            .flatten();
+            if let Some(stale) = stale {
+                settle(stale, false);
+            }
+            Array::of2(&uuid, &JsValue::from_str(&body)).into()
+        }
+        Captured::Item { body, mark } => queue_item(body, mark)
+            .map(|u| JsValue::from_str(&u))
+            .unwrap_or(JsValue::UNDEFINED),
+    }
+}
+
+fn take_pending(uuid: &str) -> Option<PendingMark> {
+    with_sdk(|sdk| {
+        let r = sdk.reporter.as_mut()?;
+        let i = r.pending.iter().position(|m| m.uuid == uuid)?;
+        Some(r.pending.remove(i))
+    })
+    .flatten()
+}
+
+/// Queues the item `uuid` as `beforeSend` returned it; false when dropped (counted).
+#[wasm_bindgen(js_name = errorQueue)]
+pub fn error_queue(uuid: String, body: String) -> bool {
+    match take_pending(&uuid) {
+        Some(mark) => queue_item(body, mark).is_some(),
+        None => enqueue(body),
+    }
+}
+
+/// Item `uuid` is not sent: `beforeSend` dropped it (`raised` false), or an error was raised
+/// while reporting (`raised` true). Counted; its span is left alone.
+#[wasm_bindgen(js_name = errorNotSent)]
+pub fn error_not_sent(raised: bool, uuid: Option<String>) {
+    count(|s| {
+        if raised {
+            s.reporting_errors += 1;
+        } else {
+            s.items_dropped += 1;
+        }
+    });
+    if let Some(mark) = uuid.as_deref().and_then(take_pending) {
+        settle(mark, false);
+    }
+}
+
+/// What `errors.js` needs: `{url, headers, timeoutMillis, captureUncaught,
+/// captureUnhandledRejections, fallback}` (`fallback`: an item for a trap the panic hook did
+/// not see, with its uuid and time to fill in), or `undefined` when reporting is off.
+#[wasm_bindgen(js_name = errorSettings)]
+pub fn error_settings(schedule: JsValue) -> JsValue {
+    with_sdk(|sdk| {
+        let capture_uncaught = sdk.config.rollbar.capture_uncaught;
+        let capture_rejections = sdk.config.rollbar.capture_unhandled_rejections;
+        let r = sdk.reporter.as_mut()?;
+        r.schedule = schedule.dyn_into::<Function>().ok();
+        let o = Object::new();
+        let headers = Array::new();
+        for (k, v) in &r.headers {
+            headers.push(&JsValue::from_str(k));
+            headers.push(&JsValue::from_str(v));
+        }
+        let mut fallback = r.template.clone();
+        fallback.level = Level::Critical;
+        fallback.body = Body::Trace(Exception {
+            class: "RuntimeError".to_owned(),
+            message: "unreachable".to_owned(),
+            frames: Vec::new(),
+        });
+        let set = |k: &str, v: &JsValue| Reflect::set(&o, &JsValue::from_str(k), v).ok();
+        set("url", &JsValue::from_str(&r.url));
+        set("headers", &headers);
+        set(
+            "timeoutMillis",
+            &JsValue::from_f64(f64::from(ITEM_TIMEOUT_MILLIS)),
+        );
+        set("gzip", &JsValue::FALSE);
+        set("captureUncaught", &JsValue::from_bool(capture_uncaught));
+        set(
+            "captureUnhandledRejections",
+            &JsValue::from_bool(capture_rejections),
+        );
+        set(
+            "fallback",
+            &JsValue::from_str(&encode_item_with(
+                &fallback,
+                &r.scrubber,
+                MAX_ITEM_BYTES,
+                js_f64,
+            )),
+        );
+        Some(o.into())
+    })
+    .flatten()
+    .unwrap_or(JsValue::UNDEFINED)
+}
+
+/// The next item due, as `[id, body]`; `undefined` when none is due.
+#[wasm_bindgen(js_name = itemTake)]
+pub fn item_take(hidden: bool) -> JsValue {
+    let mode = if hidden {
+        TakeMode::Hidden
+    } else {
+        TakeMode::Due
+    };
+    let Some((id, body)) = with_sdk(|sdk| {
+        let batch = sdk.reporter.as_mut()?.queue.take(now_millis(), mode)?;
+        Some((batch.id, batch.items.into_iter().next()?))
+    })
+    .flatten() else {
+        return JsValue::UNDEFINED;
+    };
+    Array::of2(
+        &JsValue::from_f64(f64::from(id)),
+        &Uint8Array::from(body.as_bytes()).into(),
+    )
+    .into()
+}
+
+/// Records how sending item `id` ended (`status` 0: no response); returns the delay before
+/// retrying it, or -1 when it is done.
+#[wasm_bindgen(js_name = itemResult)]
+pub fn item_result(
+    id: u32,
+    status: u32,
+    retry_after: Option<String>,
+    _body: Option<String>,
+) -> f64 {
+    let status = status.min(999) as u16;
+    let Some((outcome, _)) = with_sdk(|sdk| {
+        let r = sdk.reporter.as_mut()?;
+        r.queue.attempt_ended(
+            id,
+            status,
+            retry_after.as_deref(),
+            now_millis(),
+            &r.retry,
+            unit_random(),
+        )
+    })
+    .flatten() else {
+        return -1.0;
+    };
+    match outcome {
+        ExportOutcome::Success => {
+            count(|s| s.items_sent += 1);
+            -1.0
+        }
+        ExportOutcome::Retry { delay_millis } => {
+            debug(|| {
+                format!(
+                    "edge-telemetry: error item not sent (HTTP {status}), retrying in {delay_millis} ms"
+                )
+            });
+            delay_millis as f64
+        }
+        ExportOutcome::Failed(reason) => {
+            count(|s| s.items_failed += 1);
+            debug(|| match reason {
+                FailReason::RateLimited { pause_millis } => format!(
+                    "edge-telemetry: Rollbar rate limit (429): no items for {pause_millis} ms"
+                ),
+                _ => format!("edge-telemetry: error item not sent (HTTP {status}), given up"),
+            });
+            -1.0
+        }
+    }
+}
+
+/// Milliseconds until an item is due, or -1.
+#[wasm_bindgen(js_name = itemNextDue)]
+pub fn item_next_due() -> f64 {
+    due_ms(with_sdk(|sdk| sdk.reporter.as_ref()?.queue.next_due(now_millis())).flatten())
+}
+
+/// Starts a flush of the item queue; its token (0: nothing to wait for).
+#[wasm_bindgen(js_name = itemFlushBegin)]
+pub fn item_flush_begin() -> u32 {
+    with_sdk(|sdk| sdk.reporter.as_mut().map(|r| r.queue.flush()))
+        .flatten()
+        .unwrap_or(0)
+}
+
+/// An item flush's state: 0 waiting, 1 everything sent, 2 some given up.
+#[wasm_bindgen(js_name = itemFlushResult)]
+pub fn item_flush_result(token: u32) -> u32 {
+    flush_state(
+        with_sdk(|sdk| sdk.reporter.as_mut().map(|r| r.queue.flush_result(token))).flatten(),
+    )
+}
+
+// ---------------------------------------------------------------------------------------
+// Panics
+// ---------------------------------------------------------------------------------------
+
+thread_local! {
+    /// `errors.js`'s last-gasp sender: called with `["spans" | "items", body, ...]`.
+    static ON_FATAL: RefCell<Option<Function>> = const { RefCell::new(None) };
+    /// Set while the hook runs: a panic inside it is not reported again.
+    static IN_HOOK: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Installs the panic hook (chained: the previous hook runs after ours). `on_fatal(out,
+/// lost)` receives what must leave the page now, because after the trap that follows a
+/// panic the module is dead: `out` is `["items" | "spans", body, ...]` (the panic's item,
+/// then every queued item and span); `lost` is the panic message when the SDK's state was
+/// in use and no item could be built.
+#[wasm_bindgen(js_name = installPanicHook)]
+pub fn install_panic_hook(on_fatal: Function) {
+    ON_FATAL.with(|f| *f.borrow_mut() = Some(on_fatal));
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !IN_HOOK.with(|h| h.replace(true)) {
+            let here = js_sys::Error::new("");
+            let stack = Reflect::get(&here, &JsValue::from_str("stack"))
+                .ok()
+                .and_then(|s| s.as_string())
+                .unwrap_or_default();
+            // Without the frames of the hook's own `new Error()` call through the JS glue.
+            let stack: Vec<&str> = stack
+                .lines()
+                .filter(|l| !l.contains("__wbg_") && !l.contains("externref shim"))
+                .collect();
+            report_panic(&info.to_string(), &stack.join("\n"));
+        }
+        previous(info);
+    }));
+}
+
+/// Reports a panic and hands everything queued to `on_fatal`.
+fn report_panic(message: &str, stack: &str) {
+    let chain = vec![RawError {
+        class: "panic".to_owned(),
+        message: message.to_owned(),
+        stack: stack.to_owned(),
+    }];
+    if let Captured::Item { body, mark } = capture(Source::Panic, None, chain, Json::Null, 0) {
+        queue_item(body, mark);
+    }
+    // The active span, if any, would be lost with the module: end it now.
+    if let Some(h) = with_sdk(|sdk| sdk.stack.active().and_then(|a| a.handle)).flatten() {
+        end_span(h, Time::now());
+    }
+    let out = Array::new();
+    with_sdk(|sdk| {
+        if let Some(r) = sdk.reporter.as_mut() {
+            while let Some(b) = r.queue.take(now_millis(), TakeMode::Hidden) {
+                for body in b.items {
+                    out.push(&JsValue::from_str("items"));
+                    out.push(&JsValue::from_str(&body));
+                }
+            }
+        }
+        if let Some(e) = sdk.exporter.as_mut() {
+            while let Some(b) = e.queue.take(now_millis(), TakeMode::Hidden) {
+                for (body, _) in e
+                    .encoder
+                    .encode_chunked(&b.items, crate::export::HIDDEN_MAX_BODY_BYTES)
+                {
+                    out.push(&JsValue::from_str("spans"));
+                    out.push(&JsValue::from_str(&body));
+                }
+            }
+        }
+    });
+    // A panic while the SDK's state was in use leaves it unreachable: `errors.js` then
+    // sends its fallback item with this message (without trace ids).
+    let unreachable = with_sdk(|_| ()).is_none() && state::is_initialized();
+    let lost = if unreachable {
+        JsValue::from_str(message)
+    } else {
+        JsValue::UNDEFINED
+    };
+    if let Some(f) = ON_FATAL.with(|f| f.borrow().clone()) {
+        let _ = f.call2(&JsValue::UNDEFINED, &out, &lost);
+    }
+}
+
+/// Panics with `message`: how the tests check the hook. Not part of the public API.
+#[wasm_bindgen(js_name = debugPanic)]
+pub fn debug_panic(message: String) {
+    panic!("{message}");
+}
