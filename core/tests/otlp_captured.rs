@@ -1,6 +1,6 @@
 //! Decodes the OTLP request bodies the browser really sent, as captured by the package
 //! test's sink (`tests/package/sink.mjs` writes each decompressed body to
-//! `$ET_OTLP_CAPTURE_DIR/<n>.json`), with the official OTLP definitions
+//! `$ET_OTLP_CAPTURE_DIR/<pid>-<n>.json`), with the official OTLP definitions
 //! (`opentelemetry-proto`'s serde JSON support), and checks what every export must hold.
 //!
 //! Run by `scripts/test-package` after the browser tests:

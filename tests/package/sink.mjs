@@ -33,8 +33,9 @@
 // object), `attrs` (its attributes as a plain object), `request` (the record's n).
 //
 // With ET_OTLP_CAPTURE_DIR set, every decoded request body is also written to
-// $ET_OTLP_CAPTURE_DIR/<n>.json (n counts POSTs across all sinks of the process, from 1),
-// except for paths starting with one of `noCapture` (requests that are not OTLP).
+// $ET_OTLP_CAPTURE_DIR/<pid>-<n>.json (n counts POSTs across all sinks of the process, from
+// 1; the pid keeps the files of node --test's processes, one per test file, apart), except
+// for paths starting with one of `noCapture` (requests that are not OTLP).
 
 import http from 'node:http';
 import fs from 'node:fs';
@@ -140,7 +141,7 @@ export async function startSink({ captureDir = process.env.ET_OTLP_CAPTURE_DIR, 
       rec.spans = [];
     }
     if (captureDir && rec.text !== undefined && !noCapture.some((p) => rec.path.startsWith(p))) {
-      fs.writeFileSync(path.join(captureDir, `${++captureSeq}.json`), rec.text);
+      fs.writeFileSync(path.join(captureDir, `${process.pid}-${++captureSeq}.json`), rec.text);
     }
   }
 
