@@ -1067,3 +1067,34 @@ errorsTest('x-rollbar-access-token is sent (and asked for in the CORS preflight)
   assert.equal(relayed[0].headers['x-rollbar-access-token'], undefined, 'no token header');
   assert.equal(relayed[0].headers.host, new URL(srv.appOrigin).host);
 });
+
+errorsTest("reportPanic (an app's own Rust/wasm panic): one critical item of class panic with the stack it was given, linked to the active span; the SDK stays on", {}, async ({ page, tid }) => {
+  const t0 = Date.now();
+  const r = await page.evaluate(async (o) => {
+    ET.init(o);
+    const s = ET.startSpan('app-wasm-work');
+    // What an app's panic hook would pass: the panic message and a JS stack with wasm frames.
+    const stack = 'Error\n    at app_panic_hook (https://app.example/app_bg.wasm:wasm-function[7]:0x1f)\n    at https://app.example/app.js:12:3';
+    const uuid = ET.withSpan(s, () => ET.reportPanic('panicked at src/lib.rs:3:5:\nindex out of bounds', stack));
+    const ctx = s.spanContext();
+    s.end();
+    const after = ET.startSpan('after-report');
+    after.end();
+    await ET.flush();
+    return { uuid, ctx, stats: ET.getStats() };
+  }, options(tid));
+  await waitItems(tid, 1);
+  const list = itemsOf(tid);
+  assert.equal(list.length, 1, 'exactly one item');
+  const data = list[0];
+  assertCommon(data, { level: 'critical', span: r.ctx, t0, t1: Date.now() });
+  assert.equal(data.uuid, r.uuid, 'reportPanic returns the item uuid');
+  assert.deepEqual(data.body.trace.exception, { class: 'panic', message: 'panicked at src/lib.rs:3:5:\nindex out of bounds' });
+  assert.deepEqual(data.body.trace.frames, [
+    { filename: 'https://app.example/app.js', lineno: 12, colno: 3 },
+    { filename: 'https://app.example/app_bg.wasm', colno: 0x1f, method: 'app_panic_hook' },
+  ], 'frames from the given stack, most recent call last, the wasm frame with its byte offset');
+  assertLinkedSpan(tid, 'app-wasm-work', { ctx: r.ctx, uuid: r.uuid, type: 'panic', message: 'panicked at src/lib.rs:3:5:\nindex out of bounds' });
+  assert.ok(spanNamed(tid, 'after-report'), 'the SDK still exports after an app panic');
+  assert.equal(r.stats.itemsSent, 1);
+});
