@@ -147,6 +147,7 @@ pub fn init(options: JsValue, schedule: JsValue) -> Result<bool, JsError> {
             &cfg.rollbar,
             url,
             opts.rollbar,
+            &cfg.service_name,
             cfg.environment.as_deref(),
             cfg.service_version.as_deref(),
             browser_info().user_agent,

@@ -8,6 +8,7 @@ use std::cell::{Cell, RefCell};
 
 use edge_telemetry_core::batch::{BatchConfig, BatchQueue, Push, TakeMode};
 use edge_telemetry_core::config::RollbarConfig;
+use edge_telemetry_core::exporter::honeycomb_trace_url;
 use edge_telemetry_core::item_limits::{ItemLimiter, Refusal, error_fingerprint, is_ignored};
 use edge_telemetry_core::retry::{ExportOutcome, FailReason, RetryConfig, RetryStatuses};
 use edge_telemetry_core::rollbar::{
@@ -25,7 +26,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::api::{Time, end_span, open_span};
 use crate::convert::{self, regex_matches};
-use crate::export::{due_ms, flush_state, js_f64};
+use crate::export::{due_ms, flush_state, header_names, js_f64};
 use crate::platform::{debug_log, now_millis, random_seed, unit_random};
 use crate::state::{self, count, with_sdk};
 
@@ -80,8 +81,7 @@ impl Source {
     }
 }
 
-/// The page's error reporter.
-#[derive(Debug)]
+/// The page's error reporter. Its `Debug` output names the headers, never their values.
 pub struct Reporter {
     /// Encoded items waiting or in flight.
     pub queue: BatchQueue<String>,
@@ -101,12 +101,24 @@ pub struct Reporter {
     pub ignored_regexes: Vec<RegExp>,
     /// The fields every item shares (body, uuid and time are replaced per item).
     pub template: Item,
-    /// `https://ui.honeycomb.io/<team>/environments/<env>/trace?trace_id=`, when configured.
-    pub trace_url_prefix: Option<String>,
+    /// Honeycomb team, environment and dataset (the service name) for trace links, when
+    /// configured.
+    pub trace_link: Option<(String, String, String)>,
     /// `errors.js`'s timer for the item queue.
     pub schedule: Option<Function>,
     /// Span marks of items `beforeSend` is looking at.
     pub pending: Vec<PendingMark>,
+}
+
+impl std::fmt::Debug for Reporter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reporter")
+            .field("url", &self.url)
+            .field("header_names", &header_names(&self.headers))
+            .field("queued", &self.queue.queued())
+            .field("in_flight", &self.queue.in_flight())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Reporter {
@@ -115,6 +127,7 @@ impl Reporter {
         cfg: &RollbarConfig,
         url: String,
         extras: convert::RollbarExtras,
+        service_name: &str,
         sdk_environment: Option<&str>,
         service_version: Option<&str>,
         user_agent: Option<String>,
@@ -158,17 +171,8 @@ impl Reporter {
             trace_url: None,
             notifier_version: edge_telemetry_core::resource::SDK_VERSION.to_owned(),
         };
-        let trace_url_prefix = match (&cfg.honeycomb_team, &cfg.honeycomb_environment) {
-            (Some(team), Some(env)) => Some(
-                [
-                    "https://ui.honeycomb.io/",
-                    team,
-                    "/environments/",
-                    env,
-                    "/trace?trace_id=",
-                ]
-                .concat(),
-            ),
+        let trace_link = match (&cfg.honeycomb_team, &cfg.honeycomb_environment) {
+            (Some(team), Some(env)) => Some((team.clone(), env.clone(), service_name.to_owned())),
             _ => None,
         };
         Self {
@@ -190,7 +194,7 @@ impl Reporter {
             ignored: cfg.ignored_messages.clone(),
             ignored_regexes: extras.ignored_regexes,
             template,
-            trace_url_prefix,
+            trace_link,
             schedule: None,
             pending: Vec::new(),
         }
@@ -455,12 +459,12 @@ fn capture(
         item.custom = merge_custom(r.template.custom.as_ref(), custom);
         if valid {
             let trace_id = hex(&context.trace_id().to_bytes());
-            item.trace_url = r
-                .trace_url_prefix
-                .as_ref()
-                .map(|p| [p.as_str(), &trace_id].concat());
+            let span_id = hex(&context.span_id().to_bytes());
+            item.trace_url = r.trace_link.as_ref().map(|(team, env, dataset)| {
+                honeycomb_trace_url(team, env, dataset, &trace_id, &span_id, now / 1000)
+            });
             item.trace_id = Some(trace_id);
-            item.span_id = Some(hex(&context.span_id().to_bytes()));
+            item.span_id = Some(span_id);
         }
         if source == Source::React {
             item.framework = Some("react".to_owned());

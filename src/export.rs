@@ -16,8 +16,7 @@ use crate::state::{self, count, with_sdk};
 /// Largest request body on the page-hide path: under the browser's 64 KiB keepalive quota.
 pub const HIDDEN_MAX_BODY_BYTES: usize = 60 * 1024 - 1;
 
-/// The page's exporter.
-#[derive(Debug)]
+/// The page's exporter. Its `Debug` output names the headers, never their values.
 pub struct Exporter {
     /// Finished spans and batches in flight.
     pub queue: BatchQueue<SpanData>,
@@ -31,6 +30,23 @@ pub struct Exporter {
     pub headers: Vec<(String, String)>,
     /// Whether to gzip bodies.
     pub gzip: bool,
+}
+
+/// The names of `headers`, for `Debug` output that must not show values (keys, tokens).
+pub fn header_names(headers: &[(String, String)]) -> Vec<&str> {
+    headers.iter().map(|(k, _)| k.as_str()).collect()
+}
+
+impl std::fmt::Debug for Exporter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Exporter")
+            .field("url", &self.url)
+            .field("header_names", &header_names(&self.headers))
+            .field("queued", &self.queue.queued())
+            .field("in_flight", &self.queue.in_flight())
+            .field("gzip", &self.gzip)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Exporter {

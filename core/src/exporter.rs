@@ -114,6 +114,55 @@ pub fn export_headers(
     (headers, warnings)
 }
 
+/// Seconds before an error that a Honeycomb trace link searches from (the trace may have
+/// started well before the error).
+pub const TRACE_LINK_LOOKBACK_SECS: u64 = 3600;
+/// Seconds after an error that a Honeycomb trace link searches to.
+pub const TRACE_LINK_LOOKAHEAD_SECS: u64 = 600;
+
+/// A direct link to a trace in Honeycomb's UI ("Share a Trace"):
+/// `https://ui.honeycomb.io/<team>/environments/<env>/datasets/<dataset>/trace?trace_id=…&span=…&trace_start_ts=…&trace_end_ts=…`,
+/// searching from an hour before `at_secs` (Unix seconds) to ten minutes after. For OTLP
+/// data the dataset is the service name. Path segments are percent-encoded.
+pub fn honeycomb_trace_url(
+    team: &str,
+    environment: &str,
+    dataset: &str,
+    trace_id: &str,
+    span_id: &str,
+    at_secs: u64,
+) -> String {
+    let mut url = String::from("https://ui.honeycomb.io/");
+    push_segment(&mut url, team);
+    url.push_str("/environments/");
+    push_segment(&mut url, environment);
+    url.push_str("/datasets/");
+    push_segment(&mut url, dataset);
+    url.push_str("/trace?trace_id=");
+    url.push_str(trace_id);
+    url.push_str("&span=");
+    url.push_str(span_id);
+    url.push_str("&trace_start_ts=");
+    crate::json::push_u64(at_secs.saturating_sub(TRACE_LINK_LOOKBACK_SECS), &mut url);
+    url.push_str("&trace_end_ts=");
+    crate::json::push_u64(at_secs.saturating_add(TRACE_LINK_LOOKAHEAD_SECS), &mut url);
+    url
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters.
+fn push_segment(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xf)]));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[cfg(target_arch = "wasm32")]
@@ -377,5 +426,20 @@ mod tests {
         ] {
             assert!(w.message().contains("dataset"), "{w:?}");
         }
+    }
+
+    #[test]
+    fn honeycomb_trace_links_name_team_environment_dataset_and_time_range() {
+        assert_eq!(
+            honeycomb_trace_url(
+                "acme",
+                "prod",
+                "shop web",
+                "4bf92f3577b34da6a3ce929d0e0e4736",
+                "00f067aa0ba902b7",
+                1_700_000_000
+            ),
+            "https://ui.honeycomb.io/acme/environments/prod/datasets/shop%20web/trace?trace_id=4bf92f3577b34da6a3ce929d0e0e4736&span=00f067aa0ba902b7&trace_start_ts=1699996400&trace_end_ts=1700000600"
+        );
     }
 }

@@ -992,7 +992,8 @@ errorsTest('rollbar options in the item: environment, codeVersion, framework, co
   assert.deepEqual(data.person, { id: '42', username: 'ann', email: 'ann@example.com' });
   assert.match(data.custom.trace_id, HEX32);
   assert.match(data.custom.span_id, HEX16);
-  assert.equal(data.custom.trace_url, `https://ui.honeycomb.io/acme/environments/prod/trace?trace_id=${data.custom.trace_id}`);
+  const ts = data.timestamp;
+  assert.equal(data.custom.trace_url, `https://ui.honeycomb.io/acme/environments/prod/datasets/shop-web/trace?trace_id=${data.custom.trace_id}&span=${data.custom.span_id}&trace_start_ts=${ts - 3600}&trace_end_ts=${ts + 600}`, 'Honeycomb trace link (dataset = service name, an hour before to ten minutes after the error)');
 });
 
 errorsTest('enabled: false reports nothing; captureUncaught: false and captureUnhandledRejections: false leave those to the page', { path: null, pageErrors: [/^Error: not captured$/, /not captured either/] }, async ({ open, tid, pageErrors }) => {
