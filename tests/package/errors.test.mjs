@@ -734,7 +734,8 @@ errorsTest('a 429 (Retry-After: 2) pauses sending: an item reported during the p
   }, options(tid));
   assert.ok(await items.waitFor(() => itemReqs(tid)[0] && itemReqs(tid)[0].answeredAt), 'the first item was answered');
   const pausedAt = itemReqs(tid)[0].answeredAt;
-  await sleep(100);
+  // The pause starts when the page has read the 429, a little after the sink answered.
+  await page.waitForFunction(() => ET.getStats().itemsFailed >= 1, null, { timeout: 5000 });
   const during = await page.evaluate(() => {
     ET.captureException(new Error('reported during the pause'));
     return { stats: ET.getStats() };
@@ -764,7 +765,8 @@ errorsTest('captureException during a 429 pause returns undefined, as for every 
     ET.init(o);
     ET.captureException(new Error('answered with 429'));
   }, options(tid));
-  assert.ok(await items.waitFor(() => itemReqs(tid)[0] && itemReqs(tid)[0].answeredAt), 'the first item was answered');
+  // The pause starts when the page has read the 429 (itemsFailed), not when the sink answered.
+  await page.waitForFunction(() => ET.getStats().itemsFailed >= 1, null, { timeout: 5000 });
   const r = await page.evaluate(() => ({ uuid: ET.captureException(new Error('reported during the pause')), stats: ET.getStats() }));
   assert.equal(r.stats.itemsDropped, 1, 'the item was dropped');
   assert.equal(r.uuid, undefined, 'so captureException returned undefined');
@@ -776,7 +778,7 @@ errorsTest('a 429 without Retry-After pauses sending for 60 s: an item 2.5 s lat
     ET.init(o);
     ET.captureException(new Error('answered with 429, no Retry-After'));
   }, options(tid));
-  assert.ok(await items.waitFor(() => itemReqs(tid)[0] && itemReqs(tid)[0].answeredAt), 'the first item was answered');
+  await page.waitForFunction(() => ET.getStats().itemsFailed >= 1, null, { timeout: 5000 });
   await sleep(2500);
   const r = await page.evaluate(async () => {
     ET.captureException(new Error('2.5 s after the 429'));
