@@ -1,0 +1,269 @@
+//! The collector's settings: command line, environment, and their defaults.
+//!
+//! Relay keys live here and nowhere else; the [`std::fmt::Debug`] impls print
+//! `<redacted>` in their place, so a config can be logged.
+
+use std::fmt;
+use std::time::Duration;
+
+/// `--addr` default.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:4318";
+/// `--db` default (relative to the current directory).
+pub const DEFAULT_DB: &str = "edge-collector.sqlite";
+/// `--max-traces` default.
+pub const DEFAULT_MAX_TRACES: u64 = 10_000;
+/// `--max-age-hours` default (a week).
+pub const DEFAULT_MAX_AGE_HOURS: f64 = 168.0;
+/// `--max-db-mb` default.
+pub const DEFAULT_MAX_DB_MB: u64 = 256;
+/// `--max-body-mb` default.
+pub const DEFAULT_MAX_BODY_MB: u64 = 16;
+/// `HONEYCOMB_ENDPOINT` default.
+pub const DEFAULT_HONEYCOMB_ENDPOINT: &str = "https://api.honeycomb.io";
+/// `ROLLBAR_ENDPOINT` default.
+pub const DEFAULT_ROLLBAR_ENDPOINT: &str = "https://api.rollbar.com/api/1/item/";
+
+const MIB: u64 = 1024 * 1024;
+
+/// Everything the collector needs to run.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Listen address, `HOST:PORT` (port 0 picks a free port).
+    pub addr: String,
+    /// SQLite file, or `:memory:`.
+    pub db: String,
+    /// What is kept.
+    pub retention: Retention,
+    /// Request bodies (and what they inflate to) over this many bytes get 413.
+    pub max_body_bytes: usize,
+    /// Upstream services to forward to.
+    pub relay: RelayConfig,
+}
+
+impl Default for Config {
+    /// The documented defaults, no relay.
+    fn default() -> Self {
+        Self {
+            addr: DEFAULT_ADDR.to_owned(),
+            db: DEFAULT_DB.to_owned(),
+            retention: Retention::default(),
+            max_body_bytes: (DEFAULT_MAX_BODY_MB * MIB) as usize,
+            relay: RelayConfig::default(),
+        }
+    }
+}
+
+impl Config {
+    /// The defaults with an in-memory database on a free port of 127.0.0.1 (for tests).
+    pub fn ephemeral() -> Self {
+        Self {
+            addr: "127.0.0.1:0".to_owned(),
+            db: ":memory:".to_owned(),
+            ..Self::default()
+        }
+    }
+}
+
+/// Retention limits, enforced after every ingest request: the oldest traces (by their first
+/// span's start) go first, with the errors linked to them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Retention {
+    /// At most this many traces (and as many error items).
+    pub max_traces: u64,
+    /// Traces that started longer ago than this, and items older than this, are deleted.
+    pub max_age: Duration,
+    /// When the pages in use exceed this, the oldest traces are deleted until the
+    /// database is under 90% of it.
+    pub max_db_bytes: u64,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self {
+            max_traces: DEFAULT_MAX_TRACES,
+            max_age: Duration::from_secs_f64(DEFAULT_MAX_AGE_HOURS * 3600.0),
+            max_db_bytes: DEFAULT_MAX_DB_MB * MIB,
+        }
+    }
+}
+
+/// Upstreams the collector forwards to (relay mode).
+#[derive(Clone, Debug, Default)]
+pub struct RelayConfig {
+    /// Set when `HONEYCOMB_API_KEY` is.
+    pub honeycomb: Option<HoneycombRelay>,
+    /// Set when `ROLLBAR_ACCESS_TOKEN` is.
+    pub rollbar: Option<RollbarRelay>,
+}
+
+/// Where OTLP requests are forwarded.
+#[derive(Clone)]
+pub struct HoneycombRelay {
+    /// Base URL; `/v1/traces` is appended.
+    pub endpoint: String,
+    /// Sent as `x-honeycomb-team`.
+    pub api_key: String,
+    /// Sent as `x-honeycomb-dataset` (classic keys).
+    pub dataset: Option<String>,
+}
+
+impl HoneycombRelay {
+    /// `<endpoint>/v1/traces` (an endpoint that already ends in `/v1/traces` is used as is).
+    pub fn traces_url(&self) -> String {
+        let base = self.endpoint.trim_end_matches('/');
+        if base.ends_with("/v1/traces") {
+            base.to_owned()
+        } else {
+            format!("{base}/v1/traces")
+        }
+    }
+}
+
+impl fmt::Debug for HoneycombRelay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HoneycombRelay")
+            .field("endpoint", &self.endpoint)
+            .field("api_key", &"<redacted>")
+            .field("dataset", &self.dataset)
+            .finish()
+    }
+}
+
+/// Where Rollbar items are forwarded.
+#[derive(Clone)]
+pub struct RollbarRelay {
+    /// The item endpoint, used as is.
+    pub endpoint: String,
+    /// Sent as `X-Rollbar-Access-Token`.
+    pub access_token: String,
+}
+
+impl fmt::Debug for RollbarRelay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RollbarRelay")
+            .field("endpoint", &self.endpoint)
+            .field("access_token", &"<redacted>")
+            .finish()
+    }
+}
+
+/// What the command line asks for.
+#[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)] // made once, at start
+pub enum Command {
+    /// Run with this config.
+    Run(Config),
+    /// Print [`USAGE`] and exit.
+    Help,
+}
+
+/// `edge-collector --help`.
+pub const USAGE: &str = "\
+edge-collector: local OTLP/HTTP traces + Rollbar items collector with a web UI
+
+Usage: edge-collector [OPTIONS]
+
+Options (environment variable in brackets):
+  --addr HOST:PORT      listen address [EDGE_COLLECTOR_ADDR] (default 127.0.0.1:4318; port 0 = any free port)
+  --db PATH             SQLite database [EDGE_COLLECTOR_DB] (default edge-collector.sqlite; :memory: for none)
+  --max-traces N        keep at most N traces (default 10000)
+  --max-age-hours N     delete traces older than N hours (default 168)
+  --max-db-mb N         keep the database under N MiB (default 256)
+  --max-body-mb N       reject request bodies over N MiB with 413 (default 16)
+  -h, --help            print this help
+
+Relay (environment only; keys are never logged):
+  HONEYCOMB_API_KEY     forward every accepted OTLP request to HONEYCOMB_ENDPOINT/v1/traces
+                        (default https://api.honeycomb.io) with x-honeycomb-team;
+                        HONEYCOMB_DATASET adds x-honeycomb-dataset
+  ROLLBAR_ACCESS_TOKEN  forward every accepted item to ROLLBAR_ENDPOINT
+                        (default https://api.rollbar.com/api/1/item/) with X-Rollbar-Access-Token
+";
+
+impl Command {
+    /// Parses the arguments (without the program name); `env` reads environment variables
+    /// (empty values count as unset). Arguments win over the environment.
+    pub fn parse<I, S>(args: I, env: impl Fn(&str) -> Option<String>) -> Result<Self, String>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        let mut config = Config::default();
+        if let Some(addr) = env("EDGE_COLLECTOR_ADDR") {
+            config.addr = addr;
+        }
+        if let Some(db) = env("EDGE_COLLECTOR_DB") {
+            config.db = db;
+        }
+        let mut args = args.into_iter().map(Into::into);
+        while let Some(arg) = args.next() {
+            if arg == "-h" || arg == "--help" {
+                return Ok(Self::Help);
+            }
+            let (name, inline) = match arg.split_once('=') {
+                Some((name, value)) if name.starts_with("--") => (name.to_owned(), Some(value)),
+                _ => (arg.clone(), None),
+            };
+            let mut value = || match inline {
+                Some(v) => Ok(v.to_owned()),
+                None => args
+                    .next()
+                    .ok_or_else(|| format!("option `{name}` needs a value")),
+            };
+            match name.as_str() {
+                "--addr" => config.addr = value()?,
+                "--db" => config.db = value()?,
+                "--max-traces" => config.retention.max_traces = number(&name, &value()?)?,
+                "--max-age-hours" => {
+                    let hours: f64 = number(&name, &value()?)?;
+                    if !(hours > 0.0 && hours < 1e9) {
+                        return Err(format!(
+                            "option `{name}` must be a positive number of hours"
+                        ));
+                    }
+                    config.retention.max_age = Duration::from_secs_f64(hours * 3600.0);
+                }
+                "--max-db-mb" => {
+                    let mb: u64 = number(&name, &value()?)?;
+                    config.retention.max_db_bytes = mb.saturating_mul(MIB);
+                }
+                "--max-body-mb" => {
+                    let mb: u64 = number(&name, &value()?)?;
+                    config.max_body_bytes =
+                        usize::try_from(mb.saturating_mul(MIB)).unwrap_or(usize::MAX);
+                }
+                _ => return Err(format!("unknown argument `{arg}` (see --help)")),
+            }
+        }
+        if config.retention.max_traces == 0 {
+            return Err("option `--max-traces` must be at least 1".to_owned());
+        }
+        if config.retention.max_db_bytes == 0 || config.max_body_bytes == 0 {
+            return Err("options `--max-db-mb` and `--max-body-mb` must be at least 1".to_owned());
+        }
+        if let Some(api_key) = env("HONEYCOMB_API_KEY") {
+            config.relay.honeycomb = Some(HoneycombRelay {
+                endpoint: env("HONEYCOMB_ENDPOINT")
+                    .unwrap_or_else(|| DEFAULT_HONEYCOMB_ENDPOINT.to_owned()),
+                api_key: api_key.trim().to_owned(),
+                dataset: env("HONEYCOMB_DATASET"),
+            });
+        }
+        if let Some(access_token) = env("ROLLBAR_ACCESS_TOKEN") {
+            config.relay.rollbar = Some(RollbarRelay {
+                endpoint: env("ROLLBAR_ENDPOINT")
+                    .unwrap_or_else(|| DEFAULT_ROLLBAR_ENDPOINT.to_owned()),
+                access_token: access_token.trim().to_owned(),
+            });
+        }
+        Ok(Self::Run(config))
+    }
+}
+
+fn number<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, String> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| format!("option `{name}` takes a number, not `{value}`"))
+}

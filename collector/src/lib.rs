@@ -1,0 +1,208 @@
+//! `edge-collector`: a local collector for edge-telemetry.
+//!
+//! It receives OTLP/HTTP traces (`POST /v1/traces`, JSON or protobuf, gzip or plain) and
+//! Rollbar items (`POST /api/1/item/`), answers as the real services do, stores them in
+//! SQLite (WAL, an FTS5 index, retention limits), serves a JSON API and the web UI, and —
+//! when `HONEYCOMB_API_KEY` / `ROLLBAR_ACCESS_TOKEN` are set — forwards what it accepted
+//! upstream so that keys stay on the server. See `collector/README.md`.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), String> {
+//! let config = edge_telemetry_collector::Config::default();
+//! edge_telemetry_collector::run(config).await
+//! # }
+//! ```
+//!
+//! Tests start one in-process with [`start`].
+//!
+//! Nothing here builds for wasm32: there the crate is empty.
+#![cfg(not(target_arch = "wasm32"))]
+
+pub mod config;
+pub mod otlp;
+pub mod relay;
+pub mod rollbar;
+pub mod server;
+pub mod store;
+
+use std::future::Future;
+use std::io::Write as _;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use config::{Command, Config, HoneycombRelay, RelayConfig, Retention, RollbarRelay, USAGE};
+
+use relay::Relay;
+use server::AppState;
+use store::Store;
+
+/// How long shutdown waits for the relay to forward what is queued.
+const RELAY_DRAIN: Duration = Duration::from_secs(5);
+
+/// An opened database and a started relay, ready to serve.
+#[derive(Debug)]
+pub struct Collector {
+    state: Arc<AppState>,
+}
+
+impl Collector {
+    /// Opens the database and starts the relay thread (when keys are set).
+    pub fn new(config: &Config) -> Result<Self, String> {
+        let store = Store::open(&config.db, config.retention.clone())?;
+        Ok(Self {
+            state: Arc::new(AppState {
+                store: Arc::new(store),
+                relay: Relay::start(config.relay.clone()),
+                max_body_bytes: config.max_body_bytes,
+            }),
+        })
+    }
+
+    /// The routes, for embedding in another server.
+    pub fn router(&self) -> axum::Router {
+        server::router(self.state.clone())
+    }
+
+    /// Serves on `listener` until `shutdown` completes, then lets the relay drain.
+    pub async fn serve(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let result = axum::serve(listener, self.router())
+            .with_graceful_shutdown(shutdown)
+            .await;
+        let state = self.state.clone();
+        let _ = tokio::task::spawn_blocking(move || state.relay.shutdown(RELAY_DRAIN)).await;
+        result
+    }
+}
+
+/// The line printed on start: where the UI, OTLP and Rollbar endpoints are. An unspecified
+/// address (`0.0.0.0`, `::`) is shown as loopback, which is what a browser on this machine
+/// opens.
+pub fn listening_line(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    let base = format!("http://{}", SocketAddr::new(ip, addr.port()));
+    format!(
+        "edge-collector listening on {base} (UI {base}/ , OTLP {base}/v1/traces , Rollbar {base}/api/1/item/)"
+    )
+}
+
+/// Runs the collector until SIGINT or SIGTERM: opens the database, binds `config.addr`,
+/// prints [`listening_line`] to stdout, serves.
+pub async fn run(config: Config) -> Result<(), String> {
+    let collector = Collector::new(&config)?;
+    let listener = tokio::net::TcpListener::bind(&config.addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(stdout, "{}", listening_line(addr));
+    let _ = stdout.flush();
+    collector
+        .serve(listener, shutdown_signal())
+        .await
+        .map_err(|e| format!("server error: {e}"))
+}
+
+/// SIGINT (Ctrl-C) or, on Unix, SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+/// A collector running on its own thread (and tokio runtime): for tests and embedding in
+/// synchronous programs. Dropping it stops the server and waits for the thread.
+#[derive(Debug)]
+pub struct Running {
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Running {
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDR`, no trailing slash.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops the server, lets the relay drain, and waits for it all to end.
+    pub fn stop(mut self) {
+        self.shut_down();
+    }
+
+    fn shut_down(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.shut_down();
+    }
+}
+
+/// Starts a collector on `config.addr` in a background thread and returns once it
+/// listens.
+pub fn start(config: Config) -> Result<Running, String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("edge-collector")
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let collector = Collector::new(&config)?;
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(&config.addr))
+        .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::Builder::new()
+        .name("edge-collector-server".to_owned())
+        .spawn(move || {
+            let result = runtime.block_on(collector.serve(listener, async {
+                let _ = stopped.await;
+            }));
+            if let Err(e) = result {
+                eprintln!("edge-collector: server error: {e}");
+            }
+        })
+        .map_err(|e| format!("cannot start the server thread: {e}"))?;
+    Ok(Running {
+        addr,
+        stop: Some(stop),
+        thread: Some(thread),
+    })
+}

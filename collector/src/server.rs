@@ -1,0 +1,532 @@
+//! The HTTP side: routes, ingestion handlers, the JSON API, CORS and the UI files.
+
+use std::io::Read as _;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::Router;
+use axum::body::{Body, HttpBody as _};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTracePartialSuccess, ExportTraceServiceResponse,
+};
+use prost::Message as _;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::otlp::{self, Format};
+use crate::relay::{Job, Relay};
+use crate::rollbar;
+use crate::store::{Store, now_ms};
+
+const INDEX_HTML: &str = include_str!("../ui/index.html");
+const APP_JS: &str = include_str!("../ui/app.js");
+const APP_CSS: &str = include_str!("../ui/app.css");
+
+/// Default and largest `limit` of the list endpoints.
+const DEFAULT_LIMIT: usize = 50;
+const MAX_LIMIT: usize = 1000;
+
+/// What the handlers share.
+#[derive(Debug)]
+pub struct AppState {
+    pub store: Arc<Store>,
+    pub relay: Relay,
+    pub max_body_bytes: usize,
+}
+
+type Shared = State<Arc<AppState>>;
+
+/// All routes.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/v1/traces", post(post_traces))
+        .route("/api/1/item/", post(post_item))
+        .route("/api/1/item", post(post_item))
+        .route("/api/status", get(status))
+        .route("/api/traces", get(list_traces))
+        .route("/api/traces/{trace_id}", get(trace))
+        .route("/api/search", get(search))
+        .route("/api/errors", get(error_groups))
+        .route("/api/errors/{uuid}", get(error))
+        .route(
+            "/",
+            get(|| async { ui(INDEX_HTML, "text/html; charset=utf-8") }),
+        )
+        .route(
+            "/index.html",
+            get(|| async { ui(INDEX_HTML, "text/html; charset=utf-8") }),
+        )
+        .route(
+            "/app.js",
+            get(|| async { ui(APP_JS, "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/app.css",
+            get(|| async { ui(APP_CSS, "text/css; charset=utf-8") }),
+        )
+        .fallback(|| async { json_error(StatusCode::NOT_FOUND, "not found") })
+        .layer(middleware::from_fn(cors))
+        .with_state(state)
+}
+
+fn ui(text: &'static str, content_type: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        text,
+    )
+        .into_response()
+}
+
+/// CORS for browsers on any origin: preflights answered here, every response marked.
+async fn cors(request: Request, next: Next) -> Response {
+    let origin = request
+        .headers()
+        .get(header::ORIGIN)
+        .cloned()
+        .unwrap_or(HeaderValue::from_static("*"));
+    let mut response = if request.method() == Method::OPTIONS {
+        let h = request.headers();
+        let mut response = StatusCode::NO_CONTENT.into_response();
+        let out = response.headers_mut();
+        out.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("POST, GET, OPTIONS"),
+        );
+        out.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            h.get(header::ACCESS_CONTROL_REQUEST_HEADERS)
+                .cloned()
+                .unwrap_or(HeaderValue::from_static(
+                    "content-type, content-encoding, x-honeycomb-team, x-honeycomb-dataset, x-rollbar-access-token",
+                )),
+        );
+        out.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("600"),
+        );
+        // Chrome's Private Network Access: a public page posting to this local collector.
+        if h.get("access-control-request-private-network")
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"))
+        {
+            out.insert(
+                HeaderName::from_static("access-control-allow-private-network"),
+                HeaderValue::from_static("true"),
+            );
+        }
+        response
+    } else {
+        next.run(request).await
+    };
+    let out = response.headers_mut();
+    out.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    out.append(header::VARY, HeaderValue::from_static("Origin"));
+    // Lets the SDK honour a Retry-After across origins.
+    out.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("retry-after"),
+    );
+    response
+}
+
+/// A JSON response that is never cached.
+fn json_response(status: StatusCode, body: &Value) -> Response {
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn json_error(status: StatusCode, message: &str) -> Response {
+    json_response(status, &json!({ "error": message }))
+}
+
+/// Why an ingest request failed.
+#[derive(Debug)]
+enum Rejection {
+    BadRequest(String),
+    TooLarge(String),
+    Unsupported(String),
+    Internal(String),
+}
+
+impl Rejection {
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unsupported(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+    fn message(&self) -> &str {
+        match self {
+            Self::BadRequest(m) | Self::TooLarge(m) | Self::Unsupported(m) | Self::Internal(m) => m,
+        }
+    }
+}
+
+/// `Content-Type` without parameters, lowercased.
+fn media_type(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    let essence = value.split(';').next()?.trim().to_ascii_lowercase();
+    (!essence.is_empty()).then_some(essence)
+}
+
+/// Whether the body is gzip (`Content-Encoding: gzip`); other codings are unsupported.
+fn gzipped(headers: &HeaderMap) -> Result<bool, Rejection> {
+    let Some(value) = headers.get(header::CONTENT_ENCODING) else {
+        return Ok(false);
+    };
+    let value = value.to_str().unwrap_or("").trim().to_ascii_lowercase();
+    match value.as_str() {
+        "" | "identity" => Ok(false),
+        "gzip" | "x-gzip" => Ok(true),
+        other => Err(Rejection::Unsupported(format!(
+            "unsupported Content-Encoding `{other}` (gzip or none)"
+        ))),
+    }
+}
+
+fn too_large(limit: usize) -> Rejection {
+    Rejection::TooLarge(format!("request body over the limit of {limit} bytes"))
+}
+
+/// Reads the whole body, at most `limit` bytes (413 beyond, without reading the rest).
+async fn read_body(
+    headers: &HeaderMap,
+    mut body: Body,
+    limit: usize,
+) -> Result<Vec<u8>, Rejection> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large(limit));
+    }
+    let mut out = Vec::with_capacity(declared.map_or(8192, |n| n as usize));
+    while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+        let frame =
+            frame.map_err(|e| Rejection::BadRequest(format!("cannot read the body: {e}")))?;
+        if let Ok(data) = frame.into_data() {
+            if out.len() + data.len() > limit {
+                return Err(too_large(limit));
+            }
+            out.extend_from_slice(&data);
+        }
+    }
+    Ok(out)
+}
+
+/// Inflates a gzip body, at most `limit` bytes out.
+fn gunzip(body: &[u8], limit: usize) -> Result<Vec<u8>, Rejection> {
+    let mut out = Vec::with_capacity(body.len().saturating_mul(4).min(limit));
+    flate2::read::MultiGzDecoder::new(body)
+        .take(limit as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| Rejection::BadRequest(format!("invalid gzip body: {e}")))?;
+    if out.len() > limit {
+        return Err(Rejection::TooLarge(format!(
+            "request body inflates to more than the limit of {limit} bytes"
+        )));
+    }
+    Ok(out)
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, Rejection> + Send + 'static,
+) -> Result<T, Rejection> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Rejection::Internal(format!("worker failed: {e}")))?
+}
+
+/// `POST /v1/traces`.
+async fn post_traces(State(app): Shared, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let mut response = match ingest_traces(&app, &parts.headers, body).await {
+        Ok((format, decoded, raw, gzip)) => {
+            let content_type = parts
+                .headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("application/json")
+                .to_owned();
+            app.relay.send(Job::Traces {
+                body: raw,
+                content_type,
+                content_encoding: gzip.then(|| "gzip".to_owned()),
+            });
+            if decoded.rejected > 0 {
+                eprintln!("edge-collector: POST /v1/traces: {}", decoded.error_message);
+            }
+            let partial = (decoded.rejected > 0).then(|| ExportTracePartialSuccess {
+                rejected_spans: i64::try_from(decoded.rejected).unwrap_or(i64::MAX),
+                error_message: decoded.error_message,
+            });
+            match (format, partial) {
+                (Format::Protobuf, partial) => {
+                    let body = ExportTraceServiceResponse {
+                        partial_success: partial,
+                    }
+                    .encode_to_vec();
+                    ([(header::CONTENT_TYPE, "application/x-protobuf")], body).into_response()
+                }
+                (Format::Json, Some(p)) => json_response(
+                    StatusCode::OK,
+                    &json!({ "partialSuccess": {
+                        // proto3 JSON writes 64-bit integers as strings.
+                        "rejectedSpans": p.rejected_spans.to_string(),
+                        "errorMessage": p.error_message,
+                    }}),
+                ),
+                (Format::Json, None) => json_response(StatusCode::OK, &json!({})),
+            }
+        }
+        Err(rejection) => {
+            eprintln!(
+                "edge-collector: POST /v1/traces: {} {}",
+                rejection.status().as_u16(),
+                rejection.message()
+            );
+            json_error(rejection.status(), rejection.message())
+        }
+    };
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Decodes and stores an OTLP request: the format, what was decoded, the raw body (for the
+/// relay) and whether it was gzip.
+async fn ingest_traces(
+    app: &Arc<AppState>,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(Format, otlp::Decoded, Vec<u8>, bool), Rejection> {
+    let format = match media_type(headers).as_deref() {
+        Some("application/json") => Format::Json,
+        Some("application/x-protobuf" | "application/protobuf") => Format::Protobuf,
+        Some(other) => {
+            return Err(Rejection::Unsupported(format!(
+                "unsupported Content-Type `{other}` (application/json or application/x-protobuf)"
+            )));
+        }
+        None => {
+            return Err(Rejection::Unsupported(
+                "missing Content-Type (application/json or application/x-protobuf)".to_owned(),
+            ));
+        }
+    };
+    let gzip = gzipped(headers)?;
+    let raw = read_body(headers, body, app.max_body_bytes).await?;
+    let state = app.clone();
+    blocking(move || {
+        let decoded = if gzip {
+            otlp::decode(&gunzip(&raw, state.max_body_bytes)?, format)
+        } else {
+            otlp::decode(&raw, format)
+        }
+        .map_err(Rejection::BadRequest)?;
+        state
+            .store
+            .insert_spans(&decoded.spans)
+            .map_err(Rejection::Internal)?;
+        Ok((format, decoded, raw, gzip))
+    })
+    .await
+}
+
+/// `POST /api/1/item/`.
+async fn post_item(State(app): Shared, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let result = async {
+        match media_type(&parts.headers).as_deref() {
+            Some("application/json") => {}
+            Some(other) => {
+                return Err(Rejection::Unsupported(format!(
+                    "unsupported Content-Type `{other}` (application/json)"
+                )));
+            }
+            None => {
+                return Err(Rejection::Unsupported(
+                    "missing Content-Type (application/json)".to_owned(),
+                ));
+            }
+        }
+        let gzip = gzipped(&parts.headers)?;
+        let raw = read_body(&parts.headers, body, app.max_body_bytes).await?;
+        let state = app.clone();
+        blocking(move || {
+            let plain = if gzip {
+                gunzip(&raw, state.max_body_bytes)?
+            } else {
+                raw
+            };
+            let item = rollbar::parse_item(&plain, now_ms()).map_err(Rejection::BadRequest)?;
+            let inserted = state
+                .store
+                .insert_item(&item)
+                .map_err(Rejection::Internal)?;
+            Ok((item, inserted))
+        })
+        .await
+    }
+    .await;
+    match result {
+        Ok((item, inserted)) => {
+            let uuid = item.uuid.clone();
+            if inserted {
+                app.relay.send(Job::Item {
+                    body: item.item.into_bytes(),
+                });
+            }
+            json_response(
+                StatusCode::OK,
+                &json!({ "err": 0, "result": { "id": null, "uuid": uuid } }),
+            )
+        }
+        Err(rejection) => {
+            eprintln!(
+                "edge-collector: POST /api/1/item/: {} {}",
+                rejection.status().as_u16(),
+                rejection.message()
+            );
+            json_response(
+                rejection.status(),
+                &json!({ "err": 1, "message": rejection.message() }),
+            )
+        }
+    }
+}
+
+/// Runs a query on the blocking pool; errors become 500.
+async fn query(
+    app: Arc<AppState>,
+    f: impl FnOnce(&Store) -> Result<Option<Value>, String> + Send + 'static,
+    not_found: &'static str,
+) -> Response {
+    let store = app.store.clone();
+    match tokio::task::spawn_blocking(move || f(&store)).await {
+        Ok(Ok(Some(value))) => json_response(StatusCode::OK, &value),
+        Ok(Ok(None)) => json_error(StatusCode::NOT_FOUND, not_found),
+        Ok(Err(e)) => {
+            eprintln!("edge-collector: {e}");
+            json_error(StatusCode::INTERNAL_SERVER_ERROR, &e)
+        }
+        Err(e) => json_error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    }
+}
+
+fn limit(text: Option<&str>) -> usize {
+    text.and_then(|l| l.trim().parse::<usize>().ok())
+        .filter(|&l| l > 0)
+        .unwrap_or(DEFAULT_LIMIT)
+        .min(MAX_LIMIT)
+}
+
+async fn status(State(app): Shared) -> Response {
+    let relay = json!({
+        "honeycomb": app.relay.honeycomb,
+        "rollbar": app.relay.rollbar,
+        "forwarded": app.relay.stats.forwarded.load(Ordering::Relaxed),
+        "dropped": app.relay.stats.dropped.load(Ordering::Relaxed),
+    });
+    query(
+        app,
+        move |store| {
+            let c = store.counts()?;
+            Ok(Some(json!({
+                "traces": c.traces,
+                "spans": c.spans,
+                "errors": c.errors,
+                "dbBytes": c.db_bytes,
+                "relay": relay,
+            })))
+        },
+        "",
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+struct ListParams {
+    limit: Option<String>,
+    service: Option<String>,
+    q: Option<String>,
+}
+
+async fn list_traces(State(app): Shared, Query(p): Query<ListParams>) -> Response {
+    let limit = limit(p.limit.as_deref());
+    query(
+        app,
+        move |store| {
+            store
+                .list_traces(limit, p.service.as_deref(), p.q.as_deref())
+                .map(Some)
+        },
+        "",
+    )
+    .await
+}
+
+fn valid_hex_id(id: &str, len: usize) -> bool {
+    id.len() == len && id.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+async fn trace(State(app): Shared, Path(trace_id): Path<String>) -> Response {
+    let trace_id = trace_id.trim().to_ascii_lowercase();
+    if !valid_hex_id(&trace_id, 32) {
+        return json_error(
+            StatusCode::NOT_FOUND,
+            "unknown trace (ids are 32 hex digits)",
+        );
+    }
+    query(app, move |store| store.trace(&trace_id), "unknown trace").await
+}
+
+#[derive(Debug, Deserialize)]
+struct SearchParams {
+    q: Option<String>,
+    limit: Option<String>,
+}
+
+async fn search(State(app): Shared, Query(p): Query<SearchParams>) -> Response {
+    let limit = limit(p.limit.as_deref());
+    let text = p.q.unwrap_or_default();
+    query(app, move |store| store.search(&text, limit).map(Some), "").await
+}
+
+#[derive(Debug, Deserialize)]
+struct ErrorsParams {
+    limit: Option<String>,
+}
+
+async fn error_groups(State(app): Shared, Query(p): Query<ErrorsParams>) -> Response {
+    let limit = p.limit.as_deref().map_or(MAX_LIMIT, |l| limit(Some(l)));
+    query(app, move |store| store.error_groups(limit).map(Some), "").await
+}
+
+async fn error(State(app): Shared, Path(uuid): Path<String>) -> Response {
+    query(
+        app,
+        move |store| store.error(uuid.trim()),
+        "unknown error item",
+    )
+    .await
+}
