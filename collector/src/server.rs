@@ -205,7 +205,12 @@ fn too_large(limit: usize) -> Rejection {
     Rejection::TooLarge(format!("request body over the limit of {limit} bytes"))
 }
 
-/// Reads the whole body, at most `limit` bytes (413 beyond, without reading the rest).
+/// Bytes of an over-limit body read and thrown away before the 413, so that the client,
+/// still sending, gets the answer instead of a reset connection. Larger bodies are cut off.
+const DRAIN_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// Reads the whole body, at most `limit` bytes (413 beyond: the rest is read and dropped,
+/// up to [`DRAIN_LIMIT`]).
 async fn read_body(
     headers: &HeaderMap,
     mut body: Body,
@@ -216,20 +221,39 @@ async fn read_body(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
+        if declared.is_some_and(|n| n <= DRAIN_LIMIT) {
+            drain(&mut body, DRAIN_LIMIT).await;
+        }
         return Err(too_large(limit));
     }
     let mut out = Vec::with_capacity(declared.map_or(8192, |n| n as usize));
-    while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
-        let frame =
-            frame.map_err(|e| Rejection::BadRequest(format!("cannot read the body: {e}")))?;
-        if let Ok(data) = frame.into_data() {
-            if out.len() + data.len() > limit {
-                return Err(too_large(limit));
-            }
-            out.extend_from_slice(&data);
+    while let Some(data) = next_frame(&mut body).await {
+        let data = data.map_err(|e| Rejection::BadRequest(format!("cannot read the body: {e}")))?;
+        if out.len() + data.len() > limit {
+            drain(&mut body, DRAIN_LIMIT.saturating_sub(out.len() as u64)).await;
+            return Err(too_large(limit));
         }
+        out.extend_from_slice(&data);
     }
     Ok(out)
+}
+
+/// The next data of `body` (trailers give empty data).
+async fn next_frame(body: &mut Body) -> Option<Result<axum::body::Bytes, axum::Error>> {
+    std::future::poll_fn(|cx| Pin::new(&mut *body).poll_frame(cx))
+        .await
+        .map(|f| f.map(|frame| frame.into_data().unwrap_or_default()))
+}
+
+/// Reads and drops up to `cap` more bytes of `body`.
+async fn drain(body: &mut Body, cap: u64) {
+    let mut seen = 0u64;
+    while seen <= cap {
+        match next_frame(body).await {
+            Some(Ok(data)) => seen += data.len() as u64,
+            _ => break,
+        }
+    }
 }
 
 /// Inflates a gzip body, at most `limit` bytes out.
