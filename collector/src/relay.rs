@@ -61,14 +61,15 @@ impl Relay {
         let stats = Arc::new(RelayStats::default());
         let honeycomb = config.honeycomb.is_some();
         let rollbar = config.rollbar.is_some();
+        let disabled = |stats| Self {
+            sender: Mutex::new(None),
+            stats,
+            honeycomb,
+            rollbar,
+            done: Mutex::new(None),
+        };
         if !honeycomb && !rollbar {
-            return Self {
-                sender: Mutex::new(None),
-                stats,
-                honeycomb,
-                rollbar,
-                done: Mutex::new(None),
-            };
+            return disabled(stats);
         }
         let (sender, receiver) = sync_channel::<Job>(QUEUE);
         let (done_tx, done) = sync_channel::<()>(1);
@@ -93,13 +94,7 @@ impl Relay {
             });
         if let Err(e) = spawned {
             eprintln!("edge-collector: relay disabled: cannot start its thread: {e}");
-            return Self {
-                sender: Mutex::new(None),
-                stats,
-                honeycomb,
-                rollbar,
-                done: Mutex::new(None),
-            };
+            return disabled(stats);
         }
         Self {
             sender: Mutex::new(Some(sender)),

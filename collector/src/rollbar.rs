@@ -150,7 +150,13 @@ fn exception(trace: &Value) -> Exception {
     let exc = trace.get("exception");
     let class = text(exc.and_then(|e| e.get("class")));
     let message = text(exc.and_then(|e| e.get("message")));
-    let frames = trace
+    (class, message, frames(trace))
+}
+
+/// The frames of a Rollbar `trace` as the API shows them: `filename`, `lineno`, `colno`,
+/// `method` (null when absent); none when `trace` has no `frames` array.
+pub fn frames(trace: &Value) -> Vec<Value> {
+    trace
         .get("frames")
         .and_then(Value::as_array)
         .map(|frames| {
@@ -166,8 +172,7 @@ fn exception(trace: &Value) -> Exception {
                 })
                 .collect()
         })
-        .unwrap_or_default();
-    (class, message, frames)
+        .unwrap_or_default()
 }
 
 /// `data.custom.<key>`, else `data.attributes[{key, value}]`, when it is 1 to `max` hex

@@ -616,24 +616,7 @@ impl Store {
         };
         let item = parse_json(&item_text);
         let body = &item["data"]["body"];
-        let frames_of = |trace: &Value| -> Value {
-            let frames: Vec<Value> = trace["frames"]
-                .as_array()
-                .map(|fs| {
-                    fs.iter()
-                        .map(|f| {
-                            json!({
-                                "filename": f.get("filename").cloned().unwrap_or(Value::Null),
-                                "lineno": f.get("lineno").cloned().unwrap_or(Value::Null),
-                                "colno": f.get("colno").cloned().unwrap_or(Value::Null),
-                                "method": f.get("method").cloned().unwrap_or(Value::Null),
-                            })
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            Value::Array(frames)
-        };
+        let frames_of = |trace: &Value| Value::Array(crate::rollbar::frames(trace));
         if let Some(chain) = body["trace_chain"].as_array() {
             let chain: Vec<Value> = chain
                 .iter()
