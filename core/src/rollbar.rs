@@ -374,6 +374,35 @@ pub fn format_uuid_v4(random: [u8; 16]) -> String {
     out
 }
 
+/// Who sends an item: `data.platform` and `data.language`. Only [`Platform::BROWSER`] (what
+/// [`encode_item`] writes) adds `client.javascript`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Platform {
+    /// `platform`: `browser` lets a `post_client_item` token post the item; a server's item
+    /// (`post_server_item` token) names its OS, e.g. `linux`.
+    pub platform: &'static str,
+    /// `language`, e.g. `javascript`, `rust`.
+    pub language: &'static str,
+}
+
+impl Platform {
+    /// The browser SDK: `"platform":"browser","language":"javascript"`.
+    pub const BROWSER: Self = Self {
+        platform: "browser",
+        language: "javascript",
+    };
+}
+
+/// [`encode_item`] for another [`Platform`] (a native service's server items).
+pub fn encode_item_for(
+    item: &Item,
+    platform: Platform,
+    scrubber: &Scrubber,
+    max_bytes: usize,
+) -> String {
+    encode(item, platform, scrubber, max_bytes, push_f64)
+}
+
 /// The request body `{"data":{…}}` for `item`: scrubbed with `scrubber`, truncated to stay
 /// under `max_bytes` (frames first, then long strings). Doubles are written with
 /// [`push_f64`]; see [`encode_item_with`].
@@ -389,6 +418,16 @@ pub fn encode_item_with(
     max_bytes: usize,
     f: FormatF64,
 ) -> String {
+    encode(item, Platform::BROWSER, scrubber, max_bytes, f)
+}
+
+fn encode(
+    item: &Item,
+    platform: Platform,
+    scrubber: &Scrubber,
+    max_bytes: usize,
+    f: FormatF64,
+) -> String {
     let url = item
         .request_url
         .as_deref()
@@ -397,6 +436,7 @@ pub fn encode_item_with(
     let stats = Stats::of(item, url.as_deref());
     let mut encoder = Encoder {
         item,
+        platform,
         url: url.as_deref(),
         scrubber,
         f,
@@ -571,6 +611,7 @@ impl Stats {
 /// Writes one item with one [`Cut`].
 struct Encoder<'a> {
     item: &'a Item,
+    platform: Platform,
     /// `request.url`, scrubbed; `None` when absent or empty.
     url: Option<&'a str>,
     scrubber: &'a Scrubber,
@@ -614,8 +655,10 @@ impl Encoder<'_> {
         self.out.push_str(item.level.as_str());
         self.out.push_str(r#"","timestamp":"#);
         push_u64(item.timestamp_secs, &mut self.out);
-        self.out
-            .push_str(r#","platform":"browser","language":"javascript""#);
+        self.out.push_str(r#","platform":"#);
+        push_str_value(self.platform.platform, &mut self.out);
+        self.out.push_str(r#","language":"#);
+        push_str_value(self.platform.language, &mut self.out);
         self.optional(r#","framework":"#, item.framework.as_deref(), ALL);
         if !item.uuid.is_empty() {
             // Not cut with the rest: it is what makes retries idempotent.
@@ -801,6 +844,9 @@ impl Encoder<'_> {
 
     fn client(&mut self) {
         let item = self.item;
+        if self.platform != Platform::BROWSER {
+            return;
+        }
         self.out
             .push_str(r#","client":{"javascript":{"source_map_enabled":"#);
         self.out.push_str(bool_str(item.source_map_enabled));
@@ -1114,6 +1160,33 @@ mod tests {
             i += if bytes[i] == b'\\' { 2 } else { 1 };
         }
         &rest[1..i]
+    }
+
+    #[test]
+    fn server_platform_replaces_platform_and_language_and_drops_client() {
+        let item = Item {
+            code_version: Some("1.0".into()),
+            ..item(Body::Message("boom".into()))
+        };
+        let server = Platform {
+            platform: "linux",
+            language: "rust",
+        };
+        let json = encode_item_for(&item, server, &Scrubber::default(), MAX_ITEM_BYTES);
+        assert!(
+            json.contains(r#""platform":"linux","language":"rust""#),
+            "{json}"
+        );
+        assert!(!json.contains(r#""client""#), "{json}");
+        assert_eq!(
+            encode_item_for(
+                &item,
+                Platform::BROWSER,
+                &Scrubber::default(),
+                MAX_ITEM_BYTES
+            ),
+            encode(&item)
+        );
     }
 
     fn full_item() -> Item {
