@@ -132,7 +132,8 @@
     return h('p', { class: cls }, text);
   }
   function setView(...children) {
-    view.replaceChildren(...children.flat());
+    // replaceChildren would show a null (a section with nothing to show) as "null".
+    view.replaceChildren(...children.flat().filter((c) => c != null && c !== false));
   }
 
   // ---------------------------------------------------------------- routing
