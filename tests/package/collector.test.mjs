@@ -18,10 +18,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn, execFile } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startServers } from './server.mjs';
 import { launchChromium } from './chromium.mjs';
+import { stopProcess, startCollector, collectorApi } from './processes.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..', '..');
@@ -59,43 +60,6 @@ let sent; // what the first test sent: { traceId, root, child, serverSpanId, dbS
 const pages = new Map([['/shop.html', { html: SHOP_HTML }]]);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Starts edge-collector on a free port with an in-memory store; resolves once it printed its address. */
-function startCollector() {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(COLLECTOR_BIN, ['--addr', '127.0.0.1:0', '--db', ':memory:'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, HONEYCOMB_API_KEY: '', ROLLBAR_ACCESS_TOKEN: '' },
-    });
-    const c = { proc, origin: null, stdout: '', stderr: '' };
-    const timer = setTimeout(() => reject(new Error(`edge-collector printed no address in 15 s\nstdout: ${c.stdout}\nstderr: ${c.stderr}`)), 15_000);
-    proc.stderr.on('data', (d) => { c.stderr += d; });
-    proc.stdout.on('data', (d) => {
-      c.stdout += d;
-      const nl = c.stdout.indexOf('\n');
-      if (c.origin || nl < 0) return;
-      const m = /^edge-collector listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(c.stdout.slice(0, nl));
-      clearTimeout(timer);
-      if (!m) return reject(new Error(`unexpected first line from edge-collector: ${c.stdout.slice(0, nl)}`));
-      c.origin = m[1];
-      resolve(c);
-    });
-    proc.on('error', (e) => { clearTimeout(timer); reject(e); });
-    proc.on('exit', (code, sig) => {
-      clearTimeout(timer);
-      if (!c.origin) reject(new Error(`edge-collector exited (${code ?? sig}) before listening\nstderr: ${c.stderr}`));
-    });
-  });
-}
-
-async function stopProcess(proc) {
-  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise((r) => proc.once('exit', r));
-  proc.kill('SIGTERM');
-  const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(t);
-}
-
 /** Runs continue_trace against the collector; resolves with its JSON line. */
 function continueTrace(traceparent) {
   return new Promise((resolve, reject) => {
@@ -110,23 +74,9 @@ function continueTrace(traceparent) {
   });
 }
 
-async function getJson(p) {
-  const res = await fetch(collector.origin + p, { headers: { accept: 'application/json' } });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : null };
-}
-
-/** Polls the collector until check(json of GET p) is truthy; returns that json. */
-async function waitApi(p, check, what, ms = 10_000) {
-  const end = Date.now() + ms;
-  let last;
-  for (;;) {
-    last = await getJson(p).catch((e) => ({ error: String(e) }));
-    if (last.status === 200 && check(last.json)) return last.json;
-    if (Date.now() > end) assert.fail(`${what}: GET ${p} gave ${JSON.stringify(last).slice(0, 2000)}`);
-    await sleep(100);
-  }
-}
+// The collector's JSON API (set once it runs).
+let getJson;
+let waitApi;
 
 before(async () => {
   for (const [file, hint] of [
@@ -138,7 +88,8 @@ before(async () => {
   }
   fs.rmSync(ARTIFACTS, { recursive: true, force: true });
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  collector = await startCollector();
+  collector = await startCollector(COLLECTOR_BIN);
+  ({ getJson, waitApi } = collectorApi(collector.origin));
   srv = await startServers({ pkgDir: PKG_DIR, pages });
   browser = await launchChromium();
 });

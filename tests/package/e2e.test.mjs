@@ -35,10 +35,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startServers } from './server.mjs';
 import { launchChromium } from './chromium.mjs';
+import { startProcess, stopProcess, startCollector, collectorApi, NO_KEYS } from './processes.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..', '..');
@@ -57,38 +57,6 @@ let same; // the backend serving the app: { proc, origin, stderr }
 let browser;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Spawns bin and resolves once its first stdout line matched re (group 1: the origin). */
-function startProcess(bin, args, env, re, name) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env, cwd: ROOT });
-    const c = { proc, origin: null, stdout: '', stderr: '' };
-    const timer = setTimeout(() => reject(new Error(`${name} printed no address in 20 s\nstdout: ${c.stdout}\nstderr: ${c.stderr}`)), 20_000);
-    proc.stderr.on('data', (d) => { c.stderr += d; });
-    proc.stdout.on('data', (d) => {
-      c.stdout += d;
-      const nl = c.stdout.indexOf('\n');
-      if (c.origin || nl < 0) return;
-      const m = re.exec(c.stdout.slice(0, nl));
-      clearTimeout(timer);
-      if (!m) return reject(new Error(`unexpected first line from ${name}: ${c.stdout.slice(0, nl)}`));
-      c.origin = m[1];
-      resolve(c);
-    });
-    proc.on('error', (e) => { clearTimeout(timer); reject(e); });
-    proc.on('exit', (code, sig) => {
-      clearTimeout(timer);
-      if (!c.origin) reject(new Error(`${name} exited (${code ?? sig}) before listening\nstderr: ${c.stderr}`));
-    });
-  });
-}
-
-const NO_KEYS = { HONEYCOMB_API_KEY: '', ROLLBAR_ACCESS_TOKEN: '', ROLLBAR_ENDPOINT: '' };
-
-function startCollector() {
-  return startProcess(COLLECTOR_BIN, ['--addr', '127.0.0.1:0', '--db', ':memory:'], { ...process.env, ...NO_KEYS },
-    /^edge-collector listening on (http:\/\/127\.0\.0\.1:\d+)/, 'edge-collector');
-}
-
 /** demo-backend on a free port, SQLite in memory, spans and items to the collector. */
 function startBackend(extra) {
   const env = { ...process.env, ...NO_KEYS };
@@ -101,35 +69,12 @@ function startBackend(extra) {
     RUST_LOG: process.env.RUST_LOG || 'warn',
     ...extra,
   });
-  return startProcess(BACKEND_BIN, [], env, /^demo-backend listening on (http:\/\/127\.0\.0\.1:\d+)/, 'demo-backend');
+  return startProcess(BACKEND_BIN, [], env, /^demo-backend listening on (http:\/\/127\.0\.0\.1:\d+)/, 'demo-backend', ROOT);
 }
 
-async function stopProcess(proc) {
-  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise((r) => proc.once('exit', r));
-  proc.kill('SIGTERM');
-  const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(t);
-}
-
-async function getJson(p) {
-  const res = await fetch(collector.origin + p, { headers: { accept: 'application/json' } });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : null };
-}
-
-/** Polls the collector until check(json of GET p) is truthy; returns that json. */
-async function waitApi(p, check, what, ms = 20_000) {
-  const end = Date.now() + ms;
-  let last;
-  for (;;) {
-    last = await getJson(p).catch((e) => ({ error: String(e) }));
-    if (last.status === 200 && check(last.json)) return last.json;
-    if (Date.now() > end) assert.fail(`${what}: GET ${p} gave ${JSON.stringify(last).slice(0, 3000)}`);
-    await sleep(150);
-  }
-}
+// The collector's JSON API (set once it runs).
+let getJson;
+let waitApi;
 
 /** `00-<trace>-<span>-<flags>` of a Server-Timing header → { traceId, spanId }. */
 function serverTiming(header) {
@@ -187,7 +132,8 @@ before(async () => {
   }
   fs.rmSync(ARTIFACTS, { recursive: true, force: true });
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  collector = await startCollector();
+  collector = await startCollector(COLLECTOR_BIN, ROOT);
+  ({ getJson, waitApi } = collectorApi(collector.origin));
   same = await startBackend({ DEMO_STATIC_DIR: DIST });
   browser = await launchChromium();
 });
