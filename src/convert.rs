@@ -893,7 +893,8 @@ pub fn traceparent_of(ctx: &SpanContext) -> String {
     format_traceparent(ctx.trace_id(), ctx.span_id(), ctx.trace_flags())
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lowercase hex of `bytes`.
+pub(crate) fn hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
     edge_telemetry_core::propagation::write_hex(&mut s, bytes);
     s

@@ -9,11 +9,13 @@ use std::cell::{Cell, RefCell};
 use edge_telemetry_core::batch::{BatchConfig, BatchQueue, Push, TakeMode};
 use edge_telemetry_core::config::RollbarConfig;
 use edge_telemetry_core::exporter::honeycomb_trace_url;
-use edge_telemetry_core::item_limits::{ItemLimiter, Refusal, error_fingerprint, is_ignored};
+use edge_telemetry_core::item_limits::{
+    ItemLimiter, Refusal, error_fingerprint, innermost_frame_key, is_ignored,
+};
 use edge_telemetry_core::retry::{ExportOutcome, FailReason, RetryConfig, RetryStatuses};
 use edge_telemetry_core::rollbar::{
     ACCESS_TOKEN_HEADER, Body, DEFAULT_ENDPOINT, Exception, Item, Json, Level, MAX_ITEM_BYTES,
-    Scrubber, encode_item_with, format_uuid_v4,
+    Scrubber, encode_item_with, format_uuid_v4, merge_custom,
 };
 use edge_telemetry_core::span::{EXCEPTION_EVENT_NAME, exception_attributes};
 use edge_telemetry_core::stack::{StackFrame, parse_stack};
@@ -25,7 +27,7 @@ use opentelemetry::trace::{SpanContext, SpanKind, Status};
 use wasm_bindgen::prelude::*;
 
 use crate::api::{Time, end_span, open_span};
-use crate::convert::{self, regex_matches};
+use crate::convert::{self, hex, regex_matches};
 use crate::export::{due_ms, flush_state, header_names, js_f64};
 use crate::platform::{debug_log, now_millis, random_seed, unit_random};
 use crate::state::{self, count, with_sdk};
@@ -138,39 +140,33 @@ impl Reporter {
         }
         let mut scrub: Vec<&str> = edge_telemetry_core::rollbar::DEFAULT_SCRUB_FIELDS.to_vec();
         scrub.extend(cfg.scrub_fields.iter().map(String::as_str));
-        let template = Item {
-            uuid: String::new(),
-            level: Level::Error,
-            timestamp_secs: 0,
-            environment: cfg
-                .environment
+        let mut template = Item::new(
+            String::new(),
+            Level::Error,
+            0,
+            cfg.environment
                 .clone()
                 .or_else(|| sdk_environment.map(str::to_owned))
                 .unwrap_or_else(|| "production".to_owned()),
-            body: Body::Message(String::new()),
-            context: cfg.context.clone(),
-            request_url: None,
-            capture_ip: cfg.capture_ip,
-            person: extras.person,
-            custom: extras.custom,
-            fingerprint: None,
-            framework: Some(
-                cfg.framework
-                    .clone()
-                    .unwrap_or_else(|| DEFAULT_FRAMEWORK.to_owned()),
-            ),
-            browser: user_agent,
-            code_version: cfg
-                .code_version
+            Body::Message(String::new()),
+            edge_telemetry_core::resource::SDK_VERSION.to_owned(),
+        );
+        template.context = cfg.context.clone();
+        template.capture_ip = cfg.capture_ip;
+        template.person = extras.person;
+        template.custom = extras.custom;
+        template.framework = Some(
+            cfg.framework
                 .clone()
-                .or_else(|| service_version.map(str::to_owned)),
-            source_map_enabled: cfg.source_map_enabled,
-            guess_uncaught_frames: cfg.guess_uncaught_frames,
-            trace_id: None,
-            span_id: None,
-            trace_url: None,
-            notifier_version: edge_telemetry_core::resource::SDK_VERSION.to_owned(),
-        };
+                .unwrap_or_else(|| DEFAULT_FRAMEWORK.to_owned()),
+        );
+        template.browser = user_agent;
+        template.code_version = cfg
+            .code_version
+            .clone()
+            .or_else(|| service_version.map(str::to_owned));
+        template.source_map_enabled = cfg.source_map_enabled;
+        template.guess_uncaught_frames = cfg.guess_uncaught_frames;
         let trace_link = match (&cfg.honeycomb_team, &cfg.honeycomb_environment) {
             (Some(team), Some(env)) => Some((team.clone(), env.clone(), service_name.to_owned())),
             _ => None,
@@ -251,37 +247,6 @@ fn uuid() -> String {
     format_uuid_v4(bytes)
 }
 
-fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    edge_telemetry_core::json::push_hex(bytes, &mut s);
-    s
-}
-
-/// Merges the call's `custom` object over the configured one.
-fn merge_custom(base: Option<&Json>, extra: Json) -> Option<Json> {
-    match (base, extra) {
-        (base, Json::Null) => base.cloned(),
-        (Some(Json::Object(a)), Json::Object(b)) => {
-            let mut fields: Vec<(String, Json)> = a
-                .iter()
-                .filter(|(k, _)| !b.iter().any(|(k2, _)| k2 == k))
-                .cloned()
-                .collect();
-            fields.extend(b);
-            Some(Json::Object(fields))
-        }
-        (_, extra @ Json::Object(_)) => Some(extra),
-        (base, other) => {
-            let mut fields = match base {
-                Some(Json::Object(a)) => a.clone(),
-                _ => Vec::new(),
-            };
-            fields.push(("extra".to_owned(), other));
-            Some(Json::Object(fields))
-        }
-    }
-}
-
 /// The span an error belongs to: `hint` (the span it was thrown under, tagged by
 /// `withSpan`), else the active span. `None`: none; a root span is started for it.
 fn error_span(hint: SpanHandle) -> Option<(SpanHandle, SpanContext)> {
@@ -325,21 +290,6 @@ fn ignored(r: &Reporter, message: &str) -> bool {
             .any(|re| regex_matches(re, message))
 }
 
-/// `filename:lineno:colno:method` of the most recent frame: where the error was made.
-fn frame_key(frames: &[StackFrame]) -> String {
-    let Some(f) = frames.last() else {
-        return String::new();
-    };
-    let n = |v: Option<u32>| v.map(|x| x.to_string()).unwrap_or_default();
-    [
-        f.filename.as_str(),
-        &n(f.lineno),
-        &n(f.colno),
-        f.method.as_deref().unwrap_or(""),
-    ]
-    .join(":")
-}
-
 /// Runs the filters (ignoredMessages, de-duplication, limits) on an error; counts a refusal.
 fn admit(first: &RawError, frames: &[StackFrame], now: u64) -> bool {
     let verdict = with_sdk(|sdk| {
@@ -347,7 +297,7 @@ fn admit(first: &RawError, frames: &[StackFrame], now: u64) -> bool {
         if ignored(r, &first.message) {
             return Some(Err(None));
         }
-        let fp = error_fingerprint(&first.class, &first.message, &frame_key(frames));
+        let fp = error_fingerprint(&first.class, &first.message, &innermost_frame_key(frames));
         Some(r.limiter.admit(fp, now).map_err(Some))
     })
     .flatten();

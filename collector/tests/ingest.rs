@@ -589,28 +589,20 @@ fn frame(filename: &str, lineno: u32, method: &str) -> StackFrame {
 }
 
 fn sdk_item(uuid: &str, body: Body, trace_id: Option<&str>, timestamp_secs: u64) -> String {
-    let item = Item {
-        uuid: uuid.into(),
-        level: Level::Error,
+    let mut item = Item::new(
+        uuid.into(),
+        Level::Error,
         timestamp_secs,
-        environment: "staging".into(),
+        "staging".into(),
         body,
-        context: Some("#/cart".into()),
-        request_url: Some("https://shop.example/cart?token=secret".into()),
-        capture_ip: false,
-        person: None,
-        custom: None,
-        fingerprint: None,
-        framework: None,
-        browser: Some("Mozilla/5.0".into()),
-        code_version: Some("1.2.3".into()),
-        source_map_enabled: false,
-        guess_uncaught_frames: false,
-        trace_id: trace_id.map(str::to_owned),
-        span_id: trace_id.map(|_| CHILD_ID.to_owned()),
-        trace_url: None,
-        notifier_version: "0.1.0".into(),
-    };
+        "0.1.0".into(),
+    );
+    item.context = Some("#/cart".into());
+    item.request_url = Some("https://shop.example/cart?token=secret".into());
+    item.browser = Some("Mozilla/5.0".into());
+    item.code_version = Some("1.2.3".into());
+    item.trace_id = trace_id.map(str::to_owned);
+    item.span_id = trace_id.map(|_| CHILD_ID.to_owned());
     encode_item(&item, &Scrubber::default(), 128 * 1024)
 }
 

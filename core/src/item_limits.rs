@@ -20,6 +20,9 @@ pub const SCRIPT_ERROR: &str = "Script error.";
 const DEDUPE_MEMORY: usize = 32;
 const MINUTE_MILLIS: u64 = 60_000;
 
+use crate::json::push_u64;
+use crate::stack::StackFrame;
+
 /// Why an item was not sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Refusal {
@@ -50,6 +53,25 @@ pub fn error_fingerprint(class: &str, message: &str, top_frame: &str) -> u64 {
         }
     }
     h
+}
+
+/// The innermost frame (the last of `frames`, most recent call last) as
+/// `filename:lineno:colno:method`, the third part of [`error_fingerprint`]; empty without
+/// frames.
+pub fn innermost_frame_key(frames: &[StackFrame]) -> String {
+    let mut key = String::new();
+    if let Some(f) = frames.last() {
+        key.push_str(&f.filename);
+        for n in [f.lineno, f.colno] {
+            key.push(':');
+            if let Some(n) = n {
+                push_u64(u64::from(n), &mut key);
+            }
+        }
+        key.push(':');
+        key.push_str(f.method.as_deref().unwrap_or(""));
+    }
+    key
 }
 
 /// Counts items and remembers recent errors.
@@ -203,6 +225,35 @@ mod tests {
         assert_eq!(
             error_fingerprint("a", "b", "c"),
             error_fingerprint("a", "b", "c")
+        );
+    }
+
+    #[test]
+    fn the_innermost_frame_names_where_the_error_was_made() {
+        let frame = |line, method: Option<&str>| StackFrame {
+            filename: "https://a.example/app.js".into(),
+            lineno: Some(line),
+            colno: Some(7),
+            method: method.map(str::to_owned),
+        };
+        assert_eq!(innermost_frame_key(&[]), "");
+        assert_eq!(
+            innermost_frame_key(&[frame(1, Some("outer")), frame(42, Some("inner"))]),
+            "https://a.example/app.js:42:7:inner"
+        );
+        let wasm = StackFrame {
+            filename: "m.wasm".into(),
+            lineno: None,
+            colno: Some(0x1f),
+            method: None,
+        };
+        assert_eq!(innermost_frame_key(&[wasm]), "m.wasm::31:");
+        // Same class and message, another place: another fingerprint.
+        let here = innermost_frame_key(&[frame(42, Some("inner"))]);
+        let there = innermost_frame_key(&[frame(43, Some("inner"))]);
+        assert_ne!(
+            error_fingerprint("Error", "boom", &here),
+            error_fingerprint("Error", "boom", &there)
         );
     }
 }

@@ -1,15 +1,7 @@
 //! Writing JSON text straight into a `String`, without `core::fmt` or a value tree: the
 //! pieces shared by the OTLP and Rollbar encoders.
 
-pub(crate) const HEX: &[u8; 16] = b"0123456789abcdef";
-
-/// Lowercase hex of `bytes`.
-pub fn push_hex(bytes: &[u8], out: &mut String) {
-    for &b in bytes {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 0xf)]));
-    }
-}
+const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Decimal digits of `n`.
 pub fn push_u64(mut n: u64, out: &mut String) {

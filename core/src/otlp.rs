@@ -18,7 +18,8 @@
 //! );
 //! ```
 
-use crate::json::{push_hex, push_i64, push_str_value, push_u64};
+use crate::json::{push_i64, push_str_value, push_u64};
+use crate::propagation::write_hex;
 use crate::span::{SpanData, SpanEvent};
 use opentelemetry::trace::{Link, SpanContext, SpanKind, Status, TraceState};
 use opentelemetry::{Array, KeyValue, Value};
@@ -174,7 +175,7 @@ pub fn encode_span_with(span: &SpanData, out: &mut String, f: FormatF64) {
     push_trace_state(cx.trace_state(), out);
     if span.parent_span_id != opentelemetry::trace::SpanId::INVALID {
         out.push_str(r#","parentSpanId":""#);
-        push_hex(&span.parent_span_id.to_bytes(), out);
+        write_hex(out, &span.parent_span_id.to_bytes());
         out.push('"');
     }
     out.push_str(r#","flags":"#);
@@ -255,9 +256,9 @@ fn flags(cx: &SpanContext, remote: bool) -> u32 {
 /// Opens the object with `{"traceId":"…","spanId":"…"`.
 fn push_ids(cx: &SpanContext, out: &mut String) {
     out.push_str(r#"{"traceId":""#);
-    push_hex(&cx.trace_id().to_bytes(), out);
+    write_hex(out, &cx.trace_id().to_bytes());
     out.push_str(r#"","spanId":""#);
-    push_hex(&cx.span_id().to_bytes(), out);
+    write_hex(out, &cx.span_id().to_bytes());
     out.push('"');
 }
 

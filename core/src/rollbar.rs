@@ -70,8 +70,9 @@
 //! result is at most `max_bytes` whenever `max_bytes` is at least [`MIN_ITEM_BYTES`]; below
 //! that, the last step is returned as it is.
 
-use crate::json::{push_hex, push_i64, push_str_value, push_u64};
+use crate::json::{push_i64, push_str_value, push_u64};
 use crate::otlp::{FormatF64, push_f64};
+use crate::propagation::write_hex;
 use crate::stack::StackFrame;
 use crate::url::scrub_url;
 
@@ -312,6 +313,41 @@ pub struct Item {
     pub notifier_version: String,
 }
 
+impl Item {
+    /// An item with only the required fields; every optional one empty or off.
+    pub fn new(
+        uuid: String,
+        level: Level,
+        timestamp_secs: u64,
+        environment: String,
+        body: Body,
+        notifier_version: String,
+    ) -> Self {
+        Self {
+            uuid,
+            level,
+            timestamp_secs,
+            environment,
+            body,
+            context: None,
+            request_url: None,
+            capture_ip: false,
+            person: None,
+            custom: None,
+            fingerprint: None,
+            framework: None,
+            browser: None,
+            code_version: None,
+            source_map_enabled: false,
+            guess_uncaught_frames: false,
+            trace_id: None,
+            span_id: None,
+            trace_url: None,
+            notifier_version,
+        }
+    }
+}
+
 /// Scrubs values of sensitive fields.
 ///
 /// A key is sensitive when it equals one of the fields once both are normalised: ASCII
@@ -359,6 +395,33 @@ fn normalised_chars(name: &str) -> impl Iterator<Item = char> + '_ {
         .map(|c| c.to_ascii_lowercase())
 }
 
+/// The `custom` of one item: the call's `extra` data over the configured `base` (keys of
+/// `extra` win). An `extra` that is not an object goes under the key `extra`; `null` adds
+/// nothing.
+pub fn merge_custom(base: Option<&Json>, extra: Json) -> Option<Json> {
+    match (base, extra) {
+        (base, Json::Null) => base.cloned(),
+        (Some(Json::Object(a)), Json::Object(b)) => {
+            let mut fields: Vec<(String, Json)> = a
+                .iter()
+                .filter(|(k, _)| !b.iter().any(|(k2, _)| k2 == k))
+                .cloned()
+                .collect();
+            fields.extend(b);
+            Some(Json::Object(fields))
+        }
+        (_, extra @ Json::Object(_)) => Some(extra),
+        (base, other) => {
+            let mut fields = match base {
+                Some(Json::Object(a)) => a.clone(),
+                _ => Vec::new(),
+            };
+            fields.push(("extra".to_owned(), other));
+            Some(Json::Object(fields))
+        }
+    }
+}
+
 /// Formats 16 random bytes as a v4 UUID (version and variant bits set).
 pub fn format_uuid_v4(random: [u8; 16]) -> String {
     let mut bytes = random;
@@ -369,7 +432,7 @@ pub fn format_uuid_v4(random: [u8; 16]) -> String {
         if i > 0 {
             out.push('-');
         }
-        push_hex(&bytes[range], &mut out);
+        write_hex(&mut out, &bytes[range]);
     }
     out
 }
@@ -1108,28 +1171,14 @@ mod tests {
     }
 
     fn item(body: Body) -> Item {
-        Item {
-            uuid: UUID.into(),
-            level: Level::Error,
-            timestamp_secs: 1_700_000_000,
-            environment: "production".into(),
+        Item::new(
+            UUID.into(),
+            Level::Error,
+            1_700_000_000,
+            "production".into(),
             body,
-            context: None,
-            request_url: None,
-            capture_ip: false,
-            person: None,
-            custom: None,
-            fingerprint: None,
-            framework: None,
-            browser: None,
-            code_version: None,
-            source_map_enabled: false,
-            guess_uncaught_frames: false,
-            trace_id: None,
-            span_id: None,
-            trace_url: None,
-            notifier_version: "0.1.0".into(),
-        }
+            "0.1.0".into(),
+        )
     }
 
     fn obj(members: &[(&str, Json)]) -> Json {
@@ -1942,6 +1991,36 @@ mod tests {
                 cut(0, 16, true),
                 cut(0, 0, true),
             ]
+        );
+    }
+
+    #[test]
+    fn custom_is_the_call_data_over_the_configured_data() {
+        let base = obj(&[("a", Json::Number(1.0)), ("b", Json::Number(2.0))]);
+        assert_eq!(merge_custom(Some(&base), Json::Null), Some(base.clone()));
+        assert_eq!(merge_custom(None, Json::Null), None);
+        assert_eq!(
+            merge_custom(
+                Some(&base),
+                obj(&[("b", Json::Number(3.0)), ("c", Json::Bool(true))])
+            ),
+            Some(obj(&[
+                ("a", Json::Number(1.0)),
+                ("b", Json::Number(3.0)),
+                ("c", Json::Bool(true))
+            ]))
+        );
+        assert_eq!(
+            merge_custom(Some(&base), Json::String("x".into())),
+            Some(obj(&[
+                ("a", Json::Number(1.0)),
+                ("b", Json::Number(2.0)),
+                ("extra", Json::String("x".into()))
+            ]))
+        );
+        assert_eq!(
+            merge_custom(None, Json::Number(4.0)),
+            Some(obj(&[("extra", Json::Number(4.0))]))
         );
     }
 }

@@ -493,28 +493,14 @@ fn frames(n: usize) -> Vec<StackFrame> {
 }
 
 fn base(body: Body) -> Item {
-    Item {
-        uuid: format_uuid_v4([7; 16]),
-        level: Level::Error,
-        timestamp_secs: 1_700_000_000,
-        environment: "production".into(),
+    Item::new(
+        format_uuid_v4([7; 16]),
+        Level::Error,
+        1_700_000_000,
+        "production".into(),
         body,
-        context: None,
-        request_url: None,
-        capture_ip: false,
-        person: None,
-        custom: None,
-        fingerprint: None,
-        framework: None,
-        browser: None,
-        code_version: None,
-        source_map_enabled: false,
-        guess_uncaught_frames: false,
-        trace_id: None,
-        span_id: None,
-        trace_url: None,
-        notifier_version: "0.1.0".into(),
-    }
+        "0.1.0".into(),
+    )
 }
 
 fn object_of(members: Vec<(&str, Json)>) -> Json {

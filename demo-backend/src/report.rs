@@ -108,31 +108,23 @@ impl Reporter {
                 .as_nanos();
             random = nanos.to_le_bytes();
         }
-        Item {
-            uuid: format_uuid_v4(random),
+        let mut item = Item::new(
+            format_uuid_v4(random),
             level,
-            timestamp_secs: SystemTime::now()
+            SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .unwrap_or_default()
                 .as_secs(),
-            environment: self.environment.clone(),
+            self.environment.clone(),
             body,
-            context: Some(origin.context.clone()),
-            request_url: Some(origin.path.clone()),
-            capture_ip: false,
-            person: None,
-            custom: None,
-            fingerprint: None,
-            framework: Some("axum".to_owned()),
-            browser: None,
-            code_version: None,
-            source_map_enabled: false,
-            guess_uncaught_frames: false,
-            trace_id: origin.trace_id.clone(),
-            span_id: origin.span_id.clone(),
-            trace_url: None,
-            notifier_version: env!("CARGO_PKG_VERSION").to_owned(),
-        }
+            env!("CARGO_PKG_VERSION").to_owned(),
+        );
+        item.context = Some(origin.context.clone());
+        item.request_url = Some(origin.path.clone());
+        item.framework = Some("axum".to_owned());
+        item.trace_id = origin.trace_id.clone();
+        item.span_id = origin.span_id.clone();
+        item
     }
 
     /// Encodes and posts `item`; its uuid when accepted.
