@@ -22,6 +22,12 @@ pub const DEFAULT_MAX_BODY_MB: u64 = 16;
 pub const DEFAULT_HONEYCOMB_ENDPOINT: &str = "https://api.honeycomb.io";
 /// `ROLLBAR_ENDPOINT` default.
 pub const DEFAULT_ROLLBAR_ENDPOINT: &str = "https://api.rollbar.com/api/1/item/";
+/// `--ingest-rate` default: requests per second per client.
+pub const DEFAULT_INGEST_RATE: f64 = 50.0;
+/// `--ingest-burst` default: requests a client may send at once.
+pub const DEFAULT_INGEST_BURST: u32 = 200;
+/// The shortest read or ingest token accepted.
+pub const MIN_TOKEN_LEN: usize = 16;
 
 const MIB: u64 = 1024 * 1024;
 
@@ -38,6 +44,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Upstream services to forward to.
     pub relay: RelayConfig,
+    /// Who may read and who may send.
+    pub access: AccessConfig,
 }
 
 impl Default for Config {
@@ -49,6 +57,7 @@ impl Default for Config {
             retention: Retention::default(),
             max_body_bytes: (DEFAULT_MAX_BODY_MB * MIB) as usize,
             relay: RelayConfig::default(),
+            access: AccessConfig::default(),
         }
     }
 }
@@ -85,6 +94,83 @@ impl Default for Retention {
             max_db_bytes: DEFAULT_MAX_DB_MB * MIB,
         }
     }
+}
+
+/// Who may read the UI and API and who may send telemetry (see `access`).
+#[derive(Clone, Default, PartialEq)]
+pub struct AccessConfig {
+    /// Browser origins (normalized, `scheme://host[:port]`) whose pages may send telemetry.
+    pub allow_origins: Vec<String>,
+    /// Host names, besides IP literals and `localhost`, that requests may be addressed to
+    /// (`.example.com` also allows its subdomains).
+    pub allowed_hosts: Vec<String>,
+    /// Needed for the UI and API (header or login session). Required off loopback.
+    pub read_token: Option<String>,
+    /// Lets programs without an `Origin` send from other machines.
+    pub ingest_token: Option<String>,
+    /// Per-client ingestion limit.
+    pub ingest_rate: RateLimit,
+}
+
+impl fmt::Debug for AccessConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redacted = |t: &Option<String>| t.as_ref().map(|_| "<redacted>");
+        f.debug_struct("AccessConfig")
+            .field("allow_origins", &self.allow_origins)
+            .field("allowed_hosts", &self.allowed_hosts)
+            .field("read_token", &redacted(&self.read_token))
+            .field("ingest_token", &redacted(&self.ingest_token))
+            .field("ingest_rate", &self.ingest_rate)
+            .finish()
+    }
+}
+
+/// A token bucket: `burst` requests at once, refilled at `per_second` (0: no limit).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RateLimit {
+    pub per_second: f64,
+    pub burst: u32,
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        Self {
+            per_second: DEFAULT_INGEST_RATE,
+            burst: DEFAULT_INGEST_BURST,
+        }
+    }
+}
+
+impl RateLimit {
+    /// No limit.
+    pub const OFF: Self = Self {
+        per_second: 0.0,
+        burst: 1,
+    };
+}
+
+/// `scheme://host[:port]` lowercased, or why it is not an origin. `null` (sandboxed frames,
+/// `file:` pages) is an origin too, if asked for.
+pub fn normalize_origin(origin: &str) -> Result<String, String> {
+    let o = origin.trim().trim_end_matches('/').to_ascii_lowercase();
+    if o == "null" {
+        return Ok(o);
+    }
+    if o == "*" || o.contains('*') {
+        return Err(format!(
+            "`{origin}`: wildcards are not allowed; name each origin (scheme://host:port)"
+        ));
+    }
+    let rest = o
+        .strip_prefix("http://")
+        .or_else(|| o.strip_prefix("https://"))
+        .ok_or_else(|| format!("`{origin}` is not an origin (http:// or https://host[:port])"))?;
+    if rest.is_empty() || rest.contains(['/', '?', '#', '@', ' ']) {
+        return Err(format!(
+            "`{origin}` is not an origin (scheme://host[:port], no path)"
+        ));
+    }
+    Ok(o)
 }
 
 /// Upstreams the collector forwards to (relay mode).
@@ -170,7 +256,22 @@ Options (environment variable in brackets):
   --max-age-hours N     delete traces older than N hours (default 168)
   --max-db-mb N         keep the database under N MiB (default 256)
   --max-body-mb N       reject request bodies over N MiB with 413 (default 16)
+  --allow-origin ORIGIN a browser origin (scheme://host:port) whose pages may send telemetry;
+                        repeatable [EDGE_COLLECTOR_ALLOW_ORIGINS, comma-separated]
+  --allowed-host NAME   a host name the collector may be addressed by, besides IP addresses
+                        and localhost (.example.com: and its subdomains); repeatable
+                        [EDGE_COLLECTOR_ALLOWED_HOSTS, comma-separated]
+  --ingest-rate N       requests per second per client before 429 (default 50; 0 = no limit)
+  --ingest-burst N      requests a client may send at once (default 200)
   -h, --help            print this help
+
+Access (environment only, so that no token shows in a process list; tokens are never logged):
+  EDGE_COLLECTOR_READ_TOKEN    needed for the UI (log in at /login) and the API
+                               (Authorization: Bearer TOKEN); required when listening on
+                               an address other than loopback; at least 16 characters
+  EDGE_COLLECTOR_INGEST_TOKEN  lets programs on other machines send without an Origin
+                               (Authorization: Bearer, x-honeycomb-team or
+                               x-rollbar-access-token); from loopback none is needed
 
 Relay (environment only; keys are never logged):
   HONEYCOMB_API_KEY     forward every accepted OTLP request to HONEYCOMB_ENDPOINT/v1/traces
@@ -196,6 +297,15 @@ impl Command {
         if let Some(db) = env("EDGE_COLLECTOR_DB") {
             config.db = db;
         }
+        let list = |v: String| -> Vec<String> {
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        let mut origins = env("EDGE_COLLECTOR_ALLOW_ORIGINS").map_or_else(Vec::new, list);
+        let mut hosts = env("EDGE_COLLECTOR_ALLOWED_HOSTS").map_or_else(Vec::new, list);
         let mut args = args.into_iter().map(Into::into);
         while let Some(arg) = args.next() {
             if arg == "-h" || arg == "--help" {
@@ -228,6 +338,22 @@ impl Command {
                     let mb: u64 = number(&name, &value()?)?;
                     config.retention.max_db_bytes = mb.saturating_mul(MIB);
                 }
+                "--allow-origin" => origins.push(value()?),
+                "--allowed-host" => hosts.push(value()?),
+                "--ingest-rate" => {
+                    let rate: f64 = number(&name, &value()?)?;
+                    if !(0.0..1e9).contains(&rate) {
+                        return Err(format!("option `{name}` must be 0 or more"));
+                    }
+                    config.access.ingest_rate.per_second = rate;
+                }
+                "--ingest-burst" => {
+                    let burst: u32 = number(&name, &value()?)?;
+                    if burst == 0 {
+                        return Err(format!("option `{name}` must be at least 1"));
+                    }
+                    config.access.ingest_rate.burst = burst;
+                }
                 "--max-body-mb" => {
                     let mb: u64 = number(&name, &value()?)?;
                     config.max_body_bytes =
@@ -241,6 +367,39 @@ impl Command {
         }
         if config.retention.max_db_bytes == 0 || config.max_body_bytes == 0 {
             return Err("options `--max-db-mb` and `--max-body-mb` must be at least 1".to_owned());
+        }
+        for origin in origins {
+            let origin =
+                normalize_origin(&origin).map_err(|e| format!("option `--allow-origin`: {e}"))?;
+            if !config.access.allow_origins.contains(&origin) {
+                config.access.allow_origins.push(origin);
+            }
+        }
+        for host in hosts {
+            let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
+            if host.is_empty() || host.contains(['/', ':', '*', ' ', '@']) {
+                return Err(format!(
+                    "option `--allowed-host`: `{host}` is not a host name (no scheme, port or wildcard)"
+                ));
+            }
+            config.access.allowed_hosts.push(host);
+        }
+        for (name, slot) in [
+            ("EDGE_COLLECTOR_READ_TOKEN", &mut config.access.read_token),
+            (
+                "EDGE_COLLECTOR_INGEST_TOKEN",
+                &mut config.access.ingest_token,
+            ),
+        ] {
+            if let Some(token) = env(name) {
+                let token = token.trim();
+                if token.chars().count() < MIN_TOKEN_LEN || token.contains(char::is_whitespace) {
+                    return Err(format!(
+                        "{name} must be at least {MIN_TOKEN_LEN} characters without spaces"
+                    ));
+                }
+                *slot = Some(token.to_owned());
+            }
         }
         if let Some(api_key) = env("HONEYCOMB_API_KEY") {
             config.relay.honeycomb = Some(HoneycombRelay {
@@ -258,6 +417,30 @@ impl Command {
             });
         }
         Ok(Self::Run(config))
+    }
+}
+
+impl Config {
+    /// Refuses to serve on `addr` when that exposes the UI and API to other machines without
+    /// a read token.
+    pub fn check_exposure(&self, addr: std::net::SocketAddr) -> Result<(), String> {
+        if is_loopback(addr.ip()) || self.access.read_token.is_some() {
+            return Ok(());
+        }
+        Err(format!(
+            "refusing to listen on {addr}: other machines could read every trace. \
+             Set EDGE_COLLECTOR_READ_TOKEN (at least {MIN_TOKEN_LEN} characters), or listen on 127.0.0.1"
+        ))
+    }
+}
+
+/// Whether `ip` is a loopback address (IPv4-mapped ones included).
+pub fn is_loopback(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(v4) => v4.is_loopback(),
+        std::net::IpAddr::V6(v6) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
     }
 }
 

@@ -18,6 +18,7 @@
 //! Nothing here builds for wasm32: there the crate is empty.
 #![cfg(not(target_arch = "wasm32"))]
 
+pub mod access;
 pub mod config;
 pub mod otlp;
 pub mod relay;
@@ -31,8 +32,12 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use config::{Command, Config, HoneycombRelay, RelayConfig, Retention, RollbarRelay, USAGE};
+pub use config::{
+    AccessConfig, Command, Config, HoneycombRelay, RateLimit, RelayConfig, Retention, RollbarRelay,
+    USAGE,
+};
 
+use access::Access;
 use relay::Relay;
 use server::AppState;
 use store::Store;
@@ -44,6 +49,7 @@ const RELAY_DRAIN: Duration = Duration::from_secs(5);
 #[derive(Debug)]
 pub struct Collector {
     state: Arc<AppState>,
+    config: Config,
 }
 
 impl Collector {
@@ -54,23 +60,35 @@ impl Collector {
             state: Arc::new(AppState {
                 store: Arc::new(store),
                 relay: Relay::start(config.relay.clone()),
+                access: Arc::new(Access::new(config)),
                 max_body_bytes: config.max_body_bytes,
             }),
+            config: config.clone(),
         })
     }
 
-    /// The routes, for embedding in another server.
+    /// The routes, for embedding in another server. Serve them with
+    /// `into_make_service_with_connect_info::<SocketAddr>()`: without the peer's address
+    /// no request counts as local, so programs need the ingest token.
     pub fn router(&self) -> axum::Router {
         server::router(self.state.clone())
     }
 
-    /// Serves on `listener` until `shutdown` completes, then lets the relay drain.
+    /// Serves on `listener` until `shutdown` completes, then lets the relay drain. Refuses
+    /// (before serving anything) a listener other machines can reach when no read token is
+    /// set.
     pub async fn serve(
         self,
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let result = axum::serve(listener, self.router())
+        self.config
+            .check_exposure(listener.local_addr()?)
+            .map_err(std::io::Error::other)?;
+        let app = self
+            .router()
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let result = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await;
         let state = self.state.clone();
@@ -94,6 +112,24 @@ pub fn listening_line(addr: SocketAddr) -> String {
     )
 }
 
+/// What the collector says on start about who may send and read (never a token).
+pub fn access_line(access: &AccessConfig) -> String {
+    let senders = if access.allow_origins.is_empty() {
+        "no browser page may send telemetry (name its origin with --allow-origin)".to_owned()
+    } else {
+        format!(
+            "browser pages of {} may send telemetry",
+            access.allow_origins.join(", ")
+        )
+    };
+    let readers = if access.read_token.is_some() {
+        "the UI and API need the read token (log in at /login)"
+    } else {
+        "the UI and API answer this machine's browser only"
+    };
+    format!("{senders}; {readers}")
+}
+
 /// Runs the collector until SIGINT or SIGTERM: opens the database, binds `config.addr`,
 /// prints [`listening_line`] to stdout, serves.
 pub async fn run(config: Config) -> Result<(), String> {
@@ -102,9 +138,11 @@ pub async fn run(config: Config) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    config.check_exposure(addr)?;
     let mut stdout = std::io::stdout();
     let _ = writeln!(stdout, "{}", listening_line(addr));
     let _ = stdout.flush();
+    eprintln!("edge-collector: {}", access_line(&config.access));
     collector
         .serve(listener, shutdown_signal())
         .await
@@ -188,6 +226,7 @@ pub fn start(config: Config) -> Result<Running, String> {
         .block_on(tokio::net::TcpListener::bind(&config.addr))
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    config.check_exposure(addr)?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::Builder::new()
         .name("edge-collector-server".to_owned())

@@ -23,6 +23,16 @@ pub enum Format {
     Protobuf,
 }
 
+impl Format {
+    /// The media type this format is sent with.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Self::Json => "application/json",
+            Self::Protobuf => "application/x-protobuf",
+        }
+    }
+}
+
 /// One span as stored: ids in lowercase hex, the attribute maps already as JSON text.
 #[derive(Clone, Debug)]
 pub struct SpanRecord {

@@ -1,4 +1,5 @@
-//! The HTTP side: routes, ingestion handlers, the JSON API, CORS and the UI files.
+//! The HTTP side: routes, ingestion handlers, the JSON API and the UI files. Who may reach
+//! them is decided first, by [`access::guard`].
 
 use std::io::Read as _;
 use std::pin::Pin;
@@ -8,8 +9,8 @@ use std::sync::atomic::Ordering;
 use axum::Router;
 use axum::body::{Body, HttpBody as _};
 use axum::extract::{Path, Query, Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use opentelemetry_proto::tonic::collector::trace::v1::{
@@ -19,6 +20,7 @@ use prost::Message as _;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::access::{self, Access};
 use crate::otlp::{self, Format};
 use crate::relay::{Job, Relay};
 use crate::rollbar;
@@ -37,6 +39,7 @@ const MAX_LIMIT: usize = 1000;
 pub struct AppState {
     pub store: Arc<Store>,
     pub relay: Relay,
+    pub access: Arc<Access>,
     pub max_body_bytes: usize,
 }
 
@@ -45,9 +48,9 @@ type Shared = State<Arc<AppState>>;
 /// All routes.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
-        .route("/v1/traces", post(post_traces))
-        .route("/api/1/item/", post(post_item))
-        .route("/api/1/item", post(post_item))
+        .route(access::TRACES_PATH, post(post_traces))
+        .route(access::ITEM_PATHS[0], post(post_item))
+        .route(access::ITEM_PATHS[1], post(post_item))
         .route("/api/status", get(status))
         .route("/api/traces", get(list_traces))
         .route("/api/traces/{trace_id}", get(trace))
@@ -71,7 +74,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(|| async { ui(APP_CSS, "text/css; charset=utf-8") }),
         )
         .fallback(|| async { json_error(StatusCode::NOT_FOUND, "not found") })
-        .layer(middleware::from_fn(cors))
+        .layer(middleware::from_fn_with_state(
+            state.access.clone(),
+            access::guard,
+        ))
         .with_state(state)
 }
 
@@ -84,57 +90,6 @@ fn ui(text: &'static str, content_type: &'static str) -> Response {
         text,
     )
         .into_response()
-}
-
-/// CORS for browsers on any origin: preflights answered here, every response marked.
-async fn cors(request: Request, next: Next) -> Response {
-    let origin = request
-        .headers()
-        .get(header::ORIGIN)
-        .cloned()
-        .unwrap_or(HeaderValue::from_static("*"));
-    let mut response = if request.method() == Method::OPTIONS {
-        let h = request.headers();
-        let mut response = StatusCode::NO_CONTENT.into_response();
-        let out = response.headers_mut();
-        out.insert(
-            header::ACCESS_CONTROL_ALLOW_METHODS,
-            HeaderValue::from_static("POST, GET, OPTIONS"),
-        );
-        out.insert(
-            header::ACCESS_CONTROL_ALLOW_HEADERS,
-            h.get(header::ACCESS_CONTROL_REQUEST_HEADERS)
-                .cloned()
-                .unwrap_or(HeaderValue::from_static(
-                    "content-type, content-encoding, x-honeycomb-team, x-honeycomb-dataset, x-rollbar-access-token",
-                )),
-        );
-        out.insert(
-            header::ACCESS_CONTROL_MAX_AGE,
-            HeaderValue::from_static("600"),
-        );
-        // Chrome's Private Network Access: a public page posting to this local collector.
-        if h.get("access-control-request-private-network")
-            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"))
-        {
-            out.insert(
-                HeaderName::from_static("access-control-allow-private-network"),
-                HeaderValue::from_static("true"),
-            );
-        }
-        response
-    } else {
-        next.run(request).await
-    };
-    let out = response.headers_mut();
-    out.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-    out.append(header::VARY, HeaderValue::from_static("Origin"));
-    // Lets the SDK honour a Retry-After across origins.
-    out.insert(
-        header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        HeaderValue::from_static("retry-after"),
-    );
-    response
 }
 
 /// A JSON response that is never cached.
@@ -284,15 +239,11 @@ async fn post_traces(State(app): Shared, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let mut response = match ingest_traces(&app, &parts.headers, body).await {
         Ok((format, decoded, raw, gzip)) => {
-            let content_type = parts
-                .headers
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("application/json")
-                .to_owned();
+            // Only the body goes upstream, with a content type of our own: nothing the client
+            // sent as a header (its credentials included) is forwarded.
             app.relay.send(Job::Traces {
                 body: raw,
-                content_type,
+                content_type: format.media_type().to_owned(),
                 content_encoding: gzip.then(|| "gzip".to_owned()),
             });
             if decoded.rejected > 0 {
@@ -471,6 +422,11 @@ async fn status(State(app): Shared) -> Response {
         "forwarded": app.relay.stats.forwarded.load(Ordering::Relaxed),
         "dropped": app.relay.stats.dropped.load(Ordering::Relaxed),
     });
+    let access = json!({
+        "locked": app.access.locked(),
+        "refused": app.access.stats.refused.load(Ordering::Relaxed),
+        "rateLimited": app.access.stats.rate_limited.load(Ordering::Relaxed),
+    });
     query(
         app,
         move |store| {
@@ -481,6 +437,7 @@ async fn status(State(app): Shared) -> Response {
                 "errors": c.errors,
                 "dbBytes": c.db_bytes,
                 "relay": relay,
+                "access": access,
             })))
         },
         "",

@@ -528,7 +528,9 @@ fn bad_input_is_rejected_and_nothing_is_stored() {
 
 #[test]
 fn cors_preflight_and_response_headers() {
-    let running = collector();
+    let mut config = Config::ephemeral();
+    config.access.allow_origins = vec!["http://localhost:5173".to_owned()];
+    let running = collector_with(config);
     let client = Client::new(&running);
     for path in ["/v1/traces", "/api/1/item/"] {
         let answer = client.options(
@@ -549,7 +551,7 @@ fn cors_preflight_and_response_headers() {
         );
         assert_eq!(
             answer.header("access-control-allow-methods"),
-            Some("POST, GET, OPTIONS")
+            Some("POST, OPTIONS")
         );
         assert_eq!(
             answer.header("access-control-allow-headers"),
@@ -573,10 +575,23 @@ fn cors_preflight_and_response_headers() {
         Some("retry-after"),
         "the SDK can read a Retry-After across origins"
     );
-    // Errors too, and requests without an Origin get `*`.
+    // Errors too; requests without an Origin get no CORS headers at all.
+    let answer = client.post(
+        "/v1/traces",
+        &[
+            ("content-type", "text/plain"),
+            ("origin", "http://localhost:5173"),
+        ],
+        b"x",
+    );
+    assert_eq!(answer.status, 415);
+    assert_eq!(
+        answer.header("access-control-allow-origin"),
+        Some("http://localhost:5173")
+    );
     let answer = client.post("/v1/traces", &[("content-type", "text/plain")], b"x");
     assert_eq!(answer.status, 415);
-    assert_eq!(answer.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(answer.header("access-control-allow-origin"), None);
 }
 
 fn frame(filename: &str, lineno: u32, method: &str) -> StackFrame {

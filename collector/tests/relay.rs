@@ -182,16 +182,6 @@ fn keys_are_redacted_from_the_config_debug_output() {
     }
 }
 
-/// Kills the child process if the test fails before stopping it.
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// The binary: prints the listening line first, serves, relays, never prints the keys,
 /// and exits cleanly on SIGTERM.
 #[test]

@@ -38,6 +38,8 @@
 
   async function api(path) {
     const res = await fetch(path, { headers: { accept: 'application/json' }, cache: 'no-store' });
+    // A locked collector whose login session ended: log in again.
+    if (res.status === 401) location.assign('/login');
     let body = null;
     try { body = await res.json(); } catch { /* not JSON */ }
     if (!res.ok) throw new Error((body && (body.error || body.message)) || `${res.status} ${res.statusText}`);

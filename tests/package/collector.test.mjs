@@ -88,9 +88,10 @@ before(async () => {
   }
   fs.rmSync(ARTIFACTS, { recursive: true, force: true });
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  collector = await startCollector(COLLECTOR_BIN);
-  ({ getJson, waitApi } = collectorApi(collector.origin));
   srv = await startServers({ pkgDir: PKG_DIR, pages });
+  // The shop page's origin is the one allowed to send.
+  collector = await startCollector(COLLECTOR_BIN, undefined, { allowOrigins: [srv.appOrigin] });
+  ({ getJson, waitApi } = collectorApi(collector.origin));
   browser = await launchChromium();
 });
 

@@ -36,7 +36,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServers } from './server.mjs';
+import { startServers, closedPort } from './server.mjs';
 import { launchChromium } from './chromium.mjs';
 import { startProcess, stopProcess, startCollector, collectorApi, NO_KEYS } from './processes.mjs';
 
@@ -54,6 +54,8 @@ const BACKEND_SERVICE = 'demo-backend';
 
 let collector; // { proc, origin, stderr }
 let same; // the backend serving the app: { proc, origin, stderr }
+let cross; // the app served from another origin (the cross-origin test): startServers(…)
+const crossPages = new Map();
 let browser;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -132,9 +134,14 @@ before(async () => {
   }
   fs.rmSync(ARTIFACTS, { recursive: true, force: true });
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  collector = await startCollector(COLLECTOR_BIN, ROOT);
+  // The collector takes telemetry from the two origins the app is served from: the backend
+  // (on a port chosen here, so that it can be named before the backend starts) and the
+  // cross-origin test's server.
+  const port = await closedPort();
+  cross = await startServers({ distDir: DIST, pages: crossPages });
+  collector = await startCollector(COLLECTOR_BIN, ROOT, { allowOrigins: [`http://127.0.0.1:${port}`, cross.appOrigin] });
   ({ getJson, waitApi } = collectorApi(collector.origin));
-  same = await startBackend({ DEMO_STATIC_DIR: DIST });
+  same = await startBackend({ DEMO_STATIC_DIR: DIST, DEMO_BACKEND_ADDR: `127.0.0.1:${port}` });
   browser = await launchChromium();
 });
 
@@ -142,6 +149,7 @@ after(async () => {
   await browser?.close();
   await stopProcess(same?.proc);
   await stopProcess(collector?.proc);
+  await cross?.close();
 });
 
 const shot = (page, name) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
@@ -226,11 +234,10 @@ test('same origin: posting the form gives a submit trace down to the INSERT', { 
 });
 
 test('cross origin: the app on another port, the API allow-listed: the preflight succeeds and the trace is the same chain; a request to an origin not allow-listed carries no traceparent', { timeout: TEST_TIMEOUT }, async () => {
-  const pages = new Map();
-  const srv = await startServers({ distDir: DIST, pages });
+  const srv = cross;
   const api = await startBackend({ DEMO_ALLOWED_ORIGINS: srv.appOrigin });
   try {
-    pages.set('/config.json', {
+    crossPages.set('/config.json', {
       html: JSON.stringify({ apiBase: api.origin, collector: collector.origin, rollbarEndpoint: `${collector.origin}/api/1/item/`, serviceName: BROWSER_SERVICE }),
       headers: { 'content-type': 'application/json' },
     });
@@ -293,7 +300,6 @@ test('cross origin: the app on another port, the API allow-listed: the preflight
     }
   } finally {
     await stopProcess(api.proc);
-    await srv.close();
   }
 });
 

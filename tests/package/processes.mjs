@@ -46,9 +46,15 @@ export async function stopProcess(proc) {
 /** Keys that would turn on relay mode, cleared for the tests. */
 export const NO_KEYS = { HONEYCOMB_API_KEY: '', ROLLBAR_ACCESS_TOKEN: '', ROLLBAR_ENDPOINT: '' };
 
-/** edge-collector (`bin`) on a free port of 127.0.0.1 with an in-memory store. */
-export function startCollector(bin, cwd) {
-  return startProcess(bin, ['--addr', '127.0.0.1:0', '--db', ':memory:'], { ...process.env, ...NO_KEYS },
+/**
+ * edge-collector (`bin`) on a free port of 127.0.0.1 with an in-memory store. Browser pages
+ * may send telemetry only from `allowOrigins` (each passed as --allow-origin); `args` and
+ * `env` add options and environment variables.
+ */
+export function startCollector(bin, cwd, { allowOrigins = [], args = [], env = {} } = {}) {
+  const origins = allowOrigins.flatMap((o) => ['--allow-origin', o]);
+  return startProcess(bin, ['--addr', '127.0.0.1:0', '--db', ':memory:', ...origins, ...args],
+    { ...process.env, ...NO_KEYS, EDGE_COLLECTOR_ALLOW_ORIGINS: '', ...env },
     /^edge-collector listening on (http:\/\/127\.0\.0\.1:\d+)/, 'edge-collector', cwd);
 }
 

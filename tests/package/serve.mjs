@@ -15,6 +15,7 @@ console.log(`other origin:          ${s.otherOrigin}/echo`);
 // With the local collector (scripts/demo starts one), spans and errors go there.
 const collector = process.env.ET_COLLECTOR_URL;
 const sinks = collector ? `, endpoint: '${collector}', rollbar: { endpoint: '${collector}/api/1/item/' }` : '';
+if (collector) console.log(`\nThe collector takes telemetry from allowed origins only: start it with --allow-origin ${s.appOrigin}`);
 console.log(`\nIn the page's console:\n  ET.init({ serviceName: 'demo', propagateTraceHeaderCorsUrls: ['${s.allowedOrigin}']${sinks} })\n  ET.withSpan(ET.startSpan('click'), () => fetch('/echo?q=1'))\n  ET.captureException(new Error('try me'))${collector ? `\nthen open ${collector}/` : ''}\n`);
 let seen = 0;
 setInterval(() => {

@@ -60,6 +60,7 @@ impl Client {
         Self {
             agent: ureq::Agent::config_builder()
                 .http_status_as_error(false)
+                .max_redirects(0)
                 .timeout_global(Some(Duration::from_secs(20)))
                 .build()
                 .into(),
@@ -103,7 +104,15 @@ impl Client {
     }
 
     pub fn get(&self, path: &str) -> Answer {
-        Self::answer(self.agent.get(format!("{}{path}", self.base)).call())
+        self.get_with(path, &[])
+    }
+
+    pub fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Answer {
+        let mut request = self.agent.get(format!("{}{path}", self.base));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        Self::answer(request.call())
     }
 
     pub fn options(&self, path: &str, headers: &[(&str, &str)]) -> Answer {
@@ -327,5 +336,15 @@ fn serve_connection(
         if writer.write_all(reply.as_bytes()).is_err() {
             return;
         }
+    }
+}
+
+/// Kills the child process if the test fails before stopping it.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
