@@ -5,6 +5,7 @@
 //!
 //! Requests with a forged `Host` go over a raw TCP connection; a peer on another machine is
 //! played by axum's `MockConnectInfo` in front of the collector's own router.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 
