@@ -2,30 +2,32 @@
 //! (bad input is counted in `getStats().invalidArguments` and, in debug mode, logged);
 //! only `init` reports errors, as one `Error` naming the field.
 
-use edge_telemetry_core::context::{Active, ContextStack, ScopeId};
-use edge_telemetry_core::exporter::{export_headers, traces_url};
-use edge_telemetry_core::http::{
-    HttpOutcome, client_span_end, client_span_start, should_propagate,
-};
-use edge_telemetry_core::ids::AnyIdGenerator;
-use edge_telemetry_core::otlp::OtlpEncoder;
-use edge_telemetry_core::page::{
-    DOCUMENT_LOAD_SPAN_NAME, NAVIGATION_TIMING_EVENTS, document_load_attributes,
-    document_load_end_attributes, document_load_parent, interaction_attributes, navigation_events,
-};
+use edge_telemetry_core::export::exporter::{export_headers, traces_url};
+use edge_telemetry_core::export::otlp::OtlpEncoder;
 use edge_telemetry_core::propagation::{
     BAGGAGE_HEADER, Baggage, HeaderList, format_baggage, inject_trace_context,
 };
 use edge_telemetry_core::resource::{ResourceConfig, SDK_NAME, SDK_VERSION, resource_attributes};
-use edge_telemetry_core::session::{SESSION_ID_ATTRIBUTE, SESSION_STORAGE_KEY, SessionTracker};
-use edge_telemetry_core::span::{
+use edge_telemetry_core::time::Clock;
+use edge_telemetry_core::trace::context::{Active, ContextStack, ScopeId};
+use edge_telemetry_core::trace::ids::AnyIdGenerator;
+use edge_telemetry_core::trace::span::{
     AttributeOutcome, EXCEPTION_EVENT_NAME, exception_attributes, span_kind_from_code,
     span_kind_from_name,
 };
-use edge_telemetry_core::table::{OpenSpan, SpanHandle, SpanTable};
-use edge_telemetry_core::time::Clock;
-use edge_telemetry_core::tracer::{ParentChoice, Tracer, select_parent};
-use edge_telemetry_core::url::Url;
+use edge_telemetry_core::trace::table::{OpenSpan, SpanHandle, SpanTable};
+use edge_telemetry_core::trace::tracer::{ParentChoice, Tracer, select_parent};
+use edge_telemetry_core::web::http::{
+    HttpOutcome, client_span_end, client_span_start, should_propagate,
+};
+use edge_telemetry_core::web::page::{
+    DOCUMENT_LOAD_SPAN_NAME, NAVIGATION_TIMING_EVENTS, document_load_attributes,
+    document_load_end_attributes, document_load_parent, interaction_attributes, navigation_events,
+};
+use edge_telemetry_core::web::session::{
+    SESSION_ID_ATTRIBUTE, SESSION_STORAGE_KEY, SessionTracker,
+};
+use edge_telemetry_core::web::url::Url;
 use js_sys::{Array, Function, Object, Reflect};
 use opentelemetry::KeyValue;
 use opentelemetry::propagation::Injector;
@@ -383,7 +385,10 @@ pub fn start_span(
 /// Runs `f` on a recording span's data; counts calls on ended or unknown spans.
 fn with_data(
     handle: SpanHandle,
-    f: impl FnOnce(&mut edge_telemetry_core::span::SpanData, &edge_telemetry_core::span::SpanLimits),
+    f: impl FnOnce(
+        &mut edge_telemetry_core::trace::span::SpanData,
+        &edge_telemetry_core::trace::span::SpanLimits,
+    ),
 ) {
     let found = with_sdk(|sdk| {
         let limits = *sdk.tracer.limits();
@@ -402,8 +407,8 @@ fn with_data(
 }
 
 fn set_one(
-    d: &mut edge_telemetry_core::span::SpanData,
-    limits: &edge_telemetry_core::span::SpanLimits,
+    d: &mut edge_telemetry_core::trace::span::SpanData,
+    limits: &edge_telemetry_core::trace::span::SpanLimits,
     kv: KeyValue,
 ) {
     match d.set_attribute(kv, limits) {
@@ -487,8 +492,8 @@ fn time_arg(v: &JsValue, what: &str) -> Time {
 }
 
 fn add_event(
-    d: &mut edge_telemetry_core::span::SpanData,
-    l: &edge_telemetry_core::span::SpanLimits,
+    d: &mut edge_telemetry_core::trace::span::SpanData,
+    l: &edge_telemetry_core::trace::span::SpanLimits,
     name: String,
     time: u64,
     attrs: Vec<KeyValue>,
@@ -673,7 +678,9 @@ pub fn enter_span(span: JsValue) -> u32 {
 pub fn exit_span(depth: u32) {
     with_sdk(|sdk| {
         sdk.stack
-            .restore(edge_telemetry_core::context::Depth::at(depth as usize))
+            .restore(edge_telemetry_core::trace::context::Depth::at(
+                depth as usize,
+            ))
     });
 }
 
@@ -699,7 +706,7 @@ pub fn close_scope(id: u32) {
     if id > 0 {
         with_sdk(|sdk| {
             sdk.stack
-                .close_scope(edge_telemetry_core::context::ScopeId::at(id - 1))
+                .close_scope(edge_telemetry_core::trace::context::ScopeId::at(id - 1))
         });
     }
 }

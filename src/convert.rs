@@ -4,14 +4,14 @@
 //! unwinding through wasm.
 
 use edge_telemetry_core::config::{ConfigError, SdkConfig, count_option, id_format_option};
+use edge_telemetry_core::errors::rollbar::Json;
+use edge_telemetry_core::export::retry::RetryConfig;
 use edge_telemetry_core::propagation::{
     format_traceparent, format_tracestate, parse_hex_bytes, parse_traceparent,
 };
-use edge_telemetry_core::retry::RetryConfig;
-use edge_telemetry_core::rollbar::Json;
-use edge_telemetry_core::span::{SpanData, span_kind_code, status_code, status_from_code};
-use edge_telemetry_core::table::SpanHandle;
 use edge_telemetry_core::time::{hrtime_to_unix_nanos, time_input_to_unix_nanos};
+use edge_telemetry_core::trace::span::{SpanData, span_kind_code, status_code, status_from_code};
+use edge_telemetry_core::trace::table::SpanHandle;
 use js_sys::{Array, Function, Object, Reflect, RegExp};
 use opentelemetry::trace::{SpanContext, SpanId, Status, TraceFlags, TraceId, TraceState};
 use opentelemetry::{Array as OtelArray, KeyValue, StringValue, Value};

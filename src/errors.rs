@@ -6,21 +6,21 @@
 
 use std::cell::{Cell, RefCell};
 
-use edge_telemetry_core::batch::{BatchConfig, BatchQueue, Push, TakeMode};
 use edge_telemetry_core::config::RollbarConfig;
-use edge_telemetry_core::exporter::honeycomb_trace_url;
-use edge_telemetry_core::item_limits::{
+use edge_telemetry_core::errors::item_limits::{
     ItemLimiter, Refusal, error_fingerprint, innermost_frame_key, is_ignored,
 };
-use edge_telemetry_core::retry::{ExportOutcome, FailReason, RetryConfig, RetryStatuses};
-use edge_telemetry_core::rollbar::{
+use edge_telemetry_core::errors::rollbar::{
     ACCESS_TOKEN_HEADER, Body, DEFAULT_ENDPOINT, Exception, Item, Json, Level, MAX_ITEM_BYTES,
     Scrubber, encode_item_with, format_uuid_v4, merge_custom,
 };
-use edge_telemetry_core::span::{EXCEPTION_EVENT_NAME, exception_attributes};
-use edge_telemetry_core::stack::{StackFrame, parse_stack};
-use edge_telemetry_core::table::SpanHandle;
-use edge_telemetry_core::url::scrub_urls_in_text;
+use edge_telemetry_core::errors::stack::{StackFrame, parse_stack};
+use edge_telemetry_core::export::batch::{BatchConfig, BatchQueue, Push, TakeMode};
+use edge_telemetry_core::export::exporter::honeycomb_trace_url;
+use edge_telemetry_core::export::retry::{ExportOutcome, FailReason, RetryConfig, RetryStatuses};
+use edge_telemetry_core::trace::span::{EXCEPTION_EVENT_NAME, exception_attributes};
+use edge_telemetry_core::trace::table::SpanHandle;
+use edge_telemetry_core::web::url::scrub_urls_in_text;
 use js_sys::{Array, Function, Object, Reflect, RegExp, Uint8Array};
 use opentelemetry::KeyValue;
 use opentelemetry::trace::{SpanContext, SpanKind, Status};
@@ -138,7 +138,8 @@ impl Reporter {
         if let Some(token) = &cfg.access_token {
             headers.push((ACCESS_TOKEN_HEADER.to_owned(), token.clone()));
         }
-        let mut scrub: Vec<&str> = edge_telemetry_core::rollbar::DEFAULT_SCRUB_FIELDS.to_vec();
+        let mut scrub: Vec<&str> =
+            edge_telemetry_core::errors::rollbar::DEFAULT_SCRUB_FIELDS.to_vec();
         scrub.extend(cfg.scrub_fields.iter().map(String::as_str));
         let mut template = Item::new(
             String::new(),
@@ -462,7 +463,7 @@ fn settle(mark: PendingMark, queued: bool) {
     let event_time = Time::now().nanos;
     with_sdk(|sdk| {
         let limits = *sdk.tracer.limits();
-        if let Some(edge_telemetry_core::table::OpenSpan { data: Some(d), .. }) =
+        if let Some(edge_telemetry_core::trace::table::OpenSpan { data: Some(d), .. }) =
             sdk.table.get_mut(handle)
         {
             let (name, mut attrs) = if message {

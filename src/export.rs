@@ -2,11 +2,11 @@
 //! (the timer, fetch, gzip, page lifecycle) asks for encoded batches and reports how each
 //! attempt ended. Policy is in core (`batch`, `retry`, `otlp`, `exporter`).
 
-use edge_telemetry_core::batch::{BatchQueue, Push, TakeMode};
 use edge_telemetry_core::config::ExportConfig;
-use edge_telemetry_core::otlp::{OtlpEncoder, parse_partial_success, push_non_finite};
-use edge_telemetry_core::retry::{ExportOutcome, FailReason, RetryConfig};
-use edge_telemetry_core::span::SpanData;
+use edge_telemetry_core::export::batch::{BatchQueue, Push, TakeMode};
+use edge_telemetry_core::export::otlp::{OtlpEncoder, parse_partial_success, push_non_finite};
+use edge_telemetry_core::export::retry::{ExportOutcome, FailReason, RetryConfig};
+use edge_telemetry_core::trace::span::SpanData;
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 

@@ -5,12 +5,12 @@
 use std::cell::RefCell;
 
 use edge_telemetry_core::config::SdkConfig;
-use edge_telemetry_core::context::{ContextStack, ScopeId};
-use edge_telemetry_core::ids::AnyIdGenerator;
-use edge_telemetry_core::session::SessionTracker;
 use edge_telemetry_core::stats::Stats;
-use edge_telemetry_core::table::{SpanHandle, SpanTable};
-use edge_telemetry_core::tracer::Tracer;
+use edge_telemetry_core::trace::context::{ContextStack, ScopeId};
+use edge_telemetry_core::trace::ids::AnyIdGenerator;
+use edge_telemetry_core::trace::table::{SpanHandle, SpanTable};
+use edge_telemetry_core::trace::tracer::Tracer;
+use edge_telemetry_core::web::session::SessionTracker;
 use js_sys::{Function, RegExp};
 use opentelemetry::KeyValue;
 

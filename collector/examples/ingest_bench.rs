@@ -7,7 +7,7 @@
 //! ```
 //!
 //! It posts browser-like spans to `<endpoint>/v1/traces` in batches of `--batch` spans: OTLP
-//! JSON (exactly as the browser SDK writes it, with `edge_telemetry_core::otlp::OtlpEncoder`)
+//! JSON (exactly as the browser SDK writes it, with `edge_telemetry_core::export::otlp::OtlpEncoder`)
 //! and OTLP protobuf (the same spans through `opentelemetry-proto`), uncompressed and gzipped,
 //! from one client sending sequentially and from `--clients` concurrent clients. After a
 //! common warm-up each row runs for `--seconds` in all, in `--slices` turns taken in rotation
@@ -37,9 +37,9 @@ fn main() {
 
 #[cfg(not(target_arch = "wasm32"))]
 mod real {
-    use edge_telemetry_core::otlp::{OtlpEncoder, otlp_span_kind, push_f64};
+    use edge_telemetry_core::export::otlp::{OtlpEncoder, otlp_span_kind, push_f64};
     use edge_telemetry_core::resource::{BrowserInfo, ResourceConfig, SDK_NAME, SDK_VERSION};
-    use edge_telemetry_core::span::{SpanData, SpanEvent, status_code};
+    use edge_telemetry_core::trace::span::{SpanData, SpanEvent, status_code};
     use flate2::Compression;
     use flate2::write::GzEncoder;
     use opentelemetry::trace::{
@@ -966,7 +966,7 @@ mod real {
                     let rejected = match row.format {
                         Format::Json => std::str::from_utf8(&answer)
                             .ok()
-                            .and_then(edge_telemetry_core::otlp::parse_partial_success)
+                            .and_then(edge_telemetry_core::export::otlp::parse_partial_success)
                             .map(|p| (p.rejected_spans, p.error_message)),
                         Format::Protobuf => ExportTraceServiceResponse::decode(&answer[..])
                             .ok()

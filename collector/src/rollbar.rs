@@ -207,7 +207,7 @@ pub fn new_uuid() -> String {
     let mut bytes = [0u8; 16];
     bytes[..8].copy_from_slice(&a.to_le_bytes());
     bytes[8..].copy_from_slice(&b.to_le_bytes());
-    edge_telemetry_core::rollbar::format_uuid_v4(bytes)
+    edge_telemetry_core::errors::rollbar::format_uuid_v4(bytes)
 }
 
 #[cfg(test)]

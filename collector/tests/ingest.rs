@@ -6,10 +6,10 @@ mod common;
 
 use common::*;
 use edge_telemetry_collector::Config;
-use edge_telemetry_core::otlp::{OtlpEncoder, push_f64};
-use edge_telemetry_core::rollbar::{Body, Exception, Item, Level, Scrubber, encode_item};
-use edge_telemetry_core::span::{SpanData, SpanLimits};
-use edge_telemetry_core::stack::StackFrame;
+use edge_telemetry_core::errors::rollbar::{Body, Exception, Item, Level, Scrubber, encode_item};
+use edge_telemetry_core::errors::stack::StackFrame;
+use edge_telemetry_core::export::otlp::{OtlpEncoder, push_f64};
+use edge_telemetry_core::trace::span::{SpanData, SpanLimits};
 use opentelemetry::trace::{
     SpanContext, SpanId, SpanKind, Status, TraceContextExt as _, TraceFlags, TraceId, TraceState,
     Tracer as _, TracerProvider as _,

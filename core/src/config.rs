@@ -6,12 +6,12 @@ use std::fmt;
 
 use opentelemetry::KeyValue;
 
-use crate::batch::BatchConfig;
-use crate::ids::IdFormat;
-use crate::page::DEFAULT_INTERACTION_EVENTS;
-use crate::retry::RetryConfig;
-use crate::session::DEFAULT_SESSION_INACTIVITY_MILLIS;
-use crate::span::SpanLimits;
+use crate::export::batch::BatchConfig;
+use crate::export::retry::RetryConfig;
+use crate::trace::ids::IdFormat;
+use crate::trace::span::SpanLimits;
+use crate::web::page::DEFAULT_INTERACTION_EVENTS;
+use crate::web::session::DEFAULT_SESSION_INACTIVITY_MILLIS;
 
 /// `service.name` when the app gives none (OpenTelemetry's default).
 pub const DEFAULT_SERVICE_NAME: &str = "unknown_service";
@@ -110,7 +110,7 @@ impl Default for RollbarConfig {
             capture_unhandled_rejections: true,
             scrub_fields: Vec::new(),
             ignored_messages: Vec::new(),
-            items_per_minute: crate::item_limits::DEFAULT_ITEMS_PER_MINUTE,
+            items_per_minute: crate::errors::item_limits::DEFAULT_ITEMS_PER_MINUTE,
             max_items: 0,
             capture_ip: false,
             framework: None,

@@ -9,10 +9,10 @@
 use std::borrow::Cow;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use edge_telemetry_core::otlp::{
+use edge_telemetry_core::export::otlp::{
     OtlpEncoder, PartialSuccess, encode_span, parse_partial_success, push_f64,
 };
-use edge_telemetry_core::span::{SpanData, SpanLimits};
+use edge_telemetry_core::trace::span::{SpanData, SpanLimits};
 use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId};
 use opentelemetry::{Array, InstrumentationScope, KeyValue, Value};
 use opentelemetry_proto::tonic::collector::trace::v1::{

@@ -11,11 +11,11 @@
 //! Native only: serde_json is a dev-dependency for non-wasm targets.
 #![cfg(not(target_arch = "wasm32"))]
 
-use edge_telemetry_core::rollbar::{
+use edge_telemetry_core::errors::rollbar::{
     Body, Exception, Item, Json, Level, MAX_ITEM_BYTES, MIN_ITEM_BYTES, SCRUBBED, Scrubber,
     encode_item, format_uuid_v4,
 };
-use edge_telemetry_core::stack::StackFrame;
+use edge_telemetry_core::errors::stack::StackFrame;
 use serde_json::{Map, Value, json};
 
 // ---------------------------------------------------------------------------------------

@@ -1,12 +1,12 @@
 //! Server items to Rollbar (or the collector), encoded by the core crate's Rollbar payload
-//! code ([`edge_telemetry_core::rollbar::encode_item_for`]) with a server [`Platform`].
+//! code ([`edge_telemetry_core::errors::rollbar::encode_item_for`]) with a server [`Platform`].
 
 use crate::config::Config;
-use edge_telemetry_core::rollbar::{
+use edge_telemetry_core::errors::rollbar::{
     ACCESS_TOKEN_HEADER, Body, Exception, Item, Level, MAX_ITEM_BYTES, Platform, Scrubber,
     encode_item_for, format_uuid_v4,
 };
-use edge_telemetry_core::stack::StackFrame;
+use edge_telemetry_core::errors::stack::StackFrame;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// `platform` and `language` of our items.

@@ -160,7 +160,7 @@ pub fn now_ns() -> u64 {
         .as_nanos() as u64
 }
 
-/// A body like the one the browser SDK sends (`core/src/otlp.rs`): a `documentLoad` root
+/// A body like the one the browser SDK sends (`core/src/export/otlp.rs`): a `documentLoad` root
 /// and a CLIENT child with attributes of every type, events, a link, status and flags.
 /// Times are `start_ns` + offsets.
 pub fn sdk_body(trace_id: &str, start_ns: u64) -> String {

@@ -7,7 +7,7 @@
 //! out. Bodies are written straight into one `String`; nothing here builds a JSON tree.
 //!
 //! ```
-//! use edge_telemetry_core::otlp::{OtlpEncoder, push_f64};
+//! use edge_telemetry_core::export::otlp::{OtlpEncoder, push_f64};
 //! use opentelemetry::KeyValue;
 //!
 //! let encoder = OtlpEncoder::new(&[KeyValue::new("service.name", "shop")], "edge-telemetry", "0.1.0", push_f64);
@@ -20,7 +20,7 @@
 
 use crate::json::{push_i64, push_str_value, push_u64};
 use crate::propagation::write_hex;
-use crate::span::{SpanData, SpanEvent};
+use crate::trace::span::{SpanData, SpanEvent};
 use opentelemetry::trace::{Link, SpanContext, SpanKind, Status, TraceState};
 use opentelemetry::{Array, KeyValue, Value};
 
@@ -435,7 +435,7 @@ pub struct PartialSuccess {
 /// it does not validate the parts of the body it skips.
 ///
 /// ```
-/// use edge_telemetry_core::otlp::parse_partial_success;
+/// use edge_telemetry_core::export::otlp::parse_partial_success;
 ///
 /// let p = parse_partial_success(r#"{"partialSuccess":{"rejectedSpans":"2","errorMessage":"too old"}}"#)
 ///     .unwrap();
@@ -668,7 +668,7 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     use super::*;
-    use crate::span::SpanLimits;
+    use crate::trace::span::SpanLimits;
     use opentelemetry::trace::{SpanId, TraceFlags, TraceId};
 
     const TRACE: u128 = 0x4bf92f3577b34da6a3ce929d0e0e4736;

@@ -6,7 +6,7 @@
 //!
 //! The decision reads the trace id's right-most 56 bits: the bits that W3C Trace Context
 //! Level 2 requires to be random (and that stay random in X-Ray style ids, whose first 4
-//! bytes are a timestamp; see [`crate::ids`]).
+//! bytes are a timestamp; see [`crate::trace::ids`]).
 
 use opentelemetry::KeyValue;
 use opentelemetry::trace::TraceId;
@@ -59,7 +59,7 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     use super::*;
-    use crate::ids::{IdFormat, IdGenerator, RandomIdGenerator, XrayIdGenerator};
+    use crate::trace::ids::{IdFormat, IdGenerator, RandomIdGenerator, XrayIdGenerator};
     use opentelemetry::Value;
 
     fn id(v: u128) -> TraceId {

@@ -542,7 +542,7 @@ mod tests {
             (
                 "wasm frames by hash, named and anonymous",
                 "RuntimeError: unreachable\n    \
-                 at edge_telemetry_core::stack::parse::h0a1b2c3d (wasm://wasm/6c4f0fa6:wasm-function[12]:0x1a2b)\n    \
+                 at edge_telemetry_core::errors::stack::parse::h0a1b2c3d (wasm://wasm/6c4f0fa6:wasm-function[12]:0x1a2b)\n    \
                  at wasm://wasm/6c4f0fa6:wasm-function[7]:0x3f\n    \
                  at handle (https://x.test/pkg/edge_telemetry.js:300:10)",
                 &[
@@ -559,7 +559,7 @@ mod tests {
                         Some(0x3f),
                     ),
                     (
-                        Some("edge_telemetry_core::stack::parse::h0a1b2c3d"),
+                        Some("edge_telemetry_core::errors::stack::parse::h0a1b2c3d"),
                         "wasm://wasm/6c4f0fa6",
                         None,
                         Some(0x1a2b),
@@ -717,7 +717,7 @@ mod tests {
             ),
             (
                 "wasm frames",
-                "edge_telemetry_core::stack::parse::h0a1b2c3d@https://x.test/pkg/edge_telemetry_bg.wasm:wasm-function[12]:0x1a2b\n\
+                "edge_telemetry_core::errors::stack::parse::h0a1b2c3d@https://x.test/pkg/edge_telemetry_bg.wasm:wasm-function[12]:0x1a2b\n\
                  @https://x.test/m.wasm line 1 > WebAssembly.instantiate:wasm-function[12]:0x1a2b\n\
                  <alloc::vec::Vec<T> as core::ops::drop::Drop>::drop@https://x.test/glue.js line 88 > WebAssembly.instantiate:wasm-function[5]:0x7f\n\
                  __wbg_adapter_20@https://x.test/pkg/edge_telemetry.js:200:5\n",
@@ -741,7 +741,7 @@ mod tests {
                         Some(0x1a2b),
                     ),
                     (
-                        Some("edge_telemetry_core::stack::parse::h0a1b2c3d"),
+                        Some("edge_telemetry_core::errors::stack::parse::h0a1b2c3d"),
                         "https://x.test/pkg/edge_telemetry_bg.wasm",
                         None,
                         Some(0x1a2b),

@@ -2,7 +2,7 @@
 //!
 //! [`encode_item`] writes the request body `{"data":{…}}` that the Item API takes
 //! (<https://docs.rollbar.com/reference/create-item>), sent with the `post_client_item`
-//! token in the [`ACCESS_TOKEN_HEADER`] header. Like [`crate::otlp`], it writes into one
+//! token in the [`ACCESS_TOKEN_HEADER`] header. Like [`crate::export::otlp`], it writes into one
 //! `String` without serde, a JSON tree or `core::fmt`: this runs in the browser, and code
 //! size matters. Doubles in app data go through a [`FormatF64`] (see [`encode_item_with`]).
 //!
@@ -70,11 +70,11 @@
 //! result is at most `max_bytes` whenever `max_bytes` is at least [`MIN_ITEM_BYTES`]; below
 //! that, the last step is returned as it is.
 
+use crate::errors::stack::StackFrame;
+use crate::export::otlp::{FormatF64, push_f64};
 use crate::json::{push_i64, push_str_value, push_u64};
-use crate::otlp::{FormatF64, push_f64};
 use crate::propagation::write_hex;
-use crate::stack::StackFrame;
-use crate::url::scrub_url;
+use crate::web::url::scrub_url;
 
 /// Default item endpoint.
 pub const DEFAULT_ENDPOINT: &str = "https://api.rollbar.com/api/1/item/";

@@ -2,10 +2,10 @@
 
 use opentelemetry::trace::{SpanContext, SpanKind, TraceFlags, TraceState};
 
-use crate::ids::IdGenerator;
 use crate::propagation::{RANDOM_FLAG, SAMPLED_FLAG};
-use crate::sampling::RatioSampler;
-use crate::span::{SpanData, SpanLimits};
+use crate::trace::ids::IdGenerator;
+use crate::trace::sampling::RatioSampler;
+use crate::trace::span::{SpanData, SpanLimits};
 
 /// Where a new span's parent comes from.
 #[derive(Clone, Debug, PartialEq)]
@@ -121,7 +121,7 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     use super::*;
-    use crate::ids::RandomIdGenerator;
+    use crate::trace::ids::RandomIdGenerator;
     use opentelemetry::trace::{SpanId, TraceId};
 
     fn remote(flags: u8) -> SpanContext {

@@ -5,7 +5,7 @@
 use opentelemetry::trace::Status;
 use opentelemetry::{KeyValue, Value};
 
-use crate::url::{Url, scrub_url};
+use crate::web::url::{Url, scrub_url};
 
 /// `http.request.method`
 pub const HTTP_REQUEST_METHOD: &str = "http.request.method";

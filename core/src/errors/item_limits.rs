@@ -20,8 +20,8 @@ pub const SCRIPT_ERROR: &str = "Script error.";
 const DEDUPE_MEMORY: usize = 32;
 const MINUTE_MILLIS: u64 = 60_000;
 
+use crate::errors::stack::StackFrame;
 use crate::json::push_u64;
-use crate::stack::StackFrame;
 
 /// Why an item was not sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

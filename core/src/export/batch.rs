@@ -18,7 +18,7 @@
 use std::collections::VecDeque;
 
 use crate::config::ConfigError;
-use crate::retry::{ExportOutcome, FailReason, RetryConfig, classify};
+use crate::export::retry::{ExportOutcome, FailReason, RetryConfig, classify};
 
 /// Default delay between scheduled exports (OpenTelemetry's `scheduledDelayMillis`).
 pub const DEFAULT_SCHEDULED_DELAY_MILLIS: u32 = 5000;
@@ -521,7 +521,7 @@ mod tests {
 
     #[test]
     fn attempts_are_counted_per_batch_until_given_up() {
-        use crate::retry::FailReason;
+        use crate::export::retry::FailReason;
         let retry = RetryConfig {
             max_attempts: 3,
             initial_backoff_millis: 10,
@@ -591,7 +591,7 @@ mod tests {
 
     #[test]
     fn a_rate_limit_pauses_taking_and_drops_pushes_until_it_ends() {
-        use crate::retry::RetryStatuses;
+        use crate::export::retry::RetryStatuses;
         let retry = RetryConfig {
             statuses: RetryStatuses::Rollbar,
             ..RetryConfig::default()

@@ -5,10 +5,10 @@
 use opentelemetry::KeyValue;
 use opentelemetry::trace::SpanContext;
 
-use crate::http::{HTTP_RESPONSE_STATUS_CODE, URL_FULL};
 use crate::propagation::extract_span_context;
 use crate::time::millis_to_unix_nanos;
-use crate::url::scrub_url;
+use crate::web::http::{HTTP_RESPONSE_STATUS_CODE, URL_FULL};
+use crate::web::url::scrub_url;
 
 /// Name of the page-load span.
 pub const DOCUMENT_LOAD_SPAN_NAME: &str = "documentLoad";

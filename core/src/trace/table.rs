@@ -14,7 +14,7 @@ use std::collections::VecDeque;
 
 use opentelemetry::trace::SpanContext;
 
-use crate::span::SpanData;
+use crate::trace::span::SpanData;
 
 /// Default bound on spans open at once.
 pub const DEFAULT_MAX_OPEN_SPANS: usize = 4096;
