@@ -9,9 +9,9 @@ use edge_telemetry_core::export::retry::RetryConfig;
 use edge_telemetry_core::propagation::{
     format_traceparent, format_tracestate, parse_hex_bytes, parse_traceparent,
 };
+use edge_telemetry_core::sdk::Parent;
 use edge_telemetry_core::time::{hrtime_to_unix_nanos, time_input_to_unix_nanos};
 use edge_telemetry_core::trace::span::{SpanData, span_kind_code, status_code, status_from_code};
-use edge_telemetry_core::trace::table::SpanHandle;
 use js_sys::{Array, Function, Object, Reflect, RegExp};
 use opentelemetry::trace::{SpanContext, SpanId, Status, TraceFlags, TraceId, TraceState};
 use opentelemetry::{Array as OtelArray, KeyValue, StringValue, Value};
@@ -775,36 +775,23 @@ pub fn to_time(v: &JsValue, time_origin_ms: f64) -> Result<Option<u64>, Invalid>
     nanos.map(Some).ok_or(Invalid)
 }
 
-/// What a `parent` option or `withSpan` argument refers to.
-#[derive(Debug)]
-pub enum ParentRef {
-    /// One of our spans.
-    Handle(SpanHandle),
-    /// A span context (remote, or from another tracer).
-    Context(SpanContext),
-    /// `null`: explicitly no parent.
-    None,
-    /// Not something we understand.
-    Invalid,
-}
-
 /// Reads a span reference: a `Span` (by its handle), a `{traceId, spanId, traceFlags}`
-/// object, a `traceparent` string, or `null`.
-pub fn to_parent(v: &JsValue) -> ParentRef {
+/// object, a `traceparent` string, or `null` (explicitly none: [`Parent::Root`]).
+pub fn to_parent(v: &JsValue) -> Parent {
     if v.is_null() {
-        return ParentRef::None;
+        return Parent::Root;
     }
     if let Some(h) = v.as_f64() {
         // A span's handle, as the JS layer passes spans.
         return if h >= 1.0 && h <= f64::from(u32::MAX) && h.fract() == 0.0 {
-            ParentRef::Handle(h as u32)
+            Parent::Span(h as u32)
         } else {
-            ParentRef::Invalid
+            Parent::Invalid
         };
     }
     if let Some(s) = v.as_string() {
-        return parse_traceparent(&[s.as_str()]).map_or(ParentRef::Invalid, |tp| {
-            ParentRef::Context(SpanContext::new(
+        return parse_traceparent(&[s.as_str()]).map_or(Parent::Invalid, |tp| {
+            Parent::Context(SpanContext::new(
                 tp.trace_id,
                 tp.parent_id,
                 tp.flags,
@@ -814,13 +801,13 @@ pub fn to_parent(v: &JsValue) -> ParentRef {
         });
     }
     if !v.is_object() {
-        return ParentRef::Invalid;
+        return Parent::Invalid;
     }
     let prop = |k: &str| Reflect::get(v, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
     if let Some(h) = prop(SPAN_HANDLE_PROPERTY).as_f64() {
-        return ParentRef::Handle(h as u32);
+        return Parent::Span(h as u32);
     }
-    span_context_from_object(v, &prop).map_or(ParentRef::Invalid, ParentRef::Context)
+    span_context_from_object(v, &prop).map_or(Parent::Invalid, Parent::Context)
 }
 
 fn span_context_from_object(v: &JsValue, prop: &dyn Fn(&str) -> JsValue) -> Option<SpanContext> {

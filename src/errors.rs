@@ -18,24 +18,19 @@ use edge_telemetry_core::errors::stack::{StackFrame, parse_stack};
 use edge_telemetry_core::export::batch::{BatchConfig, BatchQueue, Push, TakeMode};
 use edge_telemetry_core::export::exporter::honeycomb_trace_url;
 use edge_telemetry_core::export::retry::{ExportOutcome, FailReason, RetryConfig, RetryStatuses};
-use edge_telemetry_core::trace::span::{EXCEPTION_EVENT_NAME, exception_attributes};
 use edge_telemetry_core::trace::table::SpanHandle;
 use edge_telemetry_core::web::url::scrub_urls_in_text;
 use js_sys::{Array, Function, Object, Reflect, RegExp, Uint8Array};
-use opentelemetry::KeyValue;
-use opentelemetry::trace::{SpanContext, SpanKind, Status};
+use opentelemetry::trace::SpanContext;
 use wasm_bindgen::prelude::*;
 
-use crate::api::{Time, end_span, open_span};
+use crate::api::{deliver, with_engine};
 use crate::convert::{self, hex, regex_matches};
 use crate::export::{due_ms, flush_state, header_names, js_f64};
 use crate::platform::{debug_log, now_millis, random_seed, unit_random};
 use crate::state::{self, count, with_sdk};
+use edge_telemetry_core::sdk::ErrorMark;
 
-/// Span attribute (and exception event attribute) carrying the Rollbar item's uuid.
-pub const ITEM_UUID_ATTRIBUTE: &str = "rollbar.item.uuid";
-/// Name of the root span started for an error when no span is active.
-pub const ERROR_SPAN_NAME: &str = "exception";
 /// Items queued at most; more are dropped and counted.
 pub const MAX_QUEUED_ITEMS: u32 = 100;
 /// Item requests in flight at once.
@@ -251,16 +246,7 @@ fn uuid() -> String {
 /// The span an error belongs to: `hint` (the span it was thrown under, tagged by
 /// `withSpan`), else the active span. `None`: none; a root span is started for it.
 fn error_span(hint: SpanHandle) -> Option<(SpanHandle, SpanContext)> {
-    with_sdk(|sdk| {
-        if hint != 0
-            && let Some(c) = sdk.table.context(hint)
-        {
-            return Some((hint, c.clone()));
-        }
-        let active = sdk.stack.active()?;
-        Some((active.handle.unwrap_or(0), active.context.clone()))
-    })
-    .flatten()
+    with_sdk(|sdk| sdk.engine.error_span(hint)).flatten()
 }
 
 /// The span an item is linked to, marked only once the item is queued.
@@ -360,17 +346,9 @@ fn capture(
     let (handle, context, created) = match error_span(hint) {
         Some((h, c)) => (h, c, false),
         None => {
-            let started = with_sdk(|sdk| {
-                let (h, _) = open_span(
-                    sdk,
-                    ERROR_SPAN_NAME.to_owned(),
-                    SpanKind::Internal,
-                    None,
-                    Time::now(),
-                    Vec::new(),
-                    Vec::new(),
-                );
-                (h, sdk.table.context(h).cloned())
+            let started = with_engine(|e| {
+                let h = e.start_error_span();
+                (h, e.span_context(h).cloned())
             });
             match started {
                 Some((h, Some(c))) => (h, c, true),
@@ -456,40 +434,20 @@ fn settle(mark: PendingMark, queued: bool) {
     } = mark;
     if !queued {
         if created {
-            with_sdk(|sdk| sdk.table.remove(handle));
+            with_sdk(|sdk| sdk.engine.discard(handle));
         }
         return;
     }
-    let event_time = Time::now().nanos;
-    with_sdk(|sdk| {
-        let limits = *sdk.tracer.limits();
-        if let Some(edge_telemetry_core::trace::table::OpenSpan { data: Some(d), .. }) =
-            sdk.table.get_mut(handle)
-        {
-            let (name, mut attrs) = if message {
-                ("message", vec![KeyValue::new("message", text.clone())])
-            } else {
-                (
-                    EXCEPTION_EVENT_NAME,
-                    exception_attributes(
-                        class,
-                        text.clone(),
-                        Some(stack).filter(|s| !s.is_empty()),
-                    ),
-                )
-            };
-            attrs.push(KeyValue::new(ITEM_UUID_ATTRIBUTE, uuid.clone()));
-            if !d.add_event(name.to_owned(), event_time, attrs, &limits) {
-                count(|s| s.events_dropped += 1);
-            }
-            if !message {
-                d.set_status(Status::error(text));
-            }
-            d.set_attribute(KeyValue::new(ITEM_UUID_ATTRIBUTE, uuid), &limits);
-        }
-    });
+    let mark = ErrorMark {
+        message,
+        class,
+        text,
+        stack,
+        uuid,
+    };
+    with_sdk(|sdk| sdk.engine.mark_error(handle, mark));
     if created {
-        end_span(handle, Time::now());
+        deliver(with_sdk(|sdk| sdk.engine.end(handle, None)).flatten());
     }
 }
 
@@ -624,8 +582,8 @@ pub fn error_not_sent(raised: bool, uuid: Option<String>) {
 #[wasm_bindgen(js_name = errorSettings)]
 pub fn error_settings(schedule: JsValue) -> JsValue {
     with_sdk(|sdk| {
-        let capture_uncaught = sdk.config.rollbar.capture_uncaught;
-        let capture_rejections = sdk.config.rollbar.capture_unhandled_rejections;
+        let capture_uncaught = sdk.engine.config().rollbar.capture_uncaught;
+        let capture_rejections = sdk.engine.config().rollbar.capture_unhandled_rejections;
         let r = sdk.reporter.as_mut()?;
         r.schedule = schedule.dyn_into::<Function>().ok();
         let o = Object::new();
@@ -812,8 +770,8 @@ fn report_panic(message: &str, stack: &str) {
         queue_item(body, mark);
     }
     // The active span, if any, would be lost with the module: end it now.
-    if let Some(h) = with_sdk(|sdk| sdk.stack.active().and_then(|a| a.handle)).flatten() {
-        end_span(h, Time::now());
+    if let Some(h) = with_sdk(|sdk| sdk.engine.active_span()).filter(|h| *h != 0) {
+        deliver(with_sdk(|sdk| sdk.engine.end(h, None)).flatten());
     }
     let out = Array::new();
     with_sdk(|sdk| {

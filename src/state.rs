@@ -1,53 +1,36 @@
-//! The page's SDK state. wasm32 is single-threaded, so it lives in thread-locals; every
+//! The page's SDK state: the engine (`edge_telemetry_core::sdk::Sdk`) and the JS objects
+//! beside it. wasm32 is single-threaded, so it lives in thread-locals; every
 //! access uses `try_borrow_mut` so a re-entrant call (user code run from inside the SDK)
 //! degrades to a counted no-op instead of a panic.
 
 use std::cell::RefCell;
 
-use edge_telemetry_core::config::SdkConfig;
 use edge_telemetry_core::stats::Stats;
-use edge_telemetry_core::trace::context::{ContextStack, ScopeId};
 use edge_telemetry_core::trace::ids::AnyIdGenerator;
-use edge_telemetry_core::trace::table::{SpanHandle, SpanTable};
-use edge_telemetry_core::trace::tracer::Tracer;
-use edge_telemetry_core::web::session::SessionTracker;
 use js_sys::{Function, RegExp};
-use opentelemetry::KeyValue;
 
 use crate::errors::Reporter;
 use crate::export::Exporter;
+use crate::platform::BrowserClock;
 
-/// Everything `init` sets up.
+/// The engine, with the browser's ids and clock.
+pub type Engine = edge_telemetry_core::sdk::Sdk<AnyIdGenerator, BrowserClock>;
+
+/// Everything `init` sets up: the engine, and what only exists in JS.
 #[derive(Debug)]
 pub struct Sdk {
-    /// Validated configuration.
-    pub config: SdkConfig,
-    /// Starts spans.
-    pub tracer: Tracer<AnyIdGenerator>,
-    /// Open spans.
-    pub table: SpanTable,
-    /// Active span state; handles are span table handles.
-    pub stack: ContextStack<SpanHandle>,
-    /// The page URL at init (for same-origin checks).
-    pub page_url: Option<String>,
+    /// Spans, context, session, counters: every decision.
+    pub engine: Engine,
     /// RegExp rules of `propagateTraceHeaderCorsUrls`.
     pub regex_rules: Vec<RegExp>,
     /// `onSpanEnd` callback.
     pub on_span_end: Option<Function>,
-    /// Page-level baggage, already formatted (`setBaggage`).
-    pub baggage: String,
     /// The span exporter, when export is configured.
     pub exporter: Option<Exporter>,
     /// The Rollbar reporter, when error reporting is configured.
     pub reporter: Option<Reporter>,
     /// `export.js`'s timer: called with the milliseconds until the next export is due.
     pub schedule: Option<Function>,
-    /// The browser session (`session.id`).
-    pub session: SessionTracker,
-    /// `session.id = <id>`, shared by every span of the session.
-    pub session_attribute: KeyValue,
-    /// Async scopes held by automatic spans (page load, interactions) until they end.
-    pub auto_scopes: Vec<(SpanHandle, ScopeId)>,
 }
 
 thread_local! {
@@ -87,7 +70,7 @@ pub fn debug_enabled() -> bool {
     SDK.with(|cell| {
         cell.try_borrow()
             .ok()
-            .and_then(|g| g.as_ref().map(|s| s.config.debug))
+            .and_then(|g| g.as_ref().map(|s| s.engine.config().debug))
             .unwrap_or(false)
     })
 }
@@ -101,7 +84,12 @@ pub fn count(f: impl FnOnce(&mut Stats)) {
     });
 }
 
-/// A copy of the counters.
+/// The counters: the glue's (what it found converting arguments, faults) and the engine's.
 pub fn stats() -> Stats {
-    STATS.with(|s| s.try_borrow().map(|s| s.clone()).unwrap_or_default())
+    let mut stats = STATS.with(|s| s.try_borrow().map(|s| s.clone()).unwrap_or_default());
+    with_sdk(|sdk| {
+        stats.merge(&sdk.engine.stats);
+        stats.open_spans = sdk.engine.open_spans() as u64;
+    });
+    stats
 }

@@ -17,6 +17,8 @@
 //! - [`export`]: the batch queue, OTLP/HTTP JSON encoding, the export URL and headers
 //!   (Honeycomb-style), and the retry policy (retryable statuses, `Retry-After`, backoff).
 //! - [`errors`]: errors to Rollbar: stack parsing, the item encoder, the item limits.
+//! - [`sdk`]: the engine that owns all of the above for one page: the state machine the
+//!   wasm glue drives with plain values.
 //! - [`config`], [`resource`], [`stats`], [`time`], [`json`]: options and their defaults,
 //!   resource attributes, the counters, clocks, and the JSON writer the encoders share.
 //!
@@ -39,6 +41,7 @@ pub mod export;
 pub mod json;
 pub mod propagation;
 pub mod resource;
+pub mod sdk;
 pub mod stats;
 pub mod time;
 pub mod trace;

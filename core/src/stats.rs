@@ -100,4 +100,69 @@ impl Stats {
             ("reportingErrors", self.reporting_errors),
         ]
     }
+
+    /// Adds `other`'s counts to these (the engine's and the glue's counters, read
+    /// together). Every field is named: a new counter that is not added does not compile.
+    pub fn merge(&mut self, other: &Stats) {
+        let Stats {
+            spans_started,
+            spans_ended,
+            spans_not_recorded,
+            attributes_dropped,
+            attributes_truncated,
+            events_dropped,
+            links_dropped,
+            invalid_arguments,
+            calls_after_end,
+            fetch_requests,
+            xhr_requests,
+            requests_propagated,
+            internal_errors,
+            spans_evicted,
+            open_spans,
+            async_scopes_forgotten,
+            spans_dropped,
+            spans_exported,
+            spans_export_failed,
+            spans_rejected,
+            export_requests,
+            export_retries,
+            export_bytes,
+            items_sent,
+            items_dropped,
+            items_deduplicated,
+            items_ignored,
+            items_failed,
+            reporting_errors,
+        } = other;
+        self.spans_started += spans_started;
+        self.spans_ended += spans_ended;
+        self.spans_not_recorded += spans_not_recorded;
+        self.attributes_dropped += attributes_dropped;
+        self.attributes_truncated += attributes_truncated;
+        self.events_dropped += events_dropped;
+        self.links_dropped += links_dropped;
+        self.invalid_arguments += invalid_arguments;
+        self.calls_after_end += calls_after_end;
+        self.fetch_requests += fetch_requests;
+        self.xhr_requests += xhr_requests;
+        self.requests_propagated += requests_propagated;
+        self.internal_errors += internal_errors;
+        self.spans_evicted += spans_evicted;
+        self.open_spans += open_spans;
+        self.async_scopes_forgotten += async_scopes_forgotten;
+        self.spans_dropped += spans_dropped;
+        self.spans_exported += spans_exported;
+        self.spans_export_failed += spans_export_failed;
+        self.spans_rejected += spans_rejected;
+        self.export_requests += export_requests;
+        self.export_retries += export_retries;
+        self.export_bytes += export_bytes;
+        self.items_sent += items_sent;
+        self.items_dropped += items_dropped;
+        self.items_deduplicated += items_deduplicated;
+        self.items_ignored += items_ignored;
+        self.items_failed += items_failed;
+        self.reporting_errors += reporting_errors;
+    }
 }

@@ -72,6 +72,11 @@ impl<G: IdGenerator> Tracer<G> {
         &self.limits
     }
 
+    /// The id generator (for other random ids, such as a session's).
+    pub fn ids_mut(&mut self) -> &mut G {
+        &mut self.ids
+    }
+
     /// Starts a span named `name` under `parent` (see [`select_parent`]) at `start_time`.
     pub fn start(
         &mut self,

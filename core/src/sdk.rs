@@ -1,0 +1,1138 @@
+//! The engine: one plain-value state machine behind the browser SDK.
+//!
+//! [`Sdk`] owns the tracer, the open-span table, the context stack, the browser session,
+//! the page-level baggage and the counters. Its methods take plain values (and read time
+//! from its [`Clock`], ids from its [`IdGenerator`]) and return plain results: a span
+//! handle, the trace headers for a request, a finished span. The wasm glue converts JS
+//! values into these and back; it decides nothing itself.
+//!
+//! ```
+//! use edge_telemetry_core::config::SdkConfig;
+//! use edge_telemetry_core::sdk::{Parent, Sdk, SpanStart};
+//! use edge_telemetry_core::time::ManualClock;
+//! use edge_telemetry_core::trace::ids::RandomIdGenerator;
+//!
+//! let config = SdkConfig { service_name: "shop-web".to_owned(), ..SdkConfig::default() };
+//! let clock = ManualClock::new(1_700_000_000_000_000_000);
+//! let mut sdk = Sdk::new(config, RandomIdGenerator::new([7; 32]), clock, None, None);
+//! let root = sdk.start_span(SpanStart::named("checkout"));
+//! let depth = sdk.enter(Parent::Span(root));
+//! let child = sdk.start_span(SpanStart::named("pay"));
+//! sdk.exit(depth);
+//! let ended = sdk.end(child, None).unwrap();
+//! assert_eq!(ended.data.parent_span_id, sdk.span_context(root).unwrap().span_id());
+//! ```
+
+use opentelemetry::KeyValue;
+use opentelemetry::propagation::Injector as _;
+use opentelemetry::trace::{SpanContext, SpanKind, Status};
+
+use crate::config::SdkConfig;
+use crate::propagation::{
+    BAGGAGE_HEADER, Baggage, HeaderList, format_baggage, inject_trace_context,
+};
+use crate::stats::Stats;
+use crate::time::{Clock, millis_to_unix_nanos};
+use crate::trace::context::{Active, ContextStack, Depth, ScopeId};
+use crate::trace::ids::IdGenerator;
+use crate::trace::span::{
+    AttributeOutcome, EXCEPTION_EVENT_NAME, SpanData, SpanLimits, exception_attributes,
+};
+use crate::trace::table::{OpenSpan, SpanHandle, SpanTable};
+use crate::trace::tracer::{ParentChoice, Tracer, select_parent};
+use crate::web::http::{HttpOutcome, client_span_end, client_span_start, should_propagate};
+use crate::web::page::{
+    DOCUMENT_LOAD_SPAN_NAME, document_load_attributes, document_load_end_attributes,
+    document_load_parent, interaction_attributes, navigation_events,
+};
+use crate::web::session::{SESSION_ID_ATTRIBUTE, SessionTracker};
+use crate::web::url::Url;
+
+/// The attribute that links a span to the Rollbar item reported under it.
+pub const ITEM_UUID_ATTRIBUTE: &str = "rollbar.item.uuid";
+/// The name of the root span started for an error reported with no span active.
+pub const ERROR_SPAN_NAME: &str = "exception";
+
+/// Which span a new span, a scope or a link refers to.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Parent {
+    /// Whatever is active (the default).
+    Active,
+    /// None: a new trace.
+    Root,
+    /// One of our spans, by handle (an ended one still counts while it is recent).
+    Span(SpanHandle),
+    /// A span context (remote, or from another tracer).
+    Context(SpanContext),
+    /// Something that is not a span reference (counted; treated as [`Parent::Active`]).
+    Invalid,
+}
+
+/// What [`Sdk::start_span`] needs.
+#[derive(Clone, Debug)]
+pub struct SpanStart {
+    /// The span name.
+    pub name: String,
+    /// The span kind.
+    pub kind: SpanKind,
+    /// The parent.
+    pub parent: Parent,
+    /// Attributes, before limits.
+    pub attributes: Vec<KeyValue>,
+    /// Links: the span referred to and the link's attributes.
+    pub links: Vec<(Parent, Vec<KeyValue>)>,
+    /// Epoch nanoseconds, or `None` for now.
+    pub start: Option<u64>,
+}
+
+impl SpanStart {
+    /// An INTERNAL span under the active span, now, with nothing else.
+    pub fn named(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            kind: SpanKind::Internal,
+            parent: Parent::Active,
+            attributes: Vec::new(),
+            links: Vec::new(),
+            start: None,
+        }
+    }
+}
+
+/// A span that ended while recording: what goes to `onSpanEnd` and the export queue.
+#[derive(Clone, Debug)]
+pub struct Ended {
+    /// The finished span.
+    pub data: SpanData,
+    /// The clock when it ended, in epoch milliseconds (the export schedule's time).
+    pub now_ms: u64,
+}
+
+/// How a span that an error item is linked to gets marked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErrorMark {
+    /// A `captureMessage`: a `message` event and no ERROR status.
+    pub message: bool,
+    /// The error's class.
+    pub class: String,
+    /// The error's message.
+    pub text: String,
+    /// The stack (empty: none).
+    pub stack: String,
+    /// The item's uuid.
+    pub uuid: String,
+}
+
+/// The engine. `G` makes ids, `C` tells the time.
+#[derive(Debug)]
+pub struct Sdk<G, C> {
+    config: SdkConfig,
+    tracer: Tracer<G>,
+    clock: C,
+    table: SpanTable,
+    stack: ContextStack<SpanHandle>,
+    page_url: Option<String>,
+    baggage: String,
+    session: SessionTracker,
+    session_attribute: KeyValue,
+    session_changed: bool,
+    auto_scopes: Vec<(SpanHandle, ScopeId)>,
+    /// What the engine did and dropped.
+    pub stats: Stats,
+}
+
+fn session_attribute(session: &SessionTracker) -> KeyValue {
+    KeyValue::new(
+        SESSION_ID_ATTRIBUTE,
+        opentelemetry::StringValue::from(std::sync::Arc::<str>::from(session.id())),
+    )
+}
+
+/// Sixteen bytes from the id generator (a new session's id).
+fn fresh_id<G: IdGenerator>(tracer: &mut Tracer<G>) -> [u8; 16] {
+    let mut id = [0u8; 16];
+    id[..8].copy_from_slice(&tracer.ids_mut().new_span_id().to_bytes());
+    id[8..].copy_from_slice(&tracer.ids_mut().new_span_id().to_bytes());
+    id
+}
+
+impl<G: IdGenerator, C: Clock> Sdk<G, C> {
+    /// An engine for `config`. `page_url`: the page's URL (same-origin checks);
+    /// `stored_session`: what the session storage held (continued when still live).
+    pub fn new(
+        config: SdkConfig,
+        ids: G,
+        clock: C,
+        page_url: Option<String>,
+        stored_session: Option<&str>,
+    ) -> Self {
+        let mut tracer = Tracer::new(ids, config.span_limits).with_sample_rate(config.sample_rate);
+        let now_ms = clock.now_unix_nanos() / 1_000_000;
+        let session = SessionTracker::new(
+            stored_session,
+            now_ms,
+            config.session_inactivity_millis,
+            fresh_id(&mut tracer),
+        );
+        Self {
+            page_url,
+            tracer,
+            clock,
+            table: SpanTable::default(),
+            stack: ContextStack::new(),
+            baggage: String::new(),
+            session_attribute: session_attribute(&session),
+            session,
+            session_changed: true,
+            auto_scopes: Vec::new(),
+            stats: Stats::default(),
+            config,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &SdkConfig {
+        &self.config
+    }
+
+    /// The page URL given at start.
+    pub fn page_url(&self) -> Option<&str> {
+        self.page_url.as_deref()
+    }
+
+    /// Now, in epoch nanoseconds.
+    pub fn now_nanos(&self) -> u64 {
+        self.clock.now_unix_nanos()
+    }
+
+    /// The value to keep in session storage, when it changed since the last call.
+    pub fn take_session_update(&mut self) -> Option<String> {
+        std::mem::take(&mut self.session_changed).then(|| self.session.stored_value())
+    }
+
+    fn context_of(&self, parent: &Parent) -> Option<SpanContext> {
+        match parent {
+            Parent::Span(h) => self.table.context(*h).cloned(),
+            Parent::Context(c) => Some(c.clone()),
+            Parent::Active | Parent::Root | Parent::Invalid => None,
+        }
+    }
+
+    /// Starts a span; returns its handle. Never fails: an unknown parent falls back to the
+    /// active span, a link to an unknown span is dropped (counted).
+    pub fn start_span(&mut self, start: SpanStart) -> SpanHandle {
+        if start.parent == Parent::Invalid {
+            self.stats.invalid_arguments += 1;
+        }
+        let choice = match &start.parent {
+            Parent::Root => ParentChoice::Root,
+            p @ (Parent::Span(_) | Parent::Context(_)) => match self.context_of(p) {
+                Some(c) => ParentChoice::Explicit(c),
+                None => ParentChoice::Active,
+            },
+            Parent::Active | Parent::Invalid => ParentChoice::Active,
+        };
+        let parent = select_parent(&choice, self.stack.active_context());
+        let mut links = Vec::with_capacity(start.links.len());
+        for (p, attrs) in start.links {
+            match self.context_of(&p) {
+                Some(c) => links.push((c, attrs)),
+                None => self.stats.links_dropped += 1,
+            }
+        }
+        let now = self.clock.now_unix_nanos();
+        let at = start.start.unwrap_or(now);
+        self.open(
+            start.name,
+            start.kind,
+            parent.as_ref(),
+            at,
+            now,
+            start.attributes,
+            links,
+        )
+    }
+
+    /// Starts a span in the tracer, applies attributes, the session and links, and stores
+    /// it in the table. `now_nanos`: the clock, read once by the caller (it is a fifth of a
+    /// span's cost in a browser).
+    #[allow(clippy::too_many_arguments)]
+    fn open(
+        &mut self,
+        name: String,
+        kind: SpanKind,
+        parent: Option<&SpanContext>,
+        start_nanos: u64,
+        now_nanos: u64,
+        attributes: Vec<KeyValue>,
+        links: Vec<(SpanContext, Vec<KeyValue>)>,
+    ) -> SpanHandle {
+        let started = self.tracer.start(name, kind, parent, start_nanos);
+        let limits = *self.tracer.limits();
+        let mut data = started.data;
+        let now_ms = now_nanos / 1_000_000;
+        let tracer = &mut self.tracer;
+        if self.session.touch(now_ms, || fresh_id(tracer)) {
+            self.session_attribute = session_attribute(&self.session);
+            self.session_changed = true;
+        }
+        if let Some(d) = data.as_mut() {
+            d.set_attribute(self.session_attribute.clone(), &limits);
+            for kv in attributes {
+                if d.set_attribute(kv, &limits) == AttributeOutcome::Dropped {
+                    self.stats.attributes_dropped += 1;
+                }
+            }
+            for (c, attrs) in links {
+                if !d.add_link(c, attrs, &limits) {
+                    self.stats.links_dropped += 1;
+                }
+            }
+        }
+        let recording = data.is_some();
+        let (handle, evicted) = self.table.insert(OpenSpan {
+            context: started.context,
+            data,
+        });
+        self.stats.spans_started += 1;
+        self.stats.spans_not_recorded += u64::from(!recording);
+        self.stats.spans_evicted += u64::from(evicted.is_some());
+        handle
+    }
+
+    /// Runs `f` on a recording span's data; counts calls on ended or unknown spans.
+    fn with_data(
+        &mut self,
+        handle: SpanHandle,
+        f: impl FnOnce(&mut SpanData, &SpanLimits, &mut Stats),
+    ) {
+        let limits = *self.tracer.limits();
+        match self.table.get_mut(handle) {
+            Some(OpenSpan { data: Some(d), .. }) => f(d, &limits, &mut self.stats),
+            Some(_) => {} // not recording: nothing to do
+            None if handle != 0 => self.stats.calls_after_end += 1,
+            None => {}
+        }
+    }
+
+    /// `span.setAttribute`.
+    pub fn set_attribute(&mut self, handle: SpanHandle, kv: KeyValue) {
+        self.with_data(handle, |d, l, s| set_one(d, l, s, kv));
+    }
+
+    /// `span.setAttributes`.
+    pub fn set_attributes(&mut self, handle: SpanHandle, kvs: Vec<KeyValue>) {
+        self.with_data(handle, |d, l, s| {
+            kvs.into_iter().for_each(|kv| set_one(d, l, s, kv))
+        });
+    }
+
+    /// `span.addEvent`; `time` in epoch nanoseconds, `None` for now.
+    pub fn add_event(
+        &mut self,
+        handle: SpanHandle,
+        name: String,
+        time: Option<u64>,
+        attributes: Vec<KeyValue>,
+    ) {
+        let time = time.unwrap_or_else(|| self.clock.now_unix_nanos());
+        self.with_data(handle, |d, l, s| add_event(d, l, s, name, time, attributes));
+    }
+
+    /// `span.recordException`: an `exception` event (the status is left to the caller, as in
+    /// OpenTelemetry).
+    pub fn record_exception(
+        &mut self,
+        handle: SpanHandle,
+        kind: String,
+        message: String,
+        stack: Option<String>,
+        time: Option<u64>,
+    ) {
+        let attributes = exception_attributes(kind, message, stack);
+        self.add_event(handle, EXCEPTION_EVENT_NAME.to_owned(), time, attributes);
+    }
+
+    /// `span.setStatus`.
+    pub fn set_status(&mut self, handle: SpanHandle, status: Status) {
+        self.with_data(handle, |d, _, _| d.set_status(status));
+    }
+
+    /// `span.updateName`.
+    pub fn update_name(&mut self, handle: SpanHandle, name: String) {
+        self.with_data(handle, |d, _, _| d.name = name);
+    }
+
+    /// `span.end`: the finished span when it was recording. A second call, or an unknown
+    /// handle, is counted and gives `None`; the span's context stays available to
+    /// [`Sdk::span_context`] for a while.
+    pub fn end(&mut self, handle: SpanHandle, end: Option<u64>) -> Option<Ended> {
+        let Some(span) = self.table.remove(handle) else {
+            if handle != 0 {
+                self.stats.calls_after_end += 1;
+            }
+            return None;
+        };
+        let mut data = span.data?;
+        let now = self.clock.now_unix_nanos();
+        data.end_time_unix_nano = end.unwrap_or(now).max(data.start_time_unix_nano);
+        self.stats.spans_ended += 1;
+        Some(Ended {
+            data,
+            now_ms: now / 1_000_000,
+        })
+    }
+
+    /// Forgets an open span without ending it (nothing is exported).
+    pub fn discard(&mut self, handle: SpanHandle) {
+        self.table.remove(handle);
+    }
+
+    /// A span's context (also for a recently ended span).
+    pub fn span_context(&self, handle: SpanHandle) -> Option<&SpanContext> {
+        self.table.context(handle)
+    }
+
+    /// Whether the span is open and recording.
+    pub fn is_recording(&self, handle: SpanHandle) -> bool {
+        self.table.get(handle).is_some_and(|s| s.data.is_some())
+    }
+
+    /// Spans open now.
+    pub fn open_spans(&self) -> usize {
+        self.table.len()
+    }
+
+    fn active_entry(&mut self, parent: &Parent) -> Result<Option<Active<SpanHandle>>, ()> {
+        match parent {
+            Parent::Active | Parent::Root => Ok(None),
+            Parent::Span(h) => match self.table.context(*h) {
+                Some(c) => Ok(Some(Active {
+                    context: c.clone(),
+                    handle: Some(*h),
+                })),
+                None => Err(()),
+            },
+            Parent::Context(c) => Ok(Some(Active {
+                context: c.clone(),
+                handle: None,
+            })),
+            Parent::Invalid => Err(()),
+        }
+    }
+
+    /// Enters a synchronous scope in which `span` is active ([`Parent::Root`]: none); returns
+    /// the depth to pass to [`Sdk::exit`]. An ended or invalid span leaves the active span
+    /// unchanged (counted).
+    pub fn enter(&mut self, span: Parent) -> Depth {
+        let entry = match self.active_entry(&span) {
+            Ok(e) => e,
+            Err(()) => {
+                self.stats.invalid_arguments += 1;
+                self.stack.active().cloned()
+            }
+        };
+        self.stack.enter(entry)
+    }
+
+    /// Leaves the scopes entered since `depth`.
+    pub fn exit(&mut self, depth: Depth) {
+        self.stack.restore(depth);
+    }
+
+    /// Opens an async scope for `span` (see the context model); `None` when there is none
+    /// to open.
+    pub fn open_scope(&mut self, span: Parent) -> Option<ScopeId> {
+        let entry = self.active_entry(&span).ok().flatten()?;
+        let before = self.stack.forgotten_scopes();
+        let id = self.stack.open_scope(entry);
+        self.stats.async_scopes_forgotten += self.stack.forgotten_scopes() - before;
+        Some(id)
+    }
+
+    /// Opens an async scope for whatever is active now (an instrumented request in flight).
+    pub fn open_active_scope(&mut self) -> Option<ScopeId> {
+        let entry = self.stack.active().cloned()?;
+        Some(self.stack.open_scope(entry))
+    }
+
+    /// Closes an async scope.
+    pub fn close_scope(&mut self, id: ScopeId) {
+        self.stack.close_scope(id);
+    }
+
+    /// The active span: its handle (0 for a remote context) and context.
+    pub fn active(&self) -> Option<(SpanHandle, &SpanContext)> {
+        self.stack
+            .active()
+            .map(|a| (a.handle.unwrap_or(0), &a.context))
+    }
+
+    /// The active span's handle, when it is one of ours and still open (0: none).
+    pub fn active_span(&self) -> SpanHandle {
+        self.stack
+            .active()
+            .and_then(|a| a.handle)
+            .filter(|h| self.table.get(*h).is_some())
+            .unwrap_or(0)
+    }
+
+    /// Sets the page-level baggage sent with every propagated request.
+    pub fn set_baggage(&mut self, baggage: &Baggage) {
+        self.baggage = format_baggage(baggage);
+    }
+
+    /// The trace headers for `ctx` (traceparent, tracestate, page baggage); empty when
+    /// there is no valid context or (with `url`) the URL is neither same-origin nor
+    /// allow-listed. `regex`: whether one of the page's RegExp rules matches a URL.
+    fn trace_headers(
+        &self,
+        ctx: Option<&SpanContext>,
+        url: Option<&str>,
+        regex: impl FnOnce(&str) -> bool,
+    ) -> HeaderList {
+        let mut out = HeaderList::default();
+        let Some(ctx) = ctx.filter(|c| c.is_valid()) else {
+            return out;
+        };
+        let page = self.page_url.as_deref().and_then(Url::parse);
+        if let Some(url) = url
+            && !should_propagate(
+                url,
+                page.as_ref(),
+                &self.config.propagate_trace_header_cors_urls,
+                || regex(url),
+            )
+        {
+            return out;
+        }
+        inject_trace_context(ctx, &mut out);
+        if !self.baggage.is_empty() {
+            out.set(BAGGAGE_HEADER, self.baggage.clone());
+        }
+        out
+    }
+
+    /// `injectHeaders`: the active span's trace headers, for `url` when given.
+    pub fn inject_headers(
+        &self,
+        url: Option<&str>,
+        regex: impl FnOnce(&str) -> bool,
+    ) -> HeaderList {
+        self.trace_headers(self.stack.active_context(), url, regex)
+    }
+
+    /// Starts a CLIENT span for a request to absolute `url` (fetch, or XHR when `xhr`).
+    pub fn http_start(&mut self, method: &str, url: &str, xhr: bool) -> SpanHandle {
+        let info = client_span_start(method, url);
+        let parent = self.stack.active_context().cloned();
+        let now = self.clock.now_unix_nanos();
+        let h = self.open(
+            info.name,
+            SpanKind::Client,
+            parent.as_ref(),
+            now,
+            now,
+            info.attributes,
+            Vec::new(),
+        );
+        if xhr {
+            self.stats.xhr_requests += 1;
+        } else {
+            self.stats.fetch_requests += 1;
+        }
+        h
+    }
+
+    /// The trace headers request span `handle` sends to `url` (empty when the URL is
+    /// neither same-origin nor allow-listed).
+    pub fn http_headers(
+        &mut self,
+        handle: SpanHandle,
+        url: &str,
+        regex: impl FnOnce(&str) -> bool,
+    ) -> HeaderList {
+        let ctx = self.table.get(handle).map(|s| s.context.clone());
+        let list = self.trace_headers(ctx.as_ref(), Some(url), regex);
+        if !list.is_empty() {
+            self.stats.requests_propagated += 1;
+        }
+        list
+    }
+
+    /// Ends request span `handle` with its outcome.
+    pub fn http_end(&mut self, handle: SpanHandle, outcome: &HttpOutcome) -> Option<Ended> {
+        let (attrs, status) = client_span_end(outcome);
+        self.with_data(handle, |d, l, s| {
+            attrs.into_iter().for_each(|kv| set_one(d, l, s, kv));
+            if status != Status::Unset {
+                d.set_status(status);
+            }
+        });
+        self.end(handle, None)
+    }
+
+    /// Starts a root span that holds an async scope (so it parents work with nothing else
+    /// active) until [`Sdk::end_auto_span`].
+    fn start_auto_span(
+        &mut self,
+        name: String,
+        parent: Option<SpanContext>,
+        start: u64,
+        attributes: Vec<KeyValue>,
+    ) -> SpanHandle {
+        let now = self.clock.now_unix_nanos();
+        let h = self.open(
+            name,
+            SpanKind::Internal,
+            parent.as_ref(),
+            start,
+            now,
+            attributes,
+            Vec::new(),
+        );
+        if let Some(s) = self.table.get(h) {
+            let scope = self.stack.open_scope(Active {
+                context: s.context.clone(),
+                handle: Some(h),
+            });
+            self.auto_scopes.push((h, scope));
+        }
+        h
+    }
+
+    /// Ends an automatic span at `end` (now when `None`), closing its scope.
+    fn end_auto_span(&mut self, handle: SpanHandle, end: Option<u64>) -> Option<Ended> {
+        if let Some(pos) = self.auto_scopes.iter().position(|(h, _)| *h == handle) {
+            let (_, scope) = self.auto_scopes.remove(pos);
+            self.stack.close_scope(scope);
+        }
+        self.end(handle, end)
+    }
+
+    /// Starts the `documentLoad` span at the navigation's start (`time_origin_ms`), under the
+    /// first valid traceparent of `parents` (meta tag, Server-Timing) or as a root.
+    pub fn document_load_start(&mut self, parents: &[String], time_origin_ms: f64) -> SpanHandle {
+        let parent = document_load_parent(parents);
+        let start =
+            millis_to_unix_nanos(time_origin_ms).unwrap_or_else(|| self.clock.now_unix_nanos());
+        let attrs = document_load_attributes(self.page_url.as_deref());
+        self.start_auto_span(DOCUMENT_LOAD_SPAN_NAME.to_owned(), parent, start, attrs)
+    }
+
+    /// Ends the `documentLoad` span with the Navigation Timing values (in the order of
+    /// `NAVIGATION_TIMING_EVENTS`) and the response status; at the load end, or now when the
+    /// browser has no entry.
+    pub fn document_load_end(
+        &mut self,
+        handle: SpanHandle,
+        timing: &[f64],
+        time_origin_ms: f64,
+        response_status: f64,
+    ) -> Option<Ended> {
+        let (events, end) = navigation_events(timing, time_origin_ms);
+        let attrs = document_load_end_attributes(response_status);
+        self.with_data(handle, |d, l, s| {
+            for (name, t) in events {
+                add_event(d, l, s, name.to_owned(), t, Vec::new());
+            }
+            attrs.into_iter().for_each(|kv| set_one(d, l, s, kv));
+        });
+        self.end_auto_span(handle, end)
+    }
+
+    /// Starts a root span for a user interaction (`event_type`, and the target element's tag
+    /// name and XPath when known), active until [`Sdk::interaction_end`].
+    pub fn interaction_start(
+        &mut self,
+        event_type: String,
+        target: &str,
+        xpath: &str,
+    ) -> SpanHandle {
+        let attrs = interaction_attributes(&event_type, target, xpath);
+        let now = self.clock.now_unix_nanos();
+        self.start_auto_span(event_type, None, now, attrs)
+    }
+
+    /// Ends an interaction span (after the event's task).
+    pub fn interaction_end(&mut self, handle: SpanHandle) -> Option<Ended> {
+        self.end_auto_span(handle, None)
+    }
+
+    /// The span an error belongs to: `hint` (the span it was thrown under) when known, else
+    /// the active span.
+    pub fn error_span(&self, hint: SpanHandle) -> Option<(SpanHandle, SpanContext)> {
+        if hint != 0
+            && let Some(c) = self.table.context(hint)
+        {
+            return Some((hint, c.clone()));
+        }
+        self.active().map(|(h, c)| (h, c.clone()))
+    }
+
+    /// Starts the root span of an error reported with no span to link it to.
+    pub fn start_error_span(&mut self) -> SpanHandle {
+        let now = self.clock.now_unix_nanos();
+        self.open(
+            ERROR_SPAN_NAME.to_owned(),
+            SpanKind::Internal,
+            None,
+            now,
+            now,
+            Vec::new(),
+            Vec::new(),
+        )
+    }
+
+    /// Marks the span of a queued item: an `exception` event (`message` for messages) with
+    /// the item's uuid, ERROR status (not for messages) and `rollbar.item.uuid`.
+    pub fn mark_error(&mut self, handle: SpanHandle, mark: ErrorMark) {
+        let now = self.clock.now_unix_nanos();
+        self.with_data(handle, |d, l, s| {
+            let ErrorMark {
+                message,
+                class,
+                text,
+                stack,
+                uuid,
+            } = mark;
+            let (name, mut attrs) = if message {
+                ("message", vec![KeyValue::new("message", text.clone())])
+            } else {
+                (
+                    EXCEPTION_EVENT_NAME,
+                    exception_attributes(
+                        class,
+                        text.clone(),
+                        Some(stack).filter(|s| !s.is_empty()),
+                    ),
+                )
+            };
+            attrs.push(KeyValue::new(ITEM_UUID_ATTRIBUTE, uuid.clone()));
+            add_event(d, l, s, name.to_owned(), now, attrs);
+            if !message {
+                d.set_status(Status::error(text));
+            }
+            d.set_attribute(KeyValue::new(ITEM_UUID_ATTRIBUTE, uuid), l);
+        });
+    }
+}
+
+fn set_one(d: &mut SpanData, limits: &SpanLimits, stats: &mut Stats, kv: KeyValue) {
+    match d.set_attribute(kv, limits) {
+        AttributeOutcome::Dropped => stats.attributes_dropped += 1,
+        AttributeOutcome::Truncated => stats.attributes_truncated += 1,
+        AttributeOutcome::Stored => {}
+    }
+}
+
+fn add_event(
+    d: &mut SpanData,
+    limits: &SpanLimits,
+    stats: &mut Stats,
+    name: String,
+    time: u64,
+    attrs: Vec<KeyValue>,
+) {
+    if !d.add_event(name, time, attrs, limits) {
+        stats.events_dropped += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+    use crate::time::ManualClock;
+    use crate::trace::ids::RandomIdGenerator;
+    use opentelemetry::trace::{SpanId, TraceFlags, TraceId, TraceState};
+
+    const T0: u64 = 1_700_000_000_000_000_000;
+    const PAGE: &str = "https://shop.example/cart";
+
+    type TestSdk = Sdk<RandomIdGenerator, ManualClock>;
+
+    fn sdk_with(config: SdkConfig) -> TestSdk {
+        Sdk::new(
+            config,
+            RandomIdGenerator::new([3; 32]),
+            ManualClock::new(T0),
+            Some(PAGE.to_owned()),
+            None,
+        )
+    }
+
+    fn sdk() -> TestSdk {
+        sdk_with(SdkConfig {
+            service_name: "shop-web".to_owned(),
+            propagate_trace_header_cors_urls: vec!["https://api.example".to_owned()],
+            ..SdkConfig::default()
+        })
+    }
+
+    fn remote() -> SpanContext {
+        SpanContext::new(
+            TraceId::from_bytes([0x4b; 16]),
+            SpanId::from_bytes([0x0f; 8]),
+            TraceFlags::SAMPLED,
+            true,
+            TraceState::default(),
+        )
+    }
+
+    fn attr<'a>(data: &'a SpanData, key: &str) -> Option<&'a opentelemetry::Value> {
+        data.attributes
+            .iter()
+            .find(|kv| kv.key.as_str() == key)
+            .map(|kv| &kv.value)
+    }
+
+    #[test]
+    fn life_cycle_parent_choice_and_times() {
+        let mut sdk = sdk();
+        let root = sdk.start_span(SpanStart {
+            attributes: vec![KeyValue::new("cart.items", 3)],
+            ..SpanStart::named("checkout")
+        });
+        let root_ctx = sdk.span_context(root).unwrap().clone();
+        assert!(sdk.is_recording(root));
+        // Active scope → child of root.
+        let depth = sdk.enter(Parent::Span(root));
+        let child = sdk.start_span(SpanStart::named("pay"));
+        // root: true ignores the active span.
+        let new_trace = sdk.start_span(SpanStart {
+            parent: Parent::Root,
+            ..SpanStart::named("other")
+        });
+        sdk.exit(depth);
+        // An explicit remote parent.
+        let continued = sdk.start_span(SpanStart {
+            parent: Parent::Context(remote()),
+            start: Some(T0 - 5),
+            ..SpanStart::named("continued")
+        });
+        // An unknown handle falls back to the active span (none now): a root.
+        let orphan = sdk.start_span(SpanStart {
+            parent: Parent::Span(999),
+            ..SpanStart::named("orphan")
+        });
+        let child_ctx = sdk.span_context(child).unwrap().clone();
+        assert_eq!(child_ctx.trace_id(), root_ctx.trace_id());
+        assert_ne!(
+            sdk.span_context(new_trace).unwrap().trace_id(),
+            root_ctx.trace_id()
+        );
+        assert_eq!(
+            sdk.span_context(continued).unwrap().trace_id(),
+            remote().trace_id()
+        );
+        assert_ne!(
+            sdk.span_context(orphan).unwrap().trace_id(),
+            root_ctx.trace_id()
+        );
+
+        let ended = sdk.end(child, None).unwrap();
+        assert_eq!(ended.data.parent_span_id, root_ctx.span_id());
+        assert_eq!(ended.data.start_time_unix_nano, T0);
+        assert_eq!(ended.now_ms, T0 / 1_000_000);
+        let c = sdk.end(continued, Some(T0 - 10)).unwrap();
+        assert_eq!(c.data.parent_span_id, remote().span_id());
+        assert_eq!(
+            (c.data.start_time_unix_nano, c.data.end_time_unix_nano),
+            (T0 - 5, T0 - 5),
+            "an end before the start is clamped to the start"
+        );
+        // The session id is on every span.
+        assert!(attr(&ended.data, SESSION_ID_ATTRIBUTE).is_some());
+        // A second end is counted and gives nothing; the context is still known.
+        assert!(sdk.end(child, None).is_none());
+        assert_eq!(sdk.stats.calls_after_end, 1);
+        assert!(sdk.span_context(child).is_some());
+        // An ended span still parents.
+        let late = sdk.start_span(SpanStart {
+            parent: Parent::Span(child),
+            ..SpanStart::named("late")
+        });
+        assert_eq!(
+            sdk.span_context(late).unwrap().trace_id(),
+            root_ctx.trace_id()
+        );
+        assert_eq!(sdk.stats.spans_started, 6);
+        assert_eq!(sdk.stats.spans_ended, 2);
+        assert_eq!(sdk.open_spans(), 4);
+    }
+
+    #[test]
+    fn span_operations_and_their_counters() {
+        let mut sdk = sdk_with(SdkConfig {
+            span_limits: SpanLimits {
+                attribute_count_limit: 3,
+                event_count_limit: 1,
+                ..SpanLimits::default()
+            },
+            ..SdkConfig::default()
+        });
+        let h = sdk.start_span(SpanStart::named("work"));
+        sdk.set_attribute(h, KeyValue::new("a", 1));
+        sdk.set_attributes(h, vec![KeyValue::new("b", 2), KeyValue::new("c", 3)]);
+        assert_eq!(sdk.stats.attributes_dropped, 1, "session.id + a + b fill 3");
+        sdk.add_event(h, "first".to_owned(), Some(T0 + 1), Vec::new());
+        sdk.record_exception(h, "TypeError".to_owned(), "boom".to_owned(), None, None);
+        assert_eq!(sdk.stats.events_dropped, 1);
+        sdk.set_status(h, Status::error("bad"));
+        sdk.update_name(h, "renamed".to_owned());
+        let d = sdk.end(h, None).unwrap().data;
+        assert_eq!(d.name, "renamed");
+        assert_eq!(d.events.len(), 1);
+        assert_eq!(d.status, Status::error("bad"));
+        // Calls after end are counted, not applied.
+        sdk.set_attribute(h, KeyValue::new("late", 1));
+        sdk.update_name(h, "x".to_owned());
+        assert_eq!(sdk.stats.calls_after_end, 2);
+        // Handle 0 (a span from before init) is ignored silently.
+        sdk.set_attribute(0, KeyValue::new("z", 1));
+        assert_eq!(sdk.stats.calls_after_end, 2);
+    }
+
+    #[test]
+    fn unsampled_spans_are_counted_and_not_returned() {
+        let mut sdk = sdk();
+        let ctx = SpanContext::new(
+            TraceId::from_bytes([1; 16]),
+            SpanId::from_bytes([2; 8]),
+            TraceFlags::default(),
+            true,
+            TraceState::default(),
+        );
+        let h = sdk.start_span(SpanStart {
+            parent: Parent::Context(ctx),
+            ..SpanStart::named("unsampled")
+        });
+        assert!(!sdk.is_recording(h));
+        assert!(sdk.end(h, None).is_none());
+        assert_eq!(sdk.stats.spans_not_recorded, 1);
+        assert_eq!(sdk.stats.calls_after_end, 0);
+    }
+
+    #[test]
+    fn scopes_and_the_active_span() {
+        let mut sdk = sdk();
+        let a = sdk.start_span(SpanStart::named("a"));
+        assert_eq!(sdk.active_span(), 0);
+        let scope = sdk.open_scope(Parent::Span(a)).unwrap();
+        assert_eq!(sdk.active_span(), a);
+        let d = sdk.enter(Parent::Root);
+        assert_eq!(sdk.active_span(), 0, "entering no span hides the scope");
+        sdk.exit(d);
+        // An invalid reference keeps what is active, counted.
+        let d = sdk.enter(Parent::Invalid);
+        assert_eq!(sdk.active_span(), a);
+        assert_eq!(sdk.stats.invalid_arguments, 1);
+        sdk.exit(d);
+        // A remote context is active but is not one of our spans.
+        let d = sdk.enter(Parent::Context(remote()));
+        assert_eq!(sdk.active_span(), 0);
+        assert_eq!(sdk.active().unwrap().1.trace_id(), remote().trace_id());
+        sdk.exit(d);
+        // While a request is in flight its callbacks see the same span.
+        let in_flight = sdk.open_active_scope().unwrap();
+        sdk.close_scope(scope);
+        assert_eq!(sdk.active_span(), a);
+        sdk.close_scope(in_flight);
+        assert_eq!(sdk.active_span(), 0);
+        assert!(sdk.open_active_scope().is_none());
+        assert!(sdk.open_scope(Parent::Span(12345)).is_none());
+    }
+
+    #[test]
+    fn http_spans_headers_only_where_allowed_and_baggage() {
+        let mut sdk = sdk();
+        let mut baggage = Baggage::new();
+        baggage.set("cart".to_owned(), "7731".to_owned());
+        sdk.set_baggage(&baggage);
+        let root = sdk.start_span(SpanStart::named("click"));
+        let depth = sdk.enter(Parent::Span(root));
+        let same = sdk.http_start("GET", "https://shop.example/api/feed?q=1", false);
+        let allowed = sdk.http_start("POST", "https://api.example/v1", true);
+        let other = sdk.http_start("GET", "https://other.example/x", false);
+        sdk.exit(depth);
+        let no = |_: &str| false;
+        let h = sdk.http_headers(same, "https://shop.example/api/feed?q=1", no);
+        let ctx = sdk.span_context(same).unwrap().clone();
+        let tp = h.iter().find(|(k, _)| *k == "traceparent").unwrap().1;
+        assert!(tp.contains(&format!("{:032x}", ctx.trace_id())));
+        assert!(tp.contains(&format!("{:016x}", ctx.span_id())));
+        assert_eq!(
+            h.iter().find(|(k, _)| *k == "baggage").map(|(_, v)| v),
+            Some("cart=7731")
+        );
+        assert!(
+            !sdk.http_headers(allowed, "https://api.example/v1", no)
+                .is_empty()
+        );
+        assert!(
+            sdk.http_headers(other, "https://other.example/x", no)
+                .is_empty()
+        );
+        // The page's RegExp rules are asked only about that URL.
+        let mut asked = None;
+        let regex = |u: &str| {
+            asked = Some(u.to_owned());
+            true
+        };
+        assert!(
+            !sdk.http_headers(other, "https://other.example/x", regex)
+                .is_empty()
+        );
+        assert_eq!(asked.as_deref(), Some("https://other.example/x"));
+        assert_eq!(
+            (
+                sdk.stats.fetch_requests,
+                sdk.stats.xhr_requests,
+                sdk.stats.requests_propagated
+            ),
+            (2, 1, 3)
+        );
+        let ended = sdk.http_end(same, &HttpOutcome::Response(503)).unwrap();
+        assert_eq!(
+            ended.data.parent_span_id,
+            sdk.span_context(root).unwrap().span_id()
+        );
+        assert_eq!(ended.data.kind, SpanKind::Client);
+        assert!(matches!(ended.data.status, Status::Error { .. }));
+        // injectHeaders follows the same rules, from the active span.
+        assert!(sdk.inject_headers(None, no).is_empty(), "nothing active");
+        let d = sdk.enter(Parent::Span(root));
+        assert!(!sdk.inject_headers(None, no).is_empty());
+        assert!(
+            sdk.inject_headers(Some("https://other.example/"), no)
+                .is_empty()
+        );
+        sdk.exit(d);
+    }
+
+    #[test]
+    fn automatic_spans_hold_a_scope_until_they_end() {
+        let mut sdk = sdk();
+        let tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_owned();
+        let load = sdk.document_load_start(&["garbage".to_owned(), tp], 1_700_000_000_000.0);
+        assert_eq!(sdk.active_span(), load, "work during the load is under it");
+        let ctx = sdk.span_context(load).unwrap().clone();
+        assert_eq!(
+            format!("{:032x}", ctx.trace_id()),
+            "4bf92f3577b34da6a3ce929d0e0e4736"
+        );
+        let timing = vec![0.0; crate::web::page::NAVIGATION_TIMING_EVENTS.len()];
+        let ended = sdk
+            .document_load_end(load, &timing, 1_700_000_000_000.0, 200.0)
+            .unwrap();
+        assert_eq!(ended.data.name, DOCUMENT_LOAD_SPAN_NAME);
+        assert_eq!(ended.data.start_time_unix_nano, T0);
+        assert_eq!(sdk.active_span(), 0, "its scope closed");
+
+        let click = sdk.interaction_start("click".to_owned(), "BUTTON", "//button[1]");
+        assert_eq!(sdk.active_span(), click);
+        let fetch = sdk.http_start("GET", "https://shop.example/x", false);
+        assert_eq!(
+            sdk.span_context(fetch).unwrap().trace_id(),
+            sdk.span_context(click).unwrap().trace_id()
+        );
+        let ended = sdk.interaction_end(click).unwrap();
+        assert_eq!(ended.data.name, "click");
+        assert_eq!(sdk.active_span(), 0);
+    }
+
+    #[test]
+    fn errors_link_to_the_hint_or_active_span_and_mark_it() {
+        let mut sdk = sdk();
+        assert!(sdk.error_span(0).is_none());
+        let work = sdk.start_span(SpanStart::named("work"));
+        let other = sdk.start_span(SpanStart::named("other"));
+        let d = sdk.enter(Parent::Span(other));
+        assert_eq!(sdk.error_span(work).unwrap().0, work, "the hint wins");
+        assert_eq!(sdk.error_span(0).unwrap().0, other, "else the active span");
+        sdk.exit(d);
+        sdk.mark_error(
+            work,
+            ErrorMark {
+                message: false,
+                class: "TypeError".to_owned(),
+                text: "boom".to_owned(),
+                stack: String::new(),
+                uuid: "u-1".to_owned(),
+            },
+        );
+        let data = sdk.end(work, None).unwrap().data;
+        assert_eq!(data.events[0].name, EXCEPTION_EVENT_NAME);
+        assert_eq!(data.status, Status::error("boom"));
+        assert_eq!(
+            attr(&data, ITEM_UUID_ATTRIBUTE).map(|v| v.as_str().into_owned()),
+            Some("u-1".to_owned())
+        );
+        // A message: a `message` event and no ERROR status.
+        let e = sdk.start_error_span();
+        sdk.mark_error(
+            e,
+            ErrorMark {
+                message: true,
+                class: String::new(),
+                text: "hello".to_owned(),
+                stack: String::new(),
+                uuid: "u-2".to_owned(),
+            },
+        );
+        let data = sdk.end(e, None).unwrap().data;
+        assert_eq!(data.name, ERROR_SPAN_NAME);
+        assert_eq!(data.events[0].name, "message");
+        assert_eq!(data.status, Status::Unset);
+        // A discarded span is gone without being exported.
+        let gone = sdk.start_error_span();
+        sdk.discard(gone);
+        assert!(sdk.end(gone, None).is_none());
+    }
+
+    #[test]
+    fn the_session_is_kept_renewed_and_reported_for_storage() {
+        let clock = ManualClock::new(T0);
+        let mut sdk: TestSdk = Sdk::new(
+            SdkConfig {
+                session_inactivity_millis: 1000,
+                ..SdkConfig::default()
+            },
+            RandomIdGenerator::new([5; 32]),
+            clock,
+            None,
+            None,
+        );
+        let stored = sdk.take_session_update().expect("a new session is stored");
+        assert!(sdk.take_session_update().is_none());
+        let first = sdk.start_span(SpanStart::named("a"));
+        let id = |sdk: &mut TestSdk, h| {
+            let data = sdk.end(h, None).unwrap().data;
+            attr(&data, SESSION_ID_ATTRIBUTE)
+                .unwrap()
+                .as_str()
+                .into_owned()
+        };
+        let first_id = id(&mut sdk, first);
+        assert!(stored.contains(&first_id));
+        // A page reload continues the stored session.
+        let mut again: TestSdk = Sdk::new(
+            SdkConfig::default(),
+            RandomIdGenerator::new([6; 32]),
+            ManualClock::new(T0 + 1_000_000),
+            None,
+            Some(&stored),
+        );
+        let h = again.start_span(SpanStart::named("b"));
+        assert_eq!(id(&mut again, h), first_id);
+        // Past the inactivity timeout a new session starts and must be stored.
+        sdk.clock.advance(2_000_000_000);
+        let late = sdk.start_span(SpanStart::named("c"));
+        let late_id = id(&mut sdk, late);
+        assert_ne!(late_id, first_id);
+        assert!(sdk.take_session_update().unwrap().contains(&late_id));
+    }
+}
