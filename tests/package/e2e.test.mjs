@@ -425,9 +425,14 @@ test('the collector UI shows the whole traces (browser and backend spans) and li
     assert.equal(await link.getAttribute('href'), `#/trace/${errs.failTrace}`, 'the backend error links to the trace');
     await shot(page, 'error-backend');
 
+    // A hash change: the previous error's detail stays on screen until the new one renders.
     await page.goto(`${collector.origin}/#/errors/${errs.throwItem.uuid}`);
-    await page.locator('#error-detail a.trace-link').waitFor();
-    assert.equal(await page.locator('#error-detail a.trace-link').getAttribute('href'), `#/trace/${errs.throwItem.traceId}`, 'the browser error links to its trace');
+    const want = `#/trace/${errs.throwItem.traceId}`;
+    await page.waitForFunction((href) => {
+      const a = document.querySelector('#error-detail a.trace-link');
+      return a && a.getAttribute('href') === href;
+    }, want, { timeout: 10_000 }).catch(() => {});
+    assert.equal(await page.locator('#error-detail a.trace-link').getAttribute('href'), want, 'the browser error links to its trace');
     await shot(page, 'error-browser');
 
     await page.goto(`${collector.origin}/#/errors`);
