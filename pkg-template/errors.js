@@ -2,8 +2,9 @@
 // an error (and its `cause` chain) into plain strings, the `beforeSend` / `transform` hooks,
 // and the last gasp after a panic. Which errors become items, the item itself and its link
 // to the active span are decided in Rust (src/errors.rs, core/src/rollbar.rs,
-// core/src/item_limits.rs); the bytes go through the export transport (export.js).
-import { installTransport, sendNow } from './export.js';
+// core/src/errors/item_limits.rs); the bytes go through the items channel's transport
+// (export.js).
+import { sendNow } from './export.js';
 
 // Where an error came from (src/errors.rs `Source`).
 export const MANUAL = 0;
@@ -91,17 +92,15 @@ function uuid4() {
 
 /**
  * Starts error reporting. `w`: the wasm functions; `guard`: calls one without throwing;
- * `fetchFn`: the page's fetch before instrumentation; `settings`: from w.errorSettings();
- * `hooks`: the `rollbar.transform` and `rollbar.beforeSend` options; `spans`: the span
- * export settings, or undefined (for the last gasp after a panic); `onDead()`: the module
- * is about to trap, turn the SDK off.
- * Returns { report(kind, value, level, custom), transport, fatal(out, lost), trapped(e) }.
+ * `fetchFn`: the page's fetch before instrumentation; `settings`: from w.errorSettings()
+ * ({captureUncaught, captureUnhandledRejections, fallback}); `channels`: the settings of
+ * every channel by `Channel` value (for the last gasp after a panic); `hooks`: the
+ * `rollbar.transform` and `rollbar.beforeSend` options; `onDead()`: the module is about to
+ * trap, turn the SDK off.
+ * Returns { report(kind, value, level, custom), fatal(out, lost), trapped(e) }.
  */
-export function installErrors(w, guard, fetchFn, settings, hooks, spans, onDead) {
-  const transport = installTransport({
-    take: w.itemTake, result: w.itemResult, nextDue: w.itemNextDue,
-    flushBegin: w.itemFlushBegin, flushResult: w.itemFlushResult,
-  }, guard, fetchFn, settings);
+export function installErrors(w, guard, fetchFn, settings, channels, hooks, onDead) {
+  const items = channels[w.Channel.Items];
   const hooked = typeof hooks.transform === 'function' || typeof hooks.beforeSend === 'function';
   let busy = false;
   let gone = false;
@@ -160,9 +159,10 @@ export function installErrors(w, guard, fetchFn, settings, hooks, spans, onDead)
   function fatal(out, lost) {
     gone = true;
     onDead();
+    // `out`: [channel, body, ...], everything queued, items first.
     for (let i = 0; out && i + 1 < out.length; i += 2) {
-      if (out[i] === 'items') sendNow(fetchFn, settings, out[i + 1]);
-      else if (spans) sendNow(fetchFn, spans, out[i + 1]);
+      const to = channels[out[i]];
+      if (to) sendNow(fetchFn, to, out[i + 1]);
     }
     if (typeof lost === 'string') sendFallback('panic', lost);
   }
@@ -173,7 +173,7 @@ export function installErrors(w, guard, fetchFn, settings, hooks, spans, onDead)
       item.data.uuid = uuid4();
       item.data.timestamp = Math.floor(Date.now() / 1000);
       item.data.body.trace.exception = { class: cls, message };
-      sendNow(fetchFn, settings, JSON.stringify(item));
+      sendNow(fetchFn, items, JSON.stringify(item));
     } catch (_) { /* nothing more can be done */ }
   }
 
@@ -210,5 +210,5 @@ export function installErrors(w, guard, fetchFn, settings, hooks, spans, onDead)
     }
   }
 
-  return { report, transport, fatal, trapped };
+  return { report, fatal, trapped };
 }

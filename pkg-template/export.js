@@ -1,7 +1,7 @@
-// The transport shared by span export and error items: the timer, fetch (keepalive when it
-// fits), gzip and the page-hide path. What goes in a request, when it is due, whether to
-// retry and after how long is decided in Rust (core/src/batch.rs, core/src/retry.rs); this
-// file only moves bytes.
+// The transport of every outgoing channel (spans, Rollbar items: `Channel` from the wasm
+// module): the timer, fetch (keepalive when it fits), gzip and the page-hide path. What goes
+// in a request, when it is due, whether to retry and after how long is decided in Rust
+// (core/src/sdk.rs over core/src/export/channel.rs); this file only moves bytes.
 
 // Chromium's keepalive budget: 64 KiB of request bodies in flight, shared by the page.
 const KEEPALIVE_QUOTA = 64 * 1024;
@@ -25,14 +25,6 @@ function headerObject(settings) {
   const headers = {};
   for (let i = 0; i < settings.headers.length; i += 2) headers[settings.headers[i]] = settings.headers[i + 1];
   return headers;
-}
-
-/** The wasm functions of the span exporter, for installTransport. */
-export function spanQueue(w) {
-  return {
-    take: w.exportTake, result: w.exportResult, nextDue: w.exportNextDue,
-    flushBegin: w.flushBegin, flushResult: w.flushResult,
-  };
 }
 
 /**
@@ -61,12 +53,19 @@ export function sendNow(fetchFn, settings, body) {
 }
 
 /**
- * Starts a transport. `q`: the queue's wasm functions ({take, result, nextDue, flushBegin,
- * flushResult}, see spanQueue); `guard(fn, ...)`: calls one without throwing; `fetchFn`:
- * the page's fetch before instrumentation; `settings`: {url, headers, timeoutMillis, gzip}.
- * Returns { schedule(ms), flush() }.
+ * Starts the transport of `channel` (a `Channel` value). `w`: the wasm functions;
+ * `guard(fn, ...)`: calls one without throwing; `fetchFn`: the page's fetch before
+ * instrumentation; `settings`: w.channelSettings(channel), {url, headers, timeoutMillis,
+ * gzip}. Returns { schedule(ms), flush(), settings }.
  */
-export function installTransport(q, guard, fetchFn, settings) {
+export function installTransport(channel, w, guard, fetchFn, settings) {
+  const q = {
+    take: (hidden) => guard(w.channelTake, channel, hidden),
+    result: (id, status, retryAfter, text) => guard(w.channelResult, channel, id, status, retryAfter, text),
+    nextDue: () => guard(w.channelNextDue, channel),
+    flushBegin: () => guard(w.channelFlushBegin, channel),
+    flushResult: (token) => guard(w.channelFlushResult, channel, token),
+  };
   const { url, timeoutMillis } = settings;
   const headers = headerObject(settings);
   const gzipHeaders = Object.assign({ 'content-encoding': 'gzip' }, headers);
@@ -90,7 +89,7 @@ export function installTransport(q, guard, fetchFn, settings) {
 
   function settle() {
     for (let i = waiters.length - 1; i >= 0; i--) {
-      const r = guard(q.flushResult, waiters[i].token);
+      const r = q.flushResult(waiters[i].token);
       if (r !== 0) {
         const [wt] = waiters.splice(i, 1);
         wt.resolve(r === 1);
@@ -99,7 +98,7 @@ export function installTransport(q, guard, fetchFn, settings) {
   }
 
   function finish(id, b, status, retryAfter, text) {
-    const delay = guard(q.result, id, status, retryAfter, text);
+    const delay = q.result(id, status, retryAfter, text);
     if (typeof delay === 'number' && delay >= 0) {
       b.state = WAITING;
       b.timer = setTimeout(() => send(id, b, false), delay);
@@ -183,7 +182,7 @@ export function installTransport(q, guard, fetchFn, settings) {
 
   function pump(hidden) {
     for (;;) {
-      const parts = guard(q.take, hidden);
+      const parts = q.take(hidden);
       if (!parts) break;
       for (let i = 0; i < parts.length; i += 2) start(parts[i], parts[i + 1], hidden);
     }
@@ -198,7 +197,7 @@ export function installTransport(q, guard, fetchFn, settings) {
         }
       }
     }
-    const due = guard(q.nextDue);
+    const due = q.nextDue();
     if (typeof due === 'number' && due >= 0) schedule(due);
     settle();
   }
@@ -214,9 +213,10 @@ export function installTransport(q, guard, fetchFn, settings) {
   if (typeof addEventListener === 'function') addEventListener('pagehide', onHide);
 
   return {
+    settings,
     schedule,
     flush() {
-      const token = guard(q.flushBegin);
+      const token = q.flushBegin();
       if (!token) return Promise.resolve(true);
       return new Promise((resolve) => {
         waiters.push({ token, resolve });

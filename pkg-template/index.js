@@ -4,7 +4,7 @@
 // and after a wasm trap the SDK turns itself off rather than run on corrupted state.
 import initWasm, * as w from './edge_telemetry.js';
 import { installFetch, installXhr } from './instrument.js';
-import { installTransport, spanQueue } from './export.js';
+import { installTransport } from './export.js';
 import { installErrors, tagThrown, MANUAL, MESSAGE, REACT, PANIC } from './errors.js';
 import { installDocumentLoad, installInteractions } from './page.js';
 
@@ -66,14 +66,13 @@ export class Span {
   isRecording() { return guard(w.spanIsRecording, handle(this)) === true; }
 }
 
-// The span exporter (export.js), once init has configured one.
-let exporter;
-// Called from wasm when the export timer must fire within `ms`.
-const schedule = (ms) => {
-  if (exporter) exporter.schedule(ms);
-};
-const scheduleItems = (ms) => {
-  if (errors) errors.transport.schedule(ms);
+// The transports of the outgoing channels (export.js), by `Channel` value, once init has
+// configured them.
+const transports = [];
+// Called from wasm when a channel's timer must fire within `ms`.
+const schedule = (channel, ms) => {
+  const t = transports[channel];
+  if (t) t.schedule(ms);
 };
 
 function hook(options, name) {
@@ -97,12 +96,19 @@ export function init(options) {
     try {
       // The SDK's own requests use the page's fetch from before instrumentation.
       const pageFetch = globalThis.fetch;
-      const settings = guard(w.exportSettings);
-      if (settings && typeof pageFetch === 'function') exporter = installTransport(spanQueue(w), guard, pageFetch, settings);
-      const es = guard(w.errorSettings, scheduleItems);
-      if (es && typeof pageFetch === 'function') {
+      const channels = [];
+      if (typeof pageFetch === 'function') {
+        for (const channel of guard(w.channels) || []) {
+          const settings = guard(w.channelSettings, channel);
+          if (!settings) continue;
+          channels[channel] = settings;
+          transports[channel] = installTransport(channel, w, guard, pageFetch, settings);
+        }
+      }
+      const es = guard(w.errorSettings);
+      if (es && channels[w.Channel.Items]) {
         const hooks = { transform: hook(options, 'transform'), beforeSend: hook(options, 'beforeSend') };
-        errors = installErrors(w, guard, pageFetch, es, hooks, settings, () => { dead = true; });
+        errors = installErrors(w, guard, pageFetch, es, channels, hooks, () => { dead = true; });
         guard(w.installPanicHook, errors.fatal);
       }
       if (which & 1) installFetch(w, guard);
@@ -242,8 +248,7 @@ export function setBaggage(entries) {
  */
 export function flush() {
   try {
-    const all = [exporter && exporter.flush(), errors && errors.transport.flush()];
-    return Promise.all(all).then((r) => r.every((ok) => ok !== false));
+    return Promise.all(transports.filter(Boolean).map((t) => t.flush())).then((r) => r.every((ok) => ok !== false));
   } catch (e) {
     fault(e);
     return Promise.resolve(false);

@@ -6,7 +6,7 @@ use edge_telemetry_core::export::exporter::{export_headers, traces_url};
 use edge_telemetry_core::export::otlp::OtlpEncoder;
 use edge_telemetry_core::propagation::{Baggage, HeaderList};
 use edge_telemetry_core::resource::{ResourceConfig, SDK_NAME, SDK_VERSION, resource_attributes};
-use edge_telemetry_core::sdk::{Ended, Parent, SpanStart};
+use edge_telemetry_core::sdk::{Ended, Parent, SpanStart, item_channel, span_channel};
 use edge_telemetry_core::trace::context::{Depth, ScopeId};
 use edge_telemetry_core::trace::ids::AnyIdGenerator;
 use edge_telemetry_core::trace::span::{span_kind_from_code, span_kind_from_name};
@@ -21,7 +21,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::Headers;
 
 use crate::convert;
-use crate::export::{self, Exporter};
+use crate::export::{self, Channel};
 use crate::platform::{
     BrowserClock, browser_info, debug_log, random_seed, storage_get, storage_set,
 };
@@ -93,7 +93,7 @@ fn resolve_export_url(
 
 /// Initialises the SDK. Returns `true`, or `false` when it was already initialised (the
 /// options are still validated, and nothing changes). Throws an `Error` naming the field
-/// for bad options. `schedule` is `export.js`'s timer.
+/// for bad options. `schedule(channel, ms)` arms `export.js`'s timer of a channel.
 #[wasm_bindgen]
 pub fn init(options: JsValue, schedule: JsValue) -> Result<bool, JsError> {
     let opts = convert::read_init_options(&options).map_err(|e| JsError::new(&e.to_string()))?;
@@ -122,7 +122,7 @@ pub fn init(options: JsValue, schedule: JsValue) -> Result<bool, JsError> {
             &browser_info(),
         );
         let encoder = OtlpEncoder::new(&resource, SDK_NAME, SDK_VERSION, export::js_f64);
-        Some(Exporter::new(&cfg.export, encoder, url, headers))
+        Some(span_channel(&cfg.export, encoder, url, headers))
     } else {
         None
     };
@@ -137,14 +137,17 @@ pub fn init(options: JsValue, schedule: JsValue) -> Result<bool, JsError> {
                     .to_string(),
                 )
             })?;
-        Some(crate::errors::Reporter::new(
-            &cfg.rollbar,
-            url,
-            opts.rollbar,
-            &cfg.service_name,
-            cfg.environment.as_deref(),
-            cfg.service_version.as_deref(),
-            browser_info().user_agent,
+        let channel = item_channel(url, cfg.rollbar.access_token.as_deref());
+        Some((
+            channel,
+            crate::errors::Reporter::new(
+                &cfg.rollbar,
+                opts.rollbar,
+                &cfg.service_name,
+                cfg.environment.as_deref(),
+                cfg.service_version.as_deref(),
+                browser_info().user_agent,
+            ),
         ))
     } else {
         None
@@ -158,6 +161,7 @@ pub fn init(options: JsValue, schedule: JsValue) -> Result<bool, JsError> {
     let ids = AnyIdGenerator::new(opts.config.id_format, random_seed());
     let debug = opts.config.debug;
     let export_on = exporter.is_some();
+    let (items, reporter) = reporter.unzip();
     let mut engine = Engine::new(
         opts.config,
         ids,
@@ -166,11 +170,16 @@ pub fn init(options: JsValue, schedule: JsValue) -> Result<bool, JsError> {
         storage_get(SESSION_STORAGE_KEY).as_deref(),
     );
     store_session(&mut engine);
+    if let Some(spans) = exporter {
+        engine.set_span_channel(spans);
+    }
+    if let Some(items) = items {
+        engine.set_item_channel(items);
+    }
     let sdk = Sdk {
         engine,
         regex_rules: opts.regex_rules,
         on_span_end: opts.on_span_end,
-        exporter,
         reporter,
         schedule: schedule.dyn_into::<Function>().ok(),
     };
@@ -425,10 +434,8 @@ pub(crate) fn deliver(ended: Option<Ended>) {
             debug_log("edge-telemetry: onSpanEnd threw");
         }
     }
-    if let Some(ms) = export::enqueue(data, now_ms)
-        && let Some(schedule) = with_sdk(|s| s.schedule.clone()).flatten()
-    {
-        let _ = schedule.call1(&JsValue::UNDEFINED, &JsValue::from_f64(ms as f64));
+    if let Some(ms) = export::enqueue(data, now_ms) {
+        state::schedule(Channel::Spans, ms);
     }
 }
 

@@ -11,32 +11,24 @@ use edge_telemetry_core::errors::item_limits::{
     ItemLimiter, Refusal, error_fingerprint, innermost_frame_key, is_ignored,
 };
 use edge_telemetry_core::errors::rollbar::{
-    ACCESS_TOKEN_HEADER, Body, DEFAULT_ENDPOINT, Exception, Item, Json, Level, MAX_ITEM_BYTES,
-    Scrubber, encode_item_with, format_uuid_v4, merge_custom,
+    Body, DEFAULT_ENDPOINT, Exception, Item, Json, Level, MAX_ITEM_BYTES, Scrubber,
+    encode_item_with, format_uuid_v4, merge_custom,
 };
 use edge_telemetry_core::errors::stack::{StackFrame, parse_stack};
-use edge_telemetry_core::export::batch::{BatchConfig, BatchQueue, Push, TakeMode};
 use edge_telemetry_core::export::exporter::honeycomb_trace_url;
-use edge_telemetry_core::export::retry::{ExportOutcome, FailReason, RetryConfig, RetryStatuses};
 use edge_telemetry_core::trace::table::SpanHandle;
 use edge_telemetry_core::web::url::scrub_urls_in_text;
-use js_sys::{Array, Function, Object, Reflect, RegExp, Uint8Array};
+use js_sys::{Array, Function, Object, Reflect, RegExp};
 use opentelemetry::trace::SpanContext;
 use wasm_bindgen::prelude::*;
 
 use crate::api::{deliver, with_engine};
 use crate::convert::{self, hex, regex_matches};
-use crate::export::{due_ms, flush_state, header_names, js_f64};
-use crate::platform::{debug_log, now_millis, random_seed, unit_random};
+use crate::export::{Channel, js_f64};
+use crate::platform::{debug_log, now_millis, random_seed};
 use crate::state::{self, count, with_sdk};
-use edge_telemetry_core::sdk::ErrorMark;
+use edge_telemetry_core::sdk::{ErrorMark, ItemDrop};
 
-/// Items queued at most; more are dropped and counted.
-pub const MAX_QUEUED_ITEMS: u32 = 100;
-/// Item requests in flight at once.
-pub const MAX_CONCURRENT_ITEMS: u32 = 4;
-/// Time an item may take, retries included.
-pub const ITEM_TIMEOUT_MILLIS: u32 = 30_000;
 /// `framework` when the app names none (rollbar.js's default).
 pub const DEFAULT_FRAMEWORK: &str = "browser-js";
 
@@ -80,14 +72,6 @@ impl Source {
 
 /// The page's error reporter. Its `Debug` output names the headers, never their values.
 pub struct Reporter {
-    /// Encoded items waiting or in flight.
-    pub queue: BatchQueue<String>,
-    /// Retries: every 5xx and network errors; 429 pauses.
-    pub retry: RetryConfig,
-    /// Where to POST.
-    pub url: String,
-    /// Request headers (the access token among them: never logged).
-    pub headers: Vec<(String, String)>,
     /// Scrubs sensitive fields.
     pub scrubber: Scrubber,
     /// Rate limits and de-duplication.
@@ -101,8 +85,6 @@ pub struct Reporter {
     /// Honeycomb team, environment and dataset (the service name) for trace links, when
     /// configured.
     pub trace_link: Option<(String, String, String)>,
-    /// `errors.js`'s timer for the item queue.
-    pub schedule: Option<Function>,
     /// Span marks of items `beforeSend` is looking at.
     pub pending: Vec<PendingMark>,
 }
@@ -110,29 +92,22 @@ pub struct Reporter {
 impl std::fmt::Debug for Reporter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Reporter")
-            .field("url", &self.url)
-            .field("header_names", &header_names(&self.headers))
-            .field("queued", &self.queue.queued())
-            .field("in_flight", &self.queue.in_flight())
+            .field("ignored", &self.ignored.len())
+            .field("pending", &self.pending.len())
             .finish_non_exhaustive()
     }
 }
 
 impl Reporter {
-    /// A reporter for `cfg`, posting to `url`.
+    /// A reporter for `cfg` (its items go through the engine's item channel).
     pub fn new(
         cfg: &RollbarConfig,
-        url: String,
         extras: convert::RollbarExtras,
         service_name: &str,
         sdk_environment: Option<&str>,
         service_version: Option<&str>,
         user_agent: Option<String>,
     ) -> Self {
-        let mut headers = vec![("content-type".to_owned(), "application/json".to_owned())];
-        if let Some(token) = &cfg.access_token {
-            headers.push((ACCESS_TOKEN_HEADER.to_owned(), token.clone()));
-        }
         let mut scrub: Vec<&str> =
             edge_telemetry_core::errors::rollbar::DEFAULT_SCRUB_FIELDS.to_vec();
         scrub.extend(cfg.scrub_fields.iter().map(String::as_str));
@@ -168,26 +143,12 @@ impl Reporter {
             _ => None,
         };
         Self {
-            queue: BatchQueue::new(BatchConfig {
-                scheduled_delay_millis: 0,
-                max_queue_size: MAX_QUEUED_ITEMS,
-                max_export_batch_size: 1,
-                export_timeout_millis: ITEM_TIMEOUT_MILLIS,
-                max_concurrent_exports: MAX_CONCURRENT_ITEMS,
-            }),
-            retry: RetryConfig {
-                statuses: RetryStatuses::Rollbar,
-                ..RetryConfig::default()
-            },
-            url,
-            headers,
             scrubber: Scrubber::new(&scrub),
             limiter: ItemLimiter::new(cfg.items_per_minute, cfg.max_items),
             ignored: cfg.ignored_messages.clone(),
             ignored_regexes: extras.ignored_regexes,
             template,
             trace_link,
-            schedule: None,
             pending: Vec::new(),
         }
     }
@@ -466,26 +427,21 @@ fn enqueue(body: String) -> bool {
         debug(|| "edge-telemetry: error item dropped: over 128 KB after beforeSend".to_owned());
         return false;
     }
-    let pushed = with_sdk(|sdk| {
-        let r = sdk.reporter.as_mut()?;
-        Some((r.queue.push(body, now_millis()), r.schedule.clone()))
-    })
-    .flatten();
-    match pushed {
-        Some((Push::Arm(ms), Some(schedule))) => {
-            let _ = schedule.call1(&JsValue::UNDEFINED, &JsValue::from_f64(ms as f64));
+    match with_sdk(|sdk| sdk.engine.queue_item(body, now_millis())) {
+        Some(Ok(arm)) => {
+            if let Some(ms) = arm {
+                state::schedule(Channel::Items, ms);
+            }
             true
         }
-        Some((Push::Arm(_) | Push::Queued, _)) => true,
-        Some((why @ (Push::Dropped | Push::Paused), _)) => {
-            count(|s| s.items_dropped += 1);
-            debug(|| {
-                if why == Push::Paused {
+        Some(Err(why)) => {
+            debug(|| match why {
+                ItemDrop::Paused => {
                     "edge-telemetry: error item dropped: Rollbar rate limit (429), paused"
                         .to_owned()
-                } else {
-                    "edge-telemetry: error item dropped: item queue full".to_owned()
                 }
+                ItemDrop::Full => "edge-telemetry: error item dropped: item queue full".to_owned(),
+                ItemDrop::Off => "edge-telemetry: error item dropped: reporting is off".to_owned(),
             });
             false
         }
@@ -580,18 +536,12 @@ pub fn error_not_sent(raised: bool, uuid: Option<String>) {
 /// captureUnhandledRejections, fallback}` (`fallback`: an item for a trap the panic hook did
 /// not see, with its uuid and time to fill in), or `undefined` when reporting is off.
 #[wasm_bindgen(js_name = errorSettings)]
-pub fn error_settings(schedule: JsValue) -> JsValue {
+pub fn error_settings() -> JsValue {
     with_sdk(|sdk| {
         let capture_uncaught = sdk.engine.config().rollbar.capture_uncaught;
         let capture_rejections = sdk.engine.config().rollbar.capture_unhandled_rejections;
-        let r = sdk.reporter.as_mut()?;
-        r.schedule = schedule.dyn_into::<Function>().ok();
+        let r = sdk.reporter.as_ref()?;
         let o = Object::new();
-        let headers = Array::new();
-        for (k, v) in &r.headers {
-            headers.push(&JsValue::from_str(k));
-            headers.push(&JsValue::from_str(v));
-        }
         let mut fallback = r.template.clone();
         fallback.level = Level::Critical;
         fallback.body = Body::Trace(Exception {
@@ -600,13 +550,6 @@ pub fn error_settings(schedule: JsValue) -> JsValue {
             frames: Vec::new(),
         });
         let set = |k: &str, v: &JsValue| Reflect::set(&o, &JsValue::from_str(k), v).ok();
-        set("url", &JsValue::from_str(&r.url));
-        set("headers", &headers);
-        set(
-            "timeoutMillis",
-            &JsValue::from_f64(f64::from(ITEM_TIMEOUT_MILLIS)),
-        );
-        set("gzip", &JsValue::FALSE);
         set("captureUncaught", &JsValue::from_bool(capture_uncaught));
         set(
             "captureUnhandledRejections",
@@ -625,100 +568,6 @@ pub fn error_settings(schedule: JsValue) -> JsValue {
     })
     .flatten()
     .unwrap_or(JsValue::UNDEFINED)
-}
-
-/// The next item due, as `[id, body]`; `undefined` when none is due.
-#[wasm_bindgen(js_name = itemTake)]
-pub fn item_take(hidden: bool) -> JsValue {
-    let mode = if hidden {
-        TakeMode::Hidden
-    } else {
-        TakeMode::Due
-    };
-    let Some((id, body)) = with_sdk(|sdk| {
-        let batch = sdk.reporter.as_mut()?.queue.take(now_millis(), mode)?;
-        Some((batch.id, batch.items.into_iter().next()?))
-    })
-    .flatten() else {
-        return JsValue::UNDEFINED;
-    };
-    Array::of2(
-        &JsValue::from_f64(f64::from(id)),
-        &Uint8Array::from(body.as_bytes()).into(),
-    )
-    .into()
-}
-
-/// Records how sending item `id` ended (`status` 0: no response); returns the delay before
-/// retrying it, or -1 when it is done.
-#[wasm_bindgen(js_name = itemResult)]
-pub fn item_result(
-    id: u32,
-    status: u32,
-    retry_after: Option<String>,
-    _body: Option<String>,
-) -> f64 {
-    let status = status.min(999) as u16;
-    let Some((outcome, _)) = with_sdk(|sdk| {
-        let r = sdk.reporter.as_mut()?;
-        r.queue.attempt_ended(
-            id,
-            status,
-            retry_after.as_deref(),
-            now_millis(),
-            &r.retry,
-            unit_random(),
-        )
-    })
-    .flatten() else {
-        return -1.0;
-    };
-    match outcome {
-        ExportOutcome::Success => {
-            count(|s| s.items_sent += 1);
-            -1.0
-        }
-        ExportOutcome::Retry { delay_millis } => {
-            debug(|| {
-                format!(
-                    "edge-telemetry: error item not sent (HTTP {status}), retrying in {delay_millis} ms"
-                )
-            });
-            delay_millis as f64
-        }
-        ExportOutcome::Failed(reason) => {
-            count(|s| s.items_failed += 1);
-            debug(|| match reason {
-                FailReason::RateLimited { pause_millis } => format!(
-                    "edge-telemetry: Rollbar rate limit (429): no items for {pause_millis} ms"
-                ),
-                _ => format!("edge-telemetry: error item not sent (HTTP {status}), given up"),
-            });
-            -1.0
-        }
-    }
-}
-
-/// Milliseconds until an item is due, or -1.
-#[wasm_bindgen(js_name = itemNextDue)]
-pub fn item_next_due() -> f64 {
-    due_ms(with_sdk(|sdk| sdk.reporter.as_ref()?.queue.next_due(now_millis())).flatten())
-}
-
-/// Starts a flush of the item queue; its token (0: nothing to wait for).
-#[wasm_bindgen(js_name = itemFlushBegin)]
-pub fn item_flush_begin() -> u32 {
-    with_sdk(|sdk| sdk.reporter.as_mut().map(|r| r.queue.flush()))
-        .flatten()
-        .unwrap_or(0)
-}
-
-/// An item flush's state: 0 waiting, 1 everything sent, 2 some given up.
-#[wasm_bindgen(js_name = itemFlushResult)]
-pub fn item_flush_result(token: u32) -> u32 {
-    flush_state(
-        with_sdk(|sdk| sdk.reporter.as_mut().map(|r| r.queue.flush_result(token))).flatten(),
-    )
 }
 
 // ---------------------------------------------------------------------------------------
@@ -774,27 +623,10 @@ fn report_panic(message: &str, stack: &str) {
         deliver(with_sdk(|sdk| sdk.engine.end(h, None)).flatten());
     }
     let out = Array::new();
-    with_sdk(|sdk| {
-        if let Some(r) = sdk.reporter.as_mut() {
-            while let Some(b) = r.queue.take(now_millis(), TakeMode::Hidden) {
-                for body in b.items {
-                    out.push(&JsValue::from_str("items"));
-                    out.push(&JsValue::from_str(&body));
-                }
-            }
-        }
-        if let Some(e) = sdk.exporter.as_mut() {
-            while let Some(b) = e.queue.take(now_millis(), TakeMode::Hidden) {
-                for (body, _) in e
-                    .encoder
-                    .encode_chunked(&b.items, crate::export::HIDDEN_MAX_BODY_BYTES)
-                {
-                    out.push(&JsValue::from_str("spans"));
-                    out.push(&JsValue::from_str(&body));
-                }
-            }
-        }
-    });
+    for (kind, body) in with_sdk(|sdk| sdk.engine.drain()).unwrap_or_default() {
+        out.push(&JsValue::from(Channel::from(kind) as u32));
+        out.push(&JsValue::from_str(&body));
+    }
     // A panic while the SDK's state was in use leaves it unreachable: `errors.js` then
     // sends its fallback item with this message (without trace ids).
     let unreachable = with_sdk(|_| ()).is_none() && state::is_initialized();

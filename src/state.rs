@@ -10,8 +10,9 @@ use edge_telemetry_core::trace::ids::AnyIdGenerator;
 use js_sys::{Function, RegExp};
 
 use crate::errors::Reporter;
-use crate::export::Exporter;
+use crate::export::Channel;
 use crate::platform::BrowserClock;
+use wasm_bindgen::JsValue;
 
 /// The engine, with the browser's ids and clock.
 pub type Engine = edge_telemetry_core::sdk::Sdk<AnyIdGenerator, BrowserClock>;
@@ -25,11 +26,9 @@ pub struct Sdk {
     pub regex_rules: Vec<RegExp>,
     /// `onSpanEnd` callback.
     pub on_span_end: Option<Function>,
-    /// The span exporter, when export is configured.
-    pub exporter: Option<Exporter>,
-    /// The Rollbar reporter, when error reporting is configured.
+    /// Error capture (what is not yet in the engine), when error reporting is configured.
     pub reporter: Option<Reporter>,
-    /// `export.js`'s timer: called with the milliseconds until the next export is due.
+    /// `export.js`'s timers: `schedule(channel, ms)` arms a channel's.
     pub schedule: Option<Function>,
 }
 
@@ -73,6 +72,17 @@ pub fn debug_enabled() -> bool {
             .and_then(|g| g.as_ref().map(|s| s.engine.config().debug))
             .unwrap_or(false)
     })
+}
+
+/// Arms `channel`'s timer in `export.js` to fire within `ms`.
+pub fn schedule(channel: Channel, ms: u64) {
+    if let Some(f) = with_sdk(|s| s.schedule.clone()).flatten() {
+        let _ = f.call2(
+            &JsValue::UNDEFINED,
+            &JsValue::from(channel as u32),
+            &JsValue::from_f64(ms as f64),
+        );
+    }
 }
 
 /// Updates the counters.

@@ -27,7 +27,12 @@ use opentelemetry::KeyValue;
 use opentelemetry::propagation::Injector as _;
 use opentelemetry::trace::{SpanContext, SpanKind, Status};
 
-use crate::config::SdkConfig;
+use crate::config::{ExportConfig, SdkConfig};
+use crate::errors::rollbar::ACCESS_TOKEN_HEADER;
+use crate::export::batch::{BatchConfig, Push};
+use crate::export::channel::{Channel, ChannelSettings, Outgoing, Request, Verbatim};
+use crate::export::otlp::{OtlpEncoder, parse_partial_success};
+use crate::export::retry::{ExportOutcome, FailReason, RetryConfig, RetryStatuses};
 use crate::propagation::{
     BAGGAGE_HEADER, Baggage, HeaderList, format_baggage, inject_trace_context,
 };
@@ -123,6 +128,87 @@ pub struct ErrorMark {
     pub uuid: String,
 }
 
+/// The outgoing channels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ChannelKind {
+    /// Finished spans, as OTLP/HTTP JSON.
+    Spans,
+    /// Rollbar items, one per request.
+    Items,
+}
+
+impl ChannelKind {
+    /// Every kind, in a stable order.
+    pub const ALL: [ChannelKind; 2] = [ChannelKind::Spans, ChannelKind::Items];
+}
+
+/// The span channel.
+pub type SpanChannel = Channel<SpanData, OtlpEncoder>;
+/// The Rollbar item channel.
+pub type ItemChannel = Channel<String, Verbatim>;
+
+/// Items queued at most; more are dropped and counted.
+pub const MAX_QUEUED_ITEMS: u32 = 100;
+/// Item requests in flight at once.
+pub const MAX_CONCURRENT_ITEMS: u32 = 4;
+/// Time an item may take, retries included.
+pub const ITEM_TIMEOUT_MILLIS: u32 = 30_000;
+
+/// The span channel of an export configuration, posting to `url` with `headers`.
+pub fn span_channel(
+    export: &ExportConfig,
+    encoder: OtlpEncoder,
+    url: String,
+    headers: Vec<(String, String)>,
+) -> SpanChannel {
+    Channel::new(
+        export.batch,
+        export.retry,
+        encoder,
+        url,
+        headers,
+        export.gzip,
+    )
+}
+
+/// The Rollbar item channel: one item per request, sent at once, at most
+/// [`MAX_QUEUED_ITEMS`] waiting and [`MAX_CONCURRENT_ITEMS`] in flight; every 5xx and network
+/// errors retried, a 429 pauses sending. The token goes in its header, when the page has one.
+pub fn item_channel(url: String, access_token: Option<&str>) -> ItemChannel {
+    let mut headers = vec![("content-type".to_owned(), "application/json".to_owned())];
+    if let Some(token) = access_token {
+        headers.push((ACCESS_TOKEN_HEADER.to_owned(), token.to_owned()));
+    }
+    Channel::new(
+        BatchConfig {
+            scheduled_delay_millis: 0,
+            max_queue_size: MAX_QUEUED_ITEMS,
+            max_export_batch_size: 1,
+            export_timeout_millis: ITEM_TIMEOUT_MILLIS,
+            max_concurrent_exports: MAX_CONCURRENT_ITEMS,
+        },
+        RetryConfig {
+            statuses: RetryStatuses::Rollbar,
+            ..RetryConfig::default()
+        },
+        Verbatim,
+        url,
+        headers,
+        false,
+    )
+}
+
+/// Why an item was not queued.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ItemDrop {
+    /// No item channel (error reporting is off).
+    Off,
+    /// The queue is full.
+    Full,
+    /// Rollbar asked for a pause (429).
+    Paused,
+}
+
 /// The engine. `G` makes ids, `C` tells the time.
 #[derive(Debug)]
 pub struct Sdk<G, C> {
@@ -137,6 +223,8 @@ pub struct Sdk<G, C> {
     session_attribute: KeyValue,
     session_changed: bool,
     auto_scopes: Vec<(SpanHandle, ScopeId)>,
+    spans: Option<SpanChannel>,
+    items: Option<ItemChannel>,
     /// What the engine did and dropped.
     pub stats: Stats,
 }
@@ -185,6 +273,8 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
             session,
             session_changed: true,
             auto_scopes: Vec::new(),
+            spans: None,
+            items: None,
             stats: Stats::default(),
             config,
         }
@@ -208,6 +298,247 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
     /// The value to keep in session storage, when it changed since the last call.
     pub fn take_session_update(&mut self) -> Option<String> {
         std::mem::take(&mut self.session_changed).then(|| self.session.stored_value())
+    }
+
+    /// Sends finished spans through `channel`.
+    pub fn set_span_channel(&mut self, channel: SpanChannel) {
+        self.spans = Some(channel);
+    }
+
+    /// Sends Rollbar items through `channel`.
+    pub fn set_item_channel(&mut self, channel: ItemChannel) {
+        self.items = Some(channel);
+    }
+
+    fn outgoing(&self, kind: ChannelKind) -> Option<&dyn Outgoing> {
+        match kind {
+            ChannelKind::Spans => self.spans.as_ref().map(|c| c as &dyn Outgoing),
+            ChannelKind::Items => self.items.as_ref().map(|c| c as &dyn Outgoing),
+        }
+    }
+
+    fn outgoing_mut(&mut self, kind: ChannelKind) -> Option<&mut dyn Outgoing> {
+        match kind {
+            ChannelKind::Spans => self.spans.as_mut().map(|c| c as &mut dyn Outgoing),
+            ChannelKind::Items => self.items.as_mut().map(|c| c as &mut dyn Outgoing),
+        }
+    }
+
+    /// The channels that are on.
+    pub fn channels(&self) -> Vec<ChannelKind> {
+        ChannelKind::ALL
+            .into_iter()
+            .filter(|k| self.outgoing(*k).is_some())
+            .collect()
+    }
+
+    /// Where a channel posts; `None` when it is off.
+    pub fn channel_settings(&self, kind: ChannelKind) -> Option<ChannelSettings<'_>> {
+        self.outgoing(kind).map(Outgoing::settings)
+    }
+
+    /// Queues a finished span for export; the delay to arm the span channel's timer with.
+    /// A full queue drops it (counted; the 1st, 10th, 100th… drop is noted in debug mode).
+    pub fn queue_span(&mut self, data: SpanData, now_ms: u64) -> (Option<u64>, Option<String>) {
+        let Some(channel) = self.spans.as_mut() else {
+            return (None, None);
+        };
+        match channel.push(data, now_ms) {
+            Push::Arm(ms) => (Some(ms), None),
+            Push::Queued => (None, None),
+            // Only items pause (Rollbar's 429); spans are never paused.
+            Push::Dropped | Push::Paused => {
+                self.stats.spans_dropped += 1;
+                let dropped = self.stats.spans_dropped;
+                let digits = dropped.to_string();
+                let note = (self.config.debug
+                    && digits.starts_with('1')
+                    && digits[1..].bytes().all(|b| b == b'0'))
+                .then(|| {
+                    format!(
+                        "edge-telemetry: export queue full, {dropped} span(s) dropped so far (batch.maxQueueSize)"
+                    )
+                });
+                (None, note)
+            }
+        }
+    }
+
+    /// Queues an encoded item; the delay to arm the item channel's timer with, or why it
+    /// was dropped (counted).
+    pub fn queue_item(&mut self, body: String, now_ms: u64) -> Result<Option<u64>, ItemDrop> {
+        let Some(channel) = self.items.as_mut() else {
+            return Err(ItemDrop::Off);
+        };
+        match channel.push(body, now_ms) {
+            Push::Arm(ms) => Ok(Some(ms)),
+            Push::Queued => Ok(None),
+            why @ (Push::Dropped | Push::Paused) => {
+                self.stats.items_dropped += 1;
+                Err(if why == Push::Paused {
+                    ItemDrop::Paused
+                } else {
+                    ItemDrop::Full
+                })
+            }
+        }
+    }
+
+    /// The requests due on a channel (on the page-hide path, everything queued, in bodies
+    /// that fit the keepalive budget); the note says what went out, in debug mode.
+    pub fn take(&mut self, kind: ChannelKind, hidden: bool) -> (Vec<Request>, Option<String>) {
+        let now = self.clock.now_unix_nanos() / 1_000_000;
+        let Some(channel) = self.outgoing_mut(kind) else {
+            return (Vec::new(), None);
+        };
+        let requests = channel.take(now, hidden);
+        let queued = channel.queued();
+        if kind != ChannelKind::Spans || requests.is_empty() {
+            return (requests, None);
+        }
+        let bytes: u64 = requests.iter().map(|r| r.body.len() as u64).sum();
+        let spans: u32 = requests.iter().map(|r| r.items).sum();
+        self.stats.export_bytes += bytes;
+        self.stats.export_requests += requests.len() as u64;
+        let note = self.config.debug.then(|| {
+            format!(
+                "edge-telemetry: exporting {spans} span(s) in {} request(s), {bytes} bytes of JSON{}; {queued} still queued",
+                requests.len(),
+                if hidden { " (page hidden: keepalive)" } else { "" },
+            )
+        });
+        (requests, note)
+    }
+
+    /// Records how an attempt to send request `id` ended (`status` 0: no response; the
+    /// response body, for OTLP's `partialSuccess`): the delay before retrying it, or `None`
+    /// when it is done (acknowledged or given up, counted). The note explains, in debug mode.
+    pub fn attempt(
+        &mut self,
+        kind: ChannelKind,
+        id: u32,
+        status: u16,
+        retry_after: Option<&str>,
+        body: Option<&str>,
+        jitter: f64,
+    ) -> (Option<u64>, Option<String>) {
+        let now = self.clock.now_unix_nanos() / 1_000_000;
+        let ended = match kind {
+            ChannelKind::Spans => self
+                .spans
+                .as_mut()
+                .and_then(|c| c.result(id, status, retry_after, now, jitter)),
+            ChannelKind::Items => self
+                .items
+                .as_mut()
+                .and_then(|c| c.result(id, status, retry_after, now, jitter)),
+        };
+        let Some((outcome, n)) = ended else {
+            return (None, None);
+        };
+        let debug = self.config.debug;
+        let s = &mut self.stats;
+        let (delay, note) = match (kind, outcome) {
+            (ChannelKind::Spans, ExportOutcome::Success) => {
+                let partial = body.and_then(parse_partial_success);
+                let rejected = partial.as_ref().map_or(0, |p| p.rejected_spans.min(n));
+                s.spans_exported += n - rejected;
+                s.spans_rejected += rejected;
+                let note = match partial {
+                    Some(p) => format!(
+                        "edge-telemetry: endpoint accepted {n} span(s) but rejected {}: {}",
+                        p.rejected_spans, p.error_message
+                    ),
+                    None => {
+                        format!("edge-telemetry: export of {n} span(s) acknowledged ({status})")
+                    }
+                };
+                (None, note)
+            }
+            (ChannelKind::Spans, ExportOutcome::Retry { delay_millis }) => {
+                s.export_retries += 1;
+                s.export_requests += 1;
+                (
+                    Some(delay_millis),
+                    format!(
+                        "edge-telemetry: export of {n} span(s) failed ({}), retrying in {delay_millis} ms",
+                        describe(status)
+                    ),
+                )
+            }
+            (ChannelKind::Spans, ExportOutcome::Failed(reason)) => {
+                s.spans_export_failed += n;
+                let why = match reason {
+                    FailReason::NotRetryable(_) => "not retryable",
+                    FailReason::AttemptsExhausted => "retry.maxAttempts reached",
+                    FailReason::DeadlineExceeded => "batch.exportTimeoutMillis reached",
+                    FailReason::RateLimited { .. } => "rate limited",
+                };
+                (
+                    None,
+                    format!(
+                        "edge-telemetry: export of {n} span(s) failed ({}), {why}: {n} span(s) dropped",
+                        describe(status)
+                    ),
+                )
+            }
+            (ChannelKind::Items, ExportOutcome::Success) => {
+                s.items_sent += 1;
+                (None, String::new())
+            }
+            (ChannelKind::Items, ExportOutcome::Retry { delay_millis }) => (
+                Some(delay_millis),
+                format!(
+                    "edge-telemetry: error item not sent (HTTP {status}), retrying in {delay_millis} ms"
+                ),
+            ),
+            (ChannelKind::Items, ExportOutcome::Failed(reason)) => {
+                s.items_failed += 1;
+                let note = match reason {
+                    FailReason::RateLimited { pause_millis } => format!(
+                        "edge-telemetry: Rollbar rate limit (429): no items for {pause_millis} ms"
+                    ),
+                    _ => format!("edge-telemetry: error item not sent (HTTP {status}), given up"),
+                };
+                (None, note)
+            }
+        };
+        (delay, (debug && !note.is_empty()).then_some(note))
+    }
+
+    /// Milliseconds until a channel has a request due (`None`: nothing queued, or every
+    /// slot busy).
+    pub fn next_due(&self, kind: ChannelKind) -> Option<u64> {
+        let now = self.clock.now_unix_nanos() / 1_000_000;
+        self.outgoing(kind)?.next_due(now)
+    }
+
+    /// Starts a flush of a channel; its token (`None`: the channel is off).
+    pub fn flush(&mut self, kind: ChannelKind) -> Option<u32> {
+        self.outgoing_mut(kind).map(|c| c.flush())
+    }
+
+    /// A flush's state: `None` waiting, `Some(true)` done (or the channel is off),
+    /// `Some(false)` some given up.
+    pub fn flush_result(&mut self, kind: ChannelKind, token: u32) -> Option<bool> {
+        self.outgoing_mut(kind)
+            .map_or(Some(true), |c| c.flush_result(token))
+    }
+
+    /// Everything queued on every channel, as bodies to send at once: the last gasp before
+    /// the module dies (a panic). Items first.
+    pub fn drain(&mut self) -> Vec<(ChannelKind, String)> {
+        let mut out = Vec::new();
+        for kind in [ChannelKind::Items, ChannelKind::Spans] {
+            loop {
+                let (requests, _) = self.take(kind, true);
+                if requests.is_empty() {
+                    break;
+                }
+                out.extend(requests.into_iter().map(|r| (kind, r.body)));
+            }
+        }
+        out
     }
 
     fn context_of(&self, parent: &Parent) -> Option<SpanContext> {
@@ -718,6 +1049,14 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
     }
 }
 
+fn describe(status: u16) -> String {
+    if status == 0 {
+        "network error or timeout".to_owned()
+    } else {
+        format!("HTTP {status}")
+    }
+}
+
 fn set_one(d: &mut SpanData, limits: &SpanLimits, stats: &mut Stats, kv: KeyValue) {
     match d.set_attribute(kv, limits) {
         AttributeOutcome::Dropped => stats.attributes_dropped += 1,
@@ -1134,5 +1473,141 @@ mod tests {
         let late_id = id(&mut sdk, late);
         assert_ne!(late_id, first_id);
         assert!(sdk.take_session_update().unwrap().contains(&late_id));
+    }
+
+    fn encoder() -> OtlpEncoder {
+        OtlpEncoder::new(&[], "edge-telemetry", "0", crate::export::otlp::push_f64)
+    }
+
+    fn with_channels(debug: bool) -> TestSdk {
+        let mut sdk = sdk_with(SdkConfig {
+            debug,
+            ..SdkConfig::default()
+        });
+        let export = ExportConfig::default();
+        sdk.set_span_channel(span_channel(
+            &export,
+            encoder(),
+            "https://collector.example/v1/traces".to_owned(),
+            vec![("x-honeycomb-team".to_owned(), "key".to_owned())],
+        ));
+        sdk.set_item_channel(item_channel(
+            "https://api.rollbar.com/api/1/item/".to_owned(),
+            Some("token"),
+        ));
+        sdk
+    }
+
+    #[test]
+    fn one_channel_abstraction_for_spans_and_items() {
+        let mut sdk = with_channels(true);
+        assert_eq!(sdk.channels(), ChannelKind::ALL);
+        let spans = sdk.channel_settings(ChannelKind::Spans).unwrap();
+        assert_eq!(spans.url, "https://collector.example/v1/traces");
+        assert!(spans.gzip);
+        let items = sdk.channel_settings(ChannelKind::Items).unwrap();
+        assert_eq!(
+            items.headers[1],
+            (ACCESS_TOKEN_HEADER.to_owned(), "token".to_owned())
+        );
+        assert_eq!(items.timeout_millis, ITEM_TIMEOUT_MILLIS);
+        assert!(!items.gzip);
+
+        // A span: queued, due after the scheduled delay, sent, acknowledged with a partial
+        // success.
+        let h = sdk.start_span(SpanStart::named("checkout"));
+        let ended = sdk.end(h, None).unwrap();
+        let (arm, note) = sdk.queue_span(ended.data, ended.now_ms);
+        assert_eq!(
+            arm,
+            Some(u64::from(
+                ExportConfig::default().batch.scheduled_delay_millis
+            ))
+        );
+        assert!(note.is_none());
+        assert!(
+            sdk.take(ChannelKind::Spans, false).0.is_empty(),
+            "not due yet"
+        );
+        let flush = sdk.flush(ChannelKind::Spans).unwrap();
+        assert_eq!(sdk.flush_result(ChannelKind::Spans, flush), None);
+        let (requests, note) = sdk.take(ChannelKind::Spans, false);
+        assert_eq!(requests.len(), 1);
+        assert!(requests[0].body.contains("checkout"));
+        assert!(note.unwrap().contains("exporting 1 span(s)"));
+        let id = requests[0].id;
+        let (retry, _) = sdk.attempt(ChannelKind::Spans, id, 503, None, None, 0.5);
+        assert!(retry.is_some(), "503 is retried");
+        let body = r#"{"partialSuccess":{"rejectedSpans":"1","errorMessage":"bad"}}"#;
+        let (done, note) = sdk.attempt(ChannelKind::Spans, id, 200, None, Some(body), 0.5);
+        assert_eq!(done, None);
+        assert!(note.unwrap().contains("rejected 1: bad"));
+        assert_eq!(sdk.flush_result(ChannelKind::Spans, flush), Some(true));
+        assert_eq!(
+            (
+                sdk.stats.spans_exported,
+                sdk.stats.spans_rejected,
+                sdk.stats.export_requests,
+                sdk.stats.export_retries
+            ),
+            (0, 1, 2, 1)
+        );
+
+        // An item: sent at once, one per request; a 429 pauses the channel and drops what
+        // comes meanwhile.
+        assert_eq!(sdk.queue_item("{\"a\":1}".to_owned(), 0), Ok(Some(0)));
+        let (requests, _) = sdk.take(ChannelKind::Items, false);
+        assert_eq!(requests[0].body, "{\"a\":1}");
+        let (done, note) = sdk.attempt(
+            ChannelKind::Items,
+            requests[0].id,
+            429,
+            Some("60"),
+            None,
+            0.5,
+        );
+        assert_eq!(done, None);
+        assert!(note.unwrap().contains("429"));
+        assert_eq!(
+            sdk.queue_item("{}".to_owned(), T0 / 1_000_000),
+            Err(ItemDrop::Paused)
+        );
+        assert_eq!((sdk.stats.items_failed, sdk.stats.items_dropped), (1, 1));
+        // Unknown ids are ignored.
+        assert_eq!(
+            sdk.attempt(ChannelKind::Items, 9999, 200, None, None, 0.5),
+            (None, None)
+        );
+    }
+
+    #[test]
+    fn channels_off_and_the_last_gasp() {
+        let mut off = sdk();
+        assert!(off.channels().is_empty());
+        assert_eq!(off.queue_item("{}".to_owned(), 0), Err(ItemDrop::Off));
+        let h = off.start_span(SpanStart::named("x"));
+        let e = off.end(h, None).unwrap();
+        assert_eq!(off.queue_span(e.data, e.now_ms), (None, None));
+        assert_eq!(off.flush(ChannelKind::Spans), None);
+        assert_eq!(off.flush_result(ChannelKind::Spans, 1), Some(true));
+
+        let mut sdk = with_channels(false);
+        for i in 0..3 {
+            let h = sdk.start_span(SpanStart::named(format!("s{i}")));
+            let e = sdk.end(h, None).unwrap();
+            sdk.queue_span(e.data, e.now_ms);
+        }
+        sdk.queue_item("{\"item\":1}".to_owned(), T0 / 1_000_000)
+            .unwrap();
+        let out = sdk.drain();
+        assert_eq!(
+            out[0],
+            (ChannelKind::Items, "{\"item\":1}".to_owned()),
+            "items first"
+        );
+        assert_eq!(out.len(), 2, "the three spans in one body");
+        assert_eq!(out[1].0, ChannelKind::Spans);
+        assert!(out[1].1.contains("s0") && out[1].1.contains("s2"));
+        assert!(sdk.drain().is_empty());
     }
 }

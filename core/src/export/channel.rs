@@ -1,0 +1,226 @@
+//! One outgoing channel: a queue of items, how they are encoded into request bodies, where
+//! they go (URL and headers), and when to retry. Spans and Rollbar items are two channels
+//! of the same kind; a new kind of payload (logs, X-Ray segments) is a new channel value,
+//! not a new code path.
+//!
+//! The glue's transport asks [`Channel::take`] for the requests that are due, sends them,
+//! and reports each attempt with [`Channel::result`]; it arms one timer for
+//! [`Channel::next_due`].
+
+use std::fmt;
+
+use crate::export::batch::{BatchConfig, BatchQueue, Push, TakeMode};
+use crate::export::otlp::OtlpEncoder;
+use crate::export::retry::{ExportOutcome, RetryConfig};
+use crate::trace::span::SpanData;
+
+/// Largest request body on the page-hide path: under the browser's 64 KiB keepalive quota.
+pub const HIDDEN_MAX_BODY_BYTES: usize = 60 * 1024 - 1;
+
+/// How a channel's items become request bodies.
+pub trait Encode<T> {
+    /// One request body holding `items`.
+    fn encode(&self, items: &[T]) -> String;
+    /// Request bodies for `items`, each under `max_bytes` where an item allows it, with the
+    /// number of items each holds (in order).
+    fn encode_chunked(&self, items: &[T], max_bytes: usize) -> Vec<(String, u32)>;
+}
+
+impl Encode<SpanData> for OtlpEncoder {
+    fn encode(&self, items: &[SpanData]) -> String {
+        OtlpEncoder::encode(self, items)
+    }
+    fn encode_chunked(&self, items: &[SpanData], max_bytes: usize) -> Vec<(String, u32)> {
+        OtlpEncoder::encode_chunked(self, items, max_bytes)
+    }
+}
+
+/// Items that are already request bodies (Rollbar items): one per request, as they are.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Verbatim;
+
+impl Encode<String> for Verbatim {
+    fn encode(&self, items: &[String]) -> String {
+        items.concat()
+    }
+    fn encode_chunked(&self, items: &[String], _max_bytes: usize) -> Vec<(String, u32)> {
+        items.iter().map(|i| (i.clone(), 1)).collect()
+    }
+}
+
+/// One request to send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    /// The batch id to report the result under.
+    pub id: u32,
+    /// The body.
+    pub body: String,
+    /// Items in it.
+    pub items: u32,
+}
+
+/// A queue and where its requests go.
+pub struct Channel<T, E> {
+    /// Items waiting or in flight.
+    pub queue: BatchQueue<T>,
+    /// Items to bodies.
+    pub encoder: E,
+    /// Retry limits.
+    pub retry: RetryConfig,
+    /// Where to POST.
+    pub url: String,
+    /// Request headers (keys and tokens among them: never logged).
+    pub headers: Vec<(String, String)>,
+    /// Whether to gzip bodies (except on the page-hide path).
+    pub gzip: bool,
+}
+
+/// The names of `headers`, for output that must not show values (keys, tokens).
+pub fn header_names(headers: &[(String, String)]) -> Vec<&str> {
+    headers.iter().map(|(k, _)| k.as_str()).collect()
+}
+
+impl<T, E> fmt::Debug for Channel<T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Channel")
+            .field("url", &self.url)
+            .field("header_names", &header_names(&self.headers))
+            .field("queued", &self.queue.queued())
+            .field("in_flight", &self.queue.in_flight())
+            .field("gzip", &self.gzip)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where a channel's requests go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChannelSettings<'a> {
+    /// The URL to POST to.
+    pub url: &'a str,
+    /// Request headers (keys and tokens among them: never logged).
+    pub headers: &'a [(String, String)],
+    /// Time a request may take, retries included.
+    pub timeout_millis: u32,
+    /// Whether bodies are gzipped (except on the page-hide path).
+    pub gzip: bool,
+}
+
+impl<T, E: Encode<T>> Channel<T, E> {
+    /// A channel posting to `url` with `headers`.
+    pub fn new(
+        batch: BatchConfig,
+        retry: RetryConfig,
+        encoder: E,
+        url: String,
+        headers: Vec<(String, String)>,
+        gzip: bool,
+    ) -> Self {
+        Self {
+            queue: BatchQueue::new(batch),
+            encoder,
+            retry,
+            url,
+            headers,
+            gzip,
+        }
+    }
+
+    /// Queues an item at `now` (epoch milliseconds).
+    pub fn push(&mut self, item: T, now: u64) -> Push {
+        self.queue.push(item, now)
+    }
+}
+
+/// What the transport does with any channel, whatever its items are.
+pub trait Outgoing {
+    /// Where its requests go.
+    fn settings(&self) -> ChannelSettings<'_>;
+    /// The next batch that is due, as requests: one, or on the page-hide path (`hidden`) as
+    /// many as keep each body under [`HIDDEN_MAX_BODY_BYTES`]. Empty when nothing is due.
+    fn take(&mut self, now: u64, hidden: bool) -> Vec<Request>;
+    /// Records how an attempt to send batch `id` ended (`status` 0: no response): what
+    /// happens next, and how many items the batch holds. `None` for an unknown batch.
+    fn result(
+        &mut self,
+        id: u32,
+        status: u16,
+        retry_after: Option<&str>,
+        now: u64,
+        jitter: f64,
+    ) -> Option<(ExportOutcome, u64)>;
+    /// Milliseconds until a batch is due (`None`: nothing queued, or every slot busy).
+    fn next_due(&self, now: u64) -> Option<u64>;
+    /// Starts a flush; its token.
+    fn flush(&mut self) -> u32;
+    /// A flush's state: `None` waiting, `Some(true)` everything acknowledged, `Some(false)`
+    /// some given up.
+    fn flush_result(&mut self, token: u32) -> Option<bool>;
+    /// Items waiting.
+    fn queued(&self) -> usize;
+}
+
+impl<T, E: Encode<T>> Outgoing for Channel<T, E> {
+    fn settings(&self) -> ChannelSettings<'_> {
+        ChannelSettings {
+            url: &self.url,
+            headers: &self.headers,
+            timeout_millis: self.queue.config().export_timeout_millis,
+            gzip: self.gzip,
+        }
+    }
+
+    fn take(&mut self, now: u64, hidden: bool) -> Vec<Request> {
+        let mode = if hidden {
+            TakeMode::Hidden
+        } else {
+            TakeMode::Due
+        };
+        let Some(batch) = self.queue.take(now, mode) else {
+            return Vec::new();
+        };
+        let bodies = if hidden {
+            self.encoder
+                .encode_chunked(&batch.items, HIDDEN_MAX_BODY_BYTES)
+        } else {
+            vec![(self.encoder.encode(&batch.items), batch.items.len() as u32)]
+        };
+        let ids = if bodies.len() > 1 {
+            let counts: Vec<u32> = bodies.iter().map(|(_, n)| *n).collect();
+            self.queue.split(batch.id, &counts).unwrap_or_default()
+        } else {
+            vec![batch.id]
+        };
+        ids.into_iter()
+            .zip(bodies)
+            .map(|(id, (body, items))| Request { id, body, items })
+            .collect()
+    }
+
+    fn result(
+        &mut self,
+        id: u32,
+        status: u16,
+        retry_after: Option<&str>,
+        now: u64,
+        jitter: f64,
+    ) -> Option<(ExportOutcome, u64)> {
+        self.queue
+            .attempt_ended(id, status, retry_after, now, &self.retry, jitter)
+    }
+
+    fn next_due(&self, now: u64) -> Option<u64> {
+        self.queue.next_due(now)
+    }
+
+    fn flush(&mut self) -> u32 {
+        self.queue.flush()
+    }
+
+    fn flush_result(&mut self, token: u32) -> Option<bool> {
+        self.queue.flush_result(token)
+    }
+
+    fn queued(&self) -> usize {
+        self.queue.queued()
+    }
+}
