@@ -6,14 +6,6 @@
 // (export.js).
 import { sendNow } from './export.js';
 
-// Where an error came from (src/errors.rs `Source`).
-export const MANUAL = 0;
-export const MESSAGE = 1;
-export const UNCAUGHT = 2;
-export const REJECTION = 3;
-export const REACT = 4;
-export const PANIC = 5;
-
 // Causes followed at most.
 const MAX_CHAIN = 5;
 
@@ -58,8 +50,9 @@ function prop(o, k) {
 }
 
 /**
- * `[class, message, stack, ...]` for an error and its causes. A value that is not an Error
- * gets `fallbackClass` and its text as the message.
+ * The error and its causes as `{name, message, stack}` objects, outermost first (what
+ * `errorCapture` reads). A value that is not an Error gets `fallbackClass` and its text as
+ * the message.
  */
 function chainOf(err, fallbackClass) {
   const out = [];
@@ -72,10 +65,10 @@ function chainOf(err, fallbackClass) {
       if (!name) {
         try { name = e.constructor && e.constructor.name; } catch (_) { name = undefined; }
       }
-      out.push(name || 'Error', prop(e, 'message') || '', prop(e, 'stack') || '');
+      out.push({ name: name || 'Error', message: prop(e, 'message') || '', stack: prop(e, 'stack') || '' });
       try { e = e.cause; } catch (_) { e = undefined; }
     } else {
-      out.push(i === 0 ? fallbackClass : 'Error', text(e), '');
+      out.push({ name: i === 0 ? fallbackClass : 'Error', message: text(e), stack: '' });
       break;
     }
   }
@@ -97,7 +90,7 @@ function uuid4() {
  * every channel by `Channel` value (for the last gasp after a panic); `hooks`: the
  * `rollbar.transform` and `rollbar.beforeSend` options; `onDead()`: the module is about to
  * trap, turn the SDK off.
- * Returns { report(kind, value, level, custom), fatal(out, lost), trapped(e) }.
+ * Returns { report(kind, value, level, custom), fatal(out, lost), trapped(e), close() }.
  */
 export function installErrors(w, guard, fetchFn, settings, channels, hooks, onDead) {
   const items = channels[w.Channel.Items];
@@ -128,7 +121,7 @@ export function installErrors(w, guard, fetchFn, settings, channels, hooks, onDe
     }
     busy = true;
     try {
-      const chain = kind === MESSAGE ? ['', text(value), ''] : chainOf(value, kind === REJECTION ? 'UnhandledRejection' : 'Error');
+      const chain = kind === w.Source.Message ? [{ name: '', message: text(value), stack: '' }] : chainOf(value, kind === w.Source.Rejection ? 'UnhandledRejection' : 'Error');
       const r = guard(w.errorCapture, kind, level, chain, custom, hint === undefined ? hintOf(value) : hint, hooked);
       if (!hooked || !r) return r;
       const [uuid, item] = r;
@@ -187,9 +180,14 @@ export function installErrors(w, guard, fetchFn, settings, channels, hooks, onDe
     sendFallback('RuntimeError', prop(e, 'message') || 'unreachable');
   }
 
+  const listeners = [];
+  const listen = (type, fn) => {
+    addEventListener(type, fn);
+    listeners.push([type, fn]);
+  };
   if (typeof addEventListener === 'function') {
     if (settings.captureUncaught) {
-      addEventListener('error', (ev) => {
+      listen('error', (ev) => {
         const err = ev.error;
         // The trap after a panic of ours: already reported by the hook.
         if (gone && typeof WebAssembly !== 'undefined' && err instanceof WebAssembly.RuntimeError) return;
@@ -198,17 +196,22 @@ export function installErrors(w, guard, fetchFn, settings, channels, hooks, onDe
           message: text(ev.message),
           stack: ev.filename ? `Error: ${text(ev.message)}\n    at ${ev.filename}:${ev.lineno}:${ev.colno}` : '',
         };
-        report(UNCAUGHT, value, undefined, undefined, hintOf(err));
+        report(w.Source.Uncaught, value, undefined, undefined, hintOf(err));
       });
     }
     if (settings.captureUnhandledRejections) {
-      addEventListener('unhandledrejection', (ev) => {
+      listen('unhandledrejection', (ev) => {
         let reason;
         try { reason = ev.reason; } catch (_) { reason = undefined; }
-        report(REJECTION, reason, undefined, undefined);
+        report(w.Source.Rejection, reason, undefined, undefined);
       });
     }
   }
 
-  return { report, fatal, trapped };
+  /** Removes the window listeners. */
+  function close() {
+    for (const [type, fn] of listeners.splice(0)) removeEventListener(type, fn);
+  }
+
+  return { report, fatal, trapped, close };
 }

@@ -90,9 +90,9 @@ export function installTransport(channel, w, guard, fetchFn, settings) {
   function settle() {
     for (let i = waiters.length - 1; i >= 0; i--) {
       const r = q.flushResult(waiters[i].token);
-      if (r !== 0) {
+      if (r !== w.FlushState.Waiting) {
         const [wt] = waiters.splice(i, 1);
-        wt.resolve(r === 1);
+        wt.resolve(r !== w.FlushState.GaveUp);
       }
     }
   }
@@ -205,16 +205,24 @@ export function installTransport(channel, w, guard, fetchFn, settings) {
   function onHide() {
     pump(true);
   }
-  if (typeof document !== 'undefined') {
-    document.addEventListener('visibilitychange', () => {
-      if (document.visibilityState === 'hidden') onHide();
-    });
-  }
+  const onVisibility = () => {
+    if (document.visibilityState === 'hidden') onHide();
+  };
+  if (typeof document !== 'undefined') document.addEventListener('visibilitychange', onVisibility);
   if (typeof addEventListener === 'function') addEventListener('pagehide', onHide);
 
   return {
     settings,
     schedule,
+    /** Removes the page-lifecycle listeners and the timers (requests in flight finish). */
+    close() {
+      if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', onVisibility);
+      if (typeof removeEventListener === 'function') removeEventListener('pagehide', onHide);
+      clearTimeout(timer);
+      timer = 0;
+      timerAt = Infinity;
+      for (const b of batches.values()) clearTimeout(b.timer);
+    },
     flush() {
       const token = q.flushBegin();
       if (!token) return Promise.resolve(true);

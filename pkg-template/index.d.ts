@@ -298,6 +298,16 @@ export declare function getStats(): Stats;
  */
 export declare function flush(): Promise<boolean>;
 /**
+ * Stops the SDK (OpenTelemetry's `shutdown`): exports what is queued, then removes every
+ * listener and timer it installed and puts the page's `fetch` and `XMLHttpRequest` back.
+ * Afterwards every call is a no-op and `init` returns false. Resolves like `flush()`.
+ *
+ * ```js
+ * window.addEventListener('beforeunload', () => { shutdown(); });
+ * ```
+ */
+export declare function shutdown(): Promise<boolean>;
+/**
  * Reports an error to Rollbar, linked to the active span (or the span it was thrown under in
  * `withSpan`), which gets an `exception` event, ERROR status and the item's uuid.
  * `context` is custom data for this item. Returns the uuid, or undefined when not sent.

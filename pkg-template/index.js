@@ -5,7 +5,7 @@
 import initWasm, * as w from './edge_telemetry.js';
 import { installFetch, installXhr } from './instrument.js';
 import { installTransport } from './export.js';
-import { installErrors, tagThrown, MANUAL, MESSAGE, REACT, PANIC } from './errors.js';
+import { installErrors, tagThrown } from './errors.js';
 import { installDocumentLoad, installInteractions } from './page.js';
 
 await initWasm({ module_or_path: new URL('./edge_telemetry_bg.wasm', import.meta.url) });
@@ -25,11 +25,11 @@ function fault(e) {
   }
 }
 
-/** Calls a wasm function; returns undefined instead of throwing. */
-function guard(fn, a, b, c, d, e, f) {
+/** Calls a wasm function with every argument given; returns undefined instead of throwing. */
+function guard(fn, ...args) {
   if (dead) return undefined;
   try {
-    return fn(a, b, c, d, e, f);
+    return fn(...args);
   } catch (e) {
     fault(e);
     return undefined;
@@ -69,6 +69,9 @@ export class Span {
 // The transports of the outgoing channels (export.js), by `Channel` value, once init has
 // configured them.
 const transports = [];
+// What init installed (listeners, timers, patched fetch and XHR): each undoes one.
+const release = [];
+let stopped = false;
 // Called from wasm when a channel's timer must fire within `ms`.
 const schedule = (channel, ms) => {
   const t = transports[channel];
@@ -89,7 +92,7 @@ function hook(options, name) {
  * or false when already initialised (a second call validates its options and changes nothing).
  */
 export function init(options) {
-  if (dead) return false;
+  if (dead || stopped) return false;
   const started = w.init(options, schedule);
   if (started) {
     const which = guard(w.instrumentations) | 0;
@@ -111,11 +114,13 @@ export function init(options) {
         errors = installErrors(w, guard, pageFetch, es, channels, hooks, () => { dead = true; });
         guard(w.installPanicHook, errors.fatal);
       }
-      if (which & 1) installFetch(w, guard);
-      if (which & 2) installXhr(w, guard);
-      if (which & 4) installDocumentLoad(w, guard);
+      for (const t of transports) if (t) release.push(() => t.close());
+      if (errors) release.push(errors.close);
+      if (which & w.Instrumentation.Fetch) release.push(installFetch(w, guard));
+      if (which & w.Instrumentation.Xhr) release.push(installXhr(w, guard));
+      if (which & w.Instrumentation.DocumentLoad) release.push(installDocumentLoad(w, guard));
       const events = guard(w.interactionEvents);
-      if (events && events.length) installInteractions(w, guard, events);
+      if (events && events.length) release.push(installInteractions(w, guard, events));
     } catch (e) {
       fault(e);
     }
@@ -123,16 +128,12 @@ export function init(options) {
   return started;
 }
 
-// startSpan flags (src/api.rs): a root span; options that are not a readable object.
-const START_ROOT = 1;
-const START_BAD_OPTIONS = 2;
-
 function start(name, o, flags) {
   if (dead) return new Span(0);
   let kind, attributes, time, parent, links;
   if (o !== undefined && o !== null) {
     if (typeof o !== 'object') {
-      flags |= START_BAD_OPTIONS;
+      flags |= w.StartFlag.BadOptions;
     } else {
       // The fields are read here, not in wasm, where each key would cost a JS string.
       try {
@@ -141,9 +142,9 @@ function start(name, o, flags) {
         time = o.startTime;
         parent = o.parent;
         links = o.links;
-        if (o.root === true) flags |= START_ROOT;
+        if (o.root === true) flags |= w.StartFlag.Root;
       } catch (_) {
-        flags |= START_BAD_OPTIONS;
+        flags |= w.StartFlag.BadOptions;
       }
       if (parent instanceof Span) parent = parent.__edgeSpanId;
     }
@@ -163,7 +164,7 @@ export function startSpan(name, options) {
 
 /** Starts a span that begins a new trace. */
 export function startRootSpan(name, options) {
-  return start(name, options, START_ROOT);
+  return start(name, options, w.StartFlag.Root);
 }
 
 /**
@@ -256,17 +257,46 @@ export function flush() {
 }
 
 /**
+ * Stops the SDK (OpenTelemetry's `shutdown`): exports what is queued, then removes every
+ * listener and timer it installed and puts the page's `fetch` and `XMLHttpRequest` back.
+ * Afterwards every call is a no-op and `init` returns false. Resolves to what `flush()`
+ * resolves to; never rejects.
+ */
+export function shutdown() {
+  if (stopped) return Promise.resolve(true);
+  const done = flush();
+  stopped = true;
+  const undo = () => {
+    for (const r of release.splice(0)) {
+      try {
+        if (typeof r === 'function') r();
+      } catch (e) {
+        fault(e);
+      }
+    }
+    dead = true;
+  };
+  return done.then((ok) => {
+    undo();
+    return ok;
+  }, () => {
+    undo();
+    return false;
+  });
+}
+
+/**
  * Reports an error to Rollbar (the `rollbar` options), linked to the active span (or the
  * span it was thrown under in withSpan). `context`: custom data for this item. Returns the
  * item's uuid, or undefined when it is not sent (off, ignored, duplicate, over a limit).
  */
 export function captureException(error, context) {
-  return errors ? errors.report(MANUAL, error, undefined, context) : undefined;
+  return errors ? errors.report(w.Source.Manual, error, undefined, context) : undefined;
 }
 
 /** Reports a message ('critical', 'error', 'warning', 'info' (default) or 'debug'). */
 export function captureMessage(message, level, context) {
-  return errors ? errors.report(MESSAGE, message, level, context) : undefined;
+  return errors ? errors.report(w.Source.Message, message, level, context) : undefined;
 }
 
 /**
@@ -275,12 +305,12 @@ export function captureMessage(message, level, context) {
  */
 export function reportPanic(message, stack) {
   if (!errors) return undefined;
-  return errors.report(PANIC, { name: 'panic', message: String(message), stack: stack === undefined ? new Error().stack : String(stack) }, 'critical');
+  return errors.report(w.Source.Panic, { name: 'panic', message: String(message), stack: stack === undefined ? new Error().stack : String(stack) }, 'critical');
 }
 
 /** Used by edge-telemetry/react's ErrorBoundary. */
 export function __reportRenderError(error, componentStack) {
-  return errors ? errors.report(REACT, error, undefined, componentStack ? { componentStack: String(componentStack) } : undefined) : undefined;
+  return errors ? errors.report(w.Source.React, error, undefined, componentStack ? { componentStack: String(componentStack) } : undefined) : undefined;
 }
 
 /** The SDK's counters: spans, drops, invalid arguments, internal errors. */

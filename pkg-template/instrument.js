@@ -31,37 +31,47 @@ function withHeaders(init, headers) {
   return copy;
 }
 
+/** The trace headers wasm wrote into `trace`, as [name, value] pairs (none: empty). */
+function entries(trace) {
+  const out = [];
+  for (const k in trace) out.push([k, trace[k]]);
+  return out;
+}
+
+/**
+ * Request span `h` ends now; a task later (once the page's own callbacks on the request have
+ * run with its parent still active) the scope that kept that parent is released.
+ */
+function settle(w, guard, h, outcome, status, errorType) {
+  guard(w.requestEnd, h, outcome, status, errorType);
+  setTimeout(() => guard(w.requestRelease, h), 0);
+}
+
 /**
  * Wraps globalThis.fetch. `w` gives the wasm functions and `guard(fn, ...args)` that
- * swallows and counts internal faults.
+ * swallows and counts internal faults. One call into wasm before the request
+ * (`requestStart`), one when it settles (`requestEnd`), and one a task later
+ * (`requestRelease`), off the request's path.
  */
 export function installFetch(w, guard) {
   const original = globalThis.fetch;
-  if (typeof original !== 'function') return;
-  const end = (h, scope, outcome, status, errorType) => {
-    guard(w.httpEnd, h, outcome, status, errorType);
-    // Callbacks the page chained on this request run before the next task: keep the
-    // parent active for them, then close the scope.
-    if (scope) setTimeout(() => guard(w.closeScope, scope), 0);
-  };
-  globalThis.fetch = function fetch(input, init) {
+  if (typeof original !== 'function') return undefined;
+  let on = true;
+  const wrapped = function fetch(input, init) {
     let args = arguments;
     let h = 0;
-    let scope = 0;
-    if (guard.dead()) return original.apply(this, args);
+    if (!on || guard.dead()) return original.apply(this, args);
     try {
       const req = typeof Request !== 'undefined' && input instanceof Request ? input : null;
       const method = normaliseMethod(init && init.method !== undefined ? init.method : req ? req.method : 'GET');
       const url = new URL(req ? req.url : input, baseUrl()).href;
-      h = w.httpStart(method, url, false);
-      if (h) {
-        scope = w.openActiveScope();
-        const trace = w.httpHeaders(h, url);
-        if (trace) {
-          const headers = new Headers(init && init.headers !== undefined ? init.headers : req ? req.headers : undefined);
-          for (let i = 0; i < trace.length; i += 2) headers.set(trace[i], trace[i + 1]);
-          args = [input, withHeaders(init, headers)];
-        }
+      const trace = {};
+      h = w.requestStart(method, url, w.RequestApi.Fetch, false, trace);
+      const add = entries(trace);
+      if (add.length) {
+        const headers = new Headers(init && init.headers !== undefined ? init.headers : req ? req.headers : undefined);
+        for (const [k, v] of add) headers.set(k, v);
+        args = [input, withHeaders(init, headers)];
       }
     } catch (e) {
       guard.fault(e);
@@ -70,8 +80,9 @@ export function installFetch(w, guard) {
     if (h) {
       try {
         p.then(
-          (r) => end(h, scope, 0, r.status),
-          (e) => end(h, scope, e && e.name === 'AbortError' ? 2 : 1, 0, e && typeof e.name === 'string' ? e.name : undefined),
+          (r) => settle(w, guard, h, w.Outcome.Response, r.status),
+          (e) => settle(w, guard, h, e && e.name === 'AbortError' ? w.Outcome.Aborted : w.Outcome.NetworkError, 0,
+            e && typeof e.name === 'string' ? e.name : undefined),
         );
       } catch (e) {
         guard.fault(e);
@@ -79,15 +90,28 @@ export function installFetch(w, guard) {
     }
     return p;
   };
+  globalThis.fetch = wrapped;
+  // Puts the page's fetch back; a wrapper installed over ours since keeps working and now
+  // calls straight through.
+  return () => {
+    on = false;
+    if (globalThis.fetch === wrapped) globalThis.fetch = original;
+  };
 }
 
-/** Wraps XMLHttpRequest.prototype.open/setRequestHeader/send. */
+/**
+ * Wraps XMLHttpRequest.prototype.open/setRequestHeader/send; returns the function that puts
+ * them back.
+ */
 export function installXhr(w, guard) {
-  if (typeof XMLHttpRequest === 'undefined') return;
+  if (typeof XMLHttpRequest === 'undefined') return undefined;
   const proto = XMLHttpRequest.prototype;
   const { open, send, setRequestHeader } = proto;
   const requests = new WeakMap();
-  proto.open = function (method, url) {
+  let on = true;
+  const wrapped = {};
+  wrapped.open = proto.open = function (method, url) {
+    if (!on) return open.apply(this, arguments);
     try {
       requests.set(this, { method: normaliseMethod(method), url: new URL(url, baseUrl()).href, ownTraceparent: false });
     } catch (e) {
@@ -95,35 +119,39 @@ export function installXhr(w, guard) {
     }
     return open.apply(this, arguments);
   };
-  proto.setRequestHeader = function (name) {
-    const r = requests.get(this);
+  wrapped.setRequestHeader = proto.setRequestHeader = function (name) {
+    const r = on && requests.get(this);
     if (r && String(name).toLowerCase() === 'traceparent') r.ownTraceparent = true;
     return setRequestHeader.apply(this, arguments);
   };
-  proto.send = function () {
-    if (guard.dead()) return send.apply(this, arguments);
+  wrapped.send = proto.send = function () {
+    if (!on || guard.dead()) return send.apply(this, arguments);
     try {
       const r = requests.get(this);
-      const h = r ? w.httpStart(r.method, r.url, true) : 0;
+      const trace = {};
+      const h = r ? w.requestStart(r.method, r.url, w.RequestApi.Xhr, r.ownTraceparent, trace) : 0;
       if (h) {
-        const scope = w.openActiveScope();
-        const trace = r.ownTraceparent ? undefined : w.httpHeaders(h, r.url);
-        if (trace) for (let i = 0; i < trace.length; i += 2) setRequestHeader.call(this, trace[i], trace[i + 1]);
-        let outcome = 0;
+        for (const [k, v] of entries(trace)) setRequestHeader.call(this, k, v);
+        let outcome = w.Outcome.Response;
         const xhr = this;
         const mark = (o) => () => { outcome = o; };
-        this.addEventListener('error', mark(1));
-        this.addEventListener('abort', mark(2));
-        this.addEventListener('timeout', mark(3));
+        this.addEventListener('error', mark(w.Outcome.NetworkError));
+        this.addEventListener('abort', mark(w.Outcome.Aborted));
+        this.addEventListener('timeout', mark(w.Outcome.Timeout));
         this.addEventListener('loadend', function onEnd() {
           xhr.removeEventListener('loadend', onEnd);
-          guard(w.httpEnd, h, outcome, outcome ? 0 : xhr.status, outcome === 1 ? 'error' : undefined);
-          if (scope) setTimeout(() => guard(w.closeScope, scope), 0);
+          const response = outcome === w.Outcome.Response;
+          settle(w, guard, h, outcome, response ? xhr.status : 0, outcome === w.Outcome.NetworkError ? 'error' : undefined);
         });
       }
     } catch (e) {
       guard.fault(e);
     }
     return send.apply(this, arguments);
+  };
+  const originals = { open, send, setRequestHeader };
+  return () => {
+    on = false;
+    for (const k of Object.keys(originals)) if (proto[k] === wrapped[k]) proto[k] = originals[k];
   };
 }

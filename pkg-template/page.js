@@ -15,7 +15,7 @@ function navigationEntry() {
  * `Server-Timing: traceparent;desc="00-…"`.
  */
 export function installDocumentLoad(w, guard) {
-  if (typeof document === 'undefined') return;
+  if (typeof document === 'undefined') return undefined;
   const parents = [];
   const meta = document.querySelector('meta[name="traceparent"]');
   if (meta) parents.push(meta.getAttribute('content'));
@@ -24,16 +24,23 @@ export function installDocumentLoad(w, guard) {
     for (const st of nav.serverTiming) if (st.name === 'traceparent') parents.push(st.description);
   }
   const h = guard(w.documentLoadStart, parents);
-  if (!h) return;
+  if (!h) return undefined;
   // Initialised after the load: the span is complete already and parents nothing.
   if (document.readyState === 'complete' && nav && nav.loadEventEnd > 0) {
     guard(w.documentLoadEnd, h, nav);
-    return;
+    return undefined;
   }
   // loadEventEnd is set once the load handlers have run: read it in the next task.
-  const finish = () => setTimeout(() => guard(w.documentLoadEnd, h, navigationEntry()), 0);
+  let timer = 0;
+  const finish = () => {
+    timer = setTimeout(() => guard(w.documentLoadEnd, h, navigationEntry()), 0);
+  };
   if (document.readyState === 'complete') finish();
   else addEventListener('load', finish, { once: true });
+  return () => {
+    removeEventListener('load', finish);
+    clearTimeout(timer);
+  };
 }
 
 // A short XPath of the element (id-anchored when possible), as OpenTelemetry's
@@ -58,7 +65,7 @@ function xpath(el) {
  * task.
  */
 export function installInteractions(w, guard, events) {
-  if (typeof addEventListener !== 'function') return;
+  if (typeof addEventListener !== 'function') return undefined;
   const listener = (e) => {
     let target = '';
     let path = '';
@@ -73,4 +80,7 @@ export function installInteractions(w, guard, events) {
     if (h) setTimeout(() => guard(w.interactionEnd, h), 0);
   };
   for (const type of events) addEventListener(type, listener, { capture: true, passive: true });
+  return () => {
+    for (const type of events) removeEventListener(type, listener, { capture: true });
+  };
 }

@@ -4,7 +4,7 @@
 
 use edge_telemetry_core::export::exporter::{export_headers, traces_url};
 use edge_telemetry_core::export::otlp::OtlpEncoder;
-use edge_telemetry_core::propagation::{Baggage, HeaderList};
+use edge_telemetry_core::propagation::Baggage;
 use edge_telemetry_core::resource::{ResourceConfig, SDK_NAME, SDK_VERSION, resource_attributes};
 use edge_telemetry_core::sdk::{Ended, Parent, SpanStart, item_channel, span_channel};
 use edge_telemetry_core::trace::context::{Depth, ScopeId};
@@ -194,15 +194,32 @@ pub fn init(options: JsValue, schedule: JsValue) -> Result<bool, JsError> {
     Ok(installed)
 }
 
-/// Which instrumentations `init` enabled: bit 0 fetch, bit 1 XMLHttpRequest, bit 2 the
-/// page-load span.
+/// The instrumentations `init` can turn on, as bits of [`instrumentations`].
+#[wasm_bindgen]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Instrumentation {
+    /// `fetch`.
+    Fetch = 1,
+    /// `XMLHttpRequest`.
+    Xhr = 2,
+    /// The `documentLoad` span.
+    DocumentLoad = 4,
+}
+
+/// Which instrumentations `init` enabled: the sum of their [`Instrumentation`] values.
 #[wasm_bindgen(js_name = instrumentations)]
 pub fn instrumentations() -> u32 {
     with_sdk(|s| {
         let c = s.engine.config();
-        u32::from(c.instrument_fetch)
-            | u32::from(c.instrument_xhr) << 1
-            | u32::from(c.instrument_document_load) << 2
+        [
+            (c.instrument_fetch, Instrumentation::Fetch),
+            (c.instrument_xhr, Instrumentation::Xhr),
+            (c.instrument_document_load, Instrumentation::DocumentLoad),
+        ]
+        .into_iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, i)| i as u32)
+        .sum()
     })
     .unwrap_or(0)
 }
@@ -231,15 +248,20 @@ fn opt(options: &JsValue, key: &str) -> JsValue {
     }
 }
 
-/// `startSpan` flag: `startRootSpan`, or `root: true`.
-pub const START_ROOT: u32 = 1;
-/// `startSpan` flag: the options were not an object (or could not be read).
-pub const START_BAD_OPTIONS: u32 = 2;
+/// What `index.js` tells `startSpan` besides the options' fields, as bits of `flags`.
+#[wasm_bindgen]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StartFlag {
+    /// `startRootSpan`, or `root: true`.
+    Root = 1,
+    /// The options were not an object (or could not be read).
+    BadOptions = 2,
+}
 
 /// Starts a span; returns its handle (0 before `init`). The JS layer passes the options'
 /// fields (`kind`, `attributes`, `startTime`, `parent` — a span as its handle —, `links`)
 /// one by one: reading them here by name would cost a JS string per key and call.
-/// `flags`: [`START_ROOT`], [`START_BAD_OPTIONS`].
+/// `flags`: a sum of [`StartFlag`] values.
 #[wasm_bindgen(js_name = startSpan)]
 pub fn start_span(
     name: JsValue,
@@ -257,7 +279,7 @@ pub fn start_span(
         invalid("startSpan (name)");
         "unnamed".to_owned()
     });
-    if flags & START_BAD_OPTIONS != 0 {
+    if flags & StartFlag::BadOptions as u32 != 0 {
         invalid("startSpan (options)");
     }
     let kind = parse_kind(&kind).unwrap_or_else(|| {
@@ -276,7 +298,7 @@ pub fn start_span(
         invalid("startSpan (parent)");
     }
     let parent = match parent {
-        _ if flags & START_ROOT != 0 => Parent::Root,
+        _ if flags & StartFlag::Root as u32 != 0 => Parent::Root,
         Parent::Invalid => Parent::Active,
         p => p,
     };
@@ -526,18 +548,6 @@ pub fn set_baggage(entries: JsValue) {
     with_sdk(|s| s.engine.set_baggage(&baggage));
 }
 
-fn headers_to_js(headers: &HeaderList) -> JsValue {
-    if headers.is_empty() {
-        return JsValue::UNDEFINED;
-    }
-    let arr = Array::new();
-    for (k, v) in headers.iter() {
-        arr.push(&JsValue::from_str(k));
-        arr.push(&JsValue::from_str(v));
-    }
-    arr.into()
-}
-
 /// `injectHeaders(headers, url?)`: writes the active span's trace headers into a `Headers`
 /// object or a plain object. With `url` (resolved by the caller), only for same-origin or
 /// allow-listed URLs. Returns the number of headers written.
@@ -573,36 +583,81 @@ pub fn inject_headers(headers: JsValue, url: JsValue) -> u32 {
     n
 }
 
-/// Starts a CLIENT span for an outgoing request to absolute `url`; returns its handle
-/// (0: not instrumented).
-#[wasm_bindgen(js_name = httpStart)]
-pub fn http_start(method: &str, url: &str, xhr: bool) -> SpanHandle {
-    with_engine(|e| e.http_start(method, url, xhr)).unwrap_or(0)
+/// How an instrumented request ended, as JS names it (`Outcome.Response`, …).
+#[wasm_bindgen]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// A response arrived (any status).
+    Response = 0,
+    /// No response: a network error.
+    NetworkError = 1,
+    /// The page aborted it.
+    Aborted = 2,
+    /// It timed out (XHR `timeout`).
+    Timeout = 3,
 }
 
-/// The trace headers for request span `handle` to `url`, as `[name, value, ...]`, or
-/// `undefined` when the URL is neither same-origin nor allow-listed.
-#[wasm_bindgen(js_name = httpHeaders)]
-pub fn http_headers(handle: SpanHandle, url: &str) -> JsValue {
-    let list = with_sdk(|s| {
-        s.engine
-            .http_headers(handle, url, regex_match(&s.regex_rules))
-    })
-    .unwrap_or_default();
-    headers_to_js(&list)
+/// Which requests a wrapper instruments, as JS names them.
+#[wasm_bindgen]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequestApi {
+    /// `fetch`.
+    Fetch = 0,
+    /// `XMLHttpRequest`.
+    Xhr = 1,
 }
 
-/// Ends request span `handle`. `outcome`: 0 response (with `status`), 1 network error
-/// (`error_type` = the error's name), 2 aborted, 3 timeout.
-#[wasm_bindgen(js_name = httpEnd)]
-pub fn http_end(handle: SpanHandle, outcome: u32, status: u32, error_type: Option<String>) {
-    let outcome = match outcome {
-        0 => HttpOutcome::Response(status.min(u32::from(u16::MAX)) as u16),
-        1 => HttpOutcome::NetworkError(error_type.unwrap_or_default()),
-        2 => HttpOutcome::Aborted,
-        _ => HttpOutcome::Timeout,
+/// An instrumented request starts: the one call the wrappers make before sending it. Starts
+/// its CLIENT span under the active span, keeps the active span for the page's callbacks on
+/// this request, and writes the trace headers it must carry into `out` (a plain object:
+/// header name → value; nothing when the URL is neither same-origin nor allow-listed, or
+/// when `own_traceparent`, the page set one itself). Returns the span's handle (0: not
+/// instrumented) for [`request_end`].
+#[wasm_bindgen(js_name = requestStart)]
+pub fn request_start(
+    method: &str,
+    url: &str,
+    api: RequestApi,
+    own_traceparent: bool,
+    out: &Object,
+) -> SpanHandle {
+    let started = with_sdk(|s| {
+        let regex = regex_match(&s.regex_rules);
+        let r =
+            s.engine
+                .request_start(method, url, api == RequestApi::Xhr, !own_traceparent, regex);
+        store_session(&mut s.engine);
+        r
+    });
+    let Some((handle, headers)) = started else {
+        return 0;
     };
-    deliver(with_sdk(|s| s.engine.http_end(handle, &outcome)).flatten());
+    for (k, v) in headers.iter() {
+        let _ = Reflect::set(out, &JsValue::from_str(k), &JsValue::from_str(v));
+    }
+    handle
+}
+
+/// An instrumented request ended, when it settled: `status` with a response, `error_type`
+/// (the error's name) for a network error. Its span ends and goes to `onSpanEnd` and export;
+/// the active span the request kept for the page's callbacks stays until
+/// [`request_release`].
+#[wasm_bindgen(js_name = requestEnd)]
+pub fn request_end(handle: SpanHandle, outcome: Outcome, status: u32, error_type: Option<String>) {
+    let outcome = match outcome {
+        Outcome::Response => HttpOutcome::Response(status.min(u32::from(u16::MAX)) as u16),
+        Outcome::NetworkError => HttpOutcome::NetworkError(error_type.unwrap_or_default()),
+        Outcome::Aborted => HttpOutcome::Aborted,
+        Outcome::Timeout => HttpOutcome::Timeout,
+    };
+    deliver(with_sdk(|s| s.engine.request_end(handle, &outcome, None)).flatten());
+}
+
+/// A task after a request ended (the page's callbacks on it have run): closes the scope that
+/// kept its parent active for them.
+#[wasm_bindgen(js_name = requestRelease)]
+pub fn request_release(handle: SpanHandle) {
+    with_sdk(|s| s.engine.request_release(handle));
 }
 
 /// Counts an invalid argument found by the JS layer.
@@ -625,15 +680,6 @@ pub fn get_stats() -> JsValue {
         let _ = Reflect::set(&o, &JsValue::from_str(k), &JsValue::from_f64(v as f64));
     }
     o.into()
-}
-
-/// Opens an async scope for whatever is active now (used while an instrumented request is
-/// in flight, so its callbacks see the same active span); 0 when nothing is active.
-#[wasm_bindgen(js_name = openActiveScope)]
-pub fn open_active_scope() -> u32 {
-    with_sdk(|s| s.engine.open_active_scope())
-        .flatten()
-        .map_or(0, |id| id.index() + 1)
 }
 
 /// Starts the `documentLoad` span at the navigation's start, under the first valid

@@ -32,7 +32,9 @@ use edge_telemetry_core::sdk::{ErrorMark, ItemDrop};
 /// `framework` when the app names none (rollbar.js's default).
 pub const DEFAULT_FRAMEWORK: &str = "browser-js";
 
-/// What an error came from (the `kind` argument of `errorCapture`).
+/// What an error came from (the `kind` argument of `errorCapture`), as JS names it
+/// (`Source.Manual`, …).
+#[wasm_bindgen]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Source {
     /// `captureException`.
@@ -50,17 +52,6 @@ pub enum Source {
 }
 
 impl Source {
-    fn from_code(code: u32) -> Self {
-        match code {
-            1 => Self::Message,
-            2 => Self::Uncaught,
-            3 => Self::Rejection,
-            4 => Self::React,
-            5 => Self::Panic,
-            _ => Self::Manual,
-        }
-    }
-
     fn default_level(self) -> Level {
         match self {
             Self::Message => Level::Info,
@@ -180,19 +171,24 @@ struct RawError {
 }
 
 /// Reads `[class, message, stack, class, message, stack, ...]`.
+/// The error and its causes, as `errors.js` read them: Error-shaped plain objects
+/// `{name, message, stack}` (strings), outermost first.
 fn read_chain(chain: &JsValue) -> Vec<RawError> {
-    let items = convert::array_items(chain).unwrap_or_default();
-    let text = |i: usize| {
-        items
-            .get(i)
-            .and_then(JsValue::as_string)
-            .unwrap_or_default()
-    };
-    (0..items.len() / 3)
-        .map(|k| RawError {
-            class: text(3 * k),
-            message: text(3 * k + 1),
-            stack: text(3 * k + 2),
+    convert::array_items(chain)
+        .unwrap_or_default()
+        .iter()
+        .map(|e| {
+            let text = |k: &str| {
+                Reflect::get(e, &JsValue::from_str(k))
+                    .ok()
+                    .and_then(|v| v.as_string())
+                    .unwrap_or_default()
+            };
+            RawError {
+                class: text("name"),
+                message: text("message"),
+                stack: text("stack"),
+            }
         })
         .collect()
 }
@@ -452,9 +448,9 @@ fn enqueue(body: String) -> bool {
 /// Marks waiting for `beforeSend` / `transform` (at most a few: the hooks run synchronously).
 const MAX_PENDING_MARKS: usize = 8;
 
-/// Reports an error. `kind`: a [`Source`] code; `level`: a level name or undefined;
-/// `chain`: `[class, message, stack, ...]` for the error and its causes (for messages:
-/// `["", message, ""]`); `custom`: extra data; `hint`: the span the error was thrown
+/// Reports an error. `kind`: where it came from; `level`: a level name or undefined;
+/// `chain`: the error and its causes as `{name, message, stack}` objects (for messages:
+/// one with the message only); `custom`: extra data; `hint`: the span the error was thrown
 /// under (0: the active one); `hooked`: a `beforeSend` hook will see the item first.
 ///
 /// Returns the item's uuid once queued, `[uuid, body]` when `hooked` (then `errorQueue` or
@@ -462,7 +458,7 @@ const MAX_PENDING_MARKS: usize = 8;
 /// duplicate, over a limit, the queue paused or full, or reporting is off; counted).
 #[wasm_bindgen(js_name = errorCapture)]
 pub fn error_capture(
-    kind: u32,
+    kind: Source,
     level: JsValue,
     chain: JsValue,
     custom: JsValue,
@@ -471,13 +467,7 @@ pub fn error_capture(
 ) -> JsValue {
     let level = level.as_string().and_then(|l| Level::parse(&l));
     let custom = convert::to_json(&custom);
-    match capture(
-        Source::from_code(kind),
-        level,
-        read_chain(&chain),
-        custom,
-        hint,
-    ) {
+    match capture(kind, level, read_chain(&chain), custom, hint) {
         Captured::Refused => JsValue::UNDEFINED,
         Captured::Item { body, mark } if hooked => {
             let uuid = JsValue::from_str(&mark.uuid);

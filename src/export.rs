@@ -168,12 +168,24 @@ pub fn channel_flush_begin(channel: Channel) -> u32 {
         .unwrap_or(0)
 }
 
-/// A flush's state: 0 waiting, 1 everything acknowledged, 2 some given up.
+/// Where a flush stands.
+#[wasm_bindgen]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlushState {
+    /// Something before it is still queued or in flight.
+    Waiting = 0,
+    /// Everything before it was acknowledged (or the channel is off).
+    Done = 1,
+    /// Some of it was given up (counted).
+    GaveUp = 2,
+}
+
+/// A flush's state.
 #[wasm_bindgen(js_name = channelFlushResult)]
-pub fn channel_flush_result(channel: Channel, token: u32) -> u32 {
+pub fn channel_flush_result(channel: Channel, token: u32) -> FlushState {
     match with_sdk(|s| s.engine.flush_result(channel.into(), token)) {
-        Some(None) => 0,
-        Some(Some(true)) | None => 1,
-        Some(Some(false)) => 2,
+        Some(None) => FlushState::Waiting,
+        Some(Some(true)) | None => FlushState::Done,
+        Some(Some(false)) => FlushState::GaveUp,
     }
 }

@@ -33,12 +33,12 @@ fn start_span(name: JsValue, options: JsValue, root: bool) -> u32 {
             JsValue::UNDEFINED
         }
     };
-    let mut flags = u32::from(root) * api::START_ROOT;
+    let mut flags = u32::from(root) * api::StartFlag::Root as u32;
     if !options.is_undefined() && !options.is_null() && !options.is_object() {
-        flags |= api::START_BAD_OPTIONS;
+        flags |= api::StartFlag::BadOptions as u32;
     }
     if field("root").as_bool() == Some(true) {
-        flags |= api::START_ROOT;
+        flags |= api::StartFlag::Root as u32;
     }
     let mut parent = field("parent");
     if parent.is_object() {
@@ -368,10 +368,52 @@ fn inject_headers_respects_origin_rules() {
 fn http_client_span_policy_end_to_end() {
     ensure_init();
     let before = ended().length();
-    let h = api::http_start("GET", "https://api.allowed.example/items?id=7", false);
-    assert!(api::http_headers(h, "https://api.allowed.example/items?id=7").is_truthy());
-    assert!(api::http_headers(h, "https://other.example/").is_undefined());
-    api::http_end(h, 0, 503, None);
+    let other = Object::new();
+    let o = api::request_start(
+        "GET",
+        "https://other.example/",
+        api::RequestApi::Fetch,
+        false,
+        &other,
+    );
+    assert_eq!(
+        Object::keys(&other).length(),
+        0,
+        "no headers for an origin not allowed"
+    );
+    let trace = Object::new();
+    let h = api::request_start(
+        "GET",
+        "https://api.allowed.example/items?id=7",
+        api::RequestApi::Fetch,
+        false,
+        &trace,
+    );
+    assert_eq!(
+        get(&trace, "traceparent").as_string(),
+        Some(api::span_traceparent(h))
+    );
+    // The page set its own traceparent: the span, no headers.
+    let own = Object::new();
+    let x = api::request_start(
+        "GET",
+        "https://api.allowed.example/",
+        api::RequestApi::Xhr,
+        true,
+        &own,
+    );
+    assert!(x != 0 && Object::keys(&own).length() == 0);
+    api::request_end(h, api::Outcome::Response, 503, None);
+    api::request_release(h);
+    api::request_end(o, api::Outcome::Aborted, 0, None);
+    api::request_release(o);
+    api::request_end(
+        x,
+        api::Outcome::NetworkError,
+        0,
+        Some("TypeError".to_owned()),
+    );
+    api::request_release(x);
     let s = ended().get(before);
     let attrs = get(&s, "attributes");
     assert_eq!(get(&s, "kind").as_f64(), Some(2.0));

@@ -147,6 +147,9 @@ pub type SpanChannel = Channel<SpanData, OtlpEncoder>;
 /// The Rollbar item channel.
 pub type ItemChannel = Channel<String, Verbatim>;
 
+/// Requests in flight whose scope is kept (the oldest is forgotten past it, counted).
+pub const MAX_REQUEST_SCOPES: usize = 256;
+
 /// Items queued at most; more are dropped and counted.
 pub const MAX_QUEUED_ITEMS: u32 = 100;
 /// Item requests in flight at once.
@@ -223,6 +226,7 @@ pub struct Sdk<G, C> {
     session_attribute: KeyValue,
     session_changed: bool,
     auto_scopes: Vec<(SpanHandle, ScopeId)>,
+    request_scopes: Vec<(SpanHandle, ScopeId)>,
     spans: Option<SpanChannel>,
     items: Option<ItemChannel>,
     /// What the engine did and dropped.
@@ -273,6 +277,7 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
             session,
             session_changed: true,
             auto_scopes: Vec::new(),
+            request_scopes: Vec::new(),
             spans: None,
             items: None,
             stats: Stats::default(),
@@ -891,8 +896,17 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
         list
     }
 
-    /// Ends request span `handle` with its outcome.
+    /// Ends request span `handle` with its outcome, now.
     pub fn http_end(&mut self, handle: SpanHandle, outcome: &HttpOutcome) -> Option<Ended> {
+        self.http_end_at(handle, outcome, None)
+    }
+
+    fn http_end_at(
+        &mut self,
+        handle: SpanHandle,
+        outcome: &HttpOutcome,
+        end: Option<u64>,
+    ) -> Option<Ended> {
         let (attrs, status) = client_span_end(outcome);
         self.with_data(handle, |d, l, s| {
             attrs.into_iter().for_each(|kv| set_one(d, l, s, kv));
@@ -900,7 +914,59 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
                 d.set_status(status);
             }
         });
-        self.end(handle, None)
+        self.end(handle, end)
+    }
+
+    /// An instrumented request starts (fetch, or XHR when `xhr`): its CLIENT span under the
+    /// active span, an async scope that keeps the active span for the page's callbacks on
+    /// this request until [`Sdk::request_end`], and the trace headers to add (none when
+    /// `propagate` is false, e.g. the page set its own `traceparent`, or when the URL is
+    /// neither same-origin nor allow-listed).
+    pub fn request_start(
+        &mut self,
+        method: &str,
+        url: &str,
+        xhr: bool,
+        propagate: bool,
+        regex: impl FnOnce(&str) -> bool,
+    ) -> (SpanHandle, HeaderList) {
+        let scope = self.open_active_scope();
+        let handle = self.http_start(method, url, xhr);
+        if let Some(scope) = scope {
+            if self.request_scopes.len() >= MAX_REQUEST_SCOPES {
+                // Requests that never settle: their scope is forgotten, not kept forever.
+                let (_, oldest) = self.request_scopes.remove(0);
+                self.stack.close_scope(oldest);
+                self.stats.async_scopes_forgotten += 1;
+            }
+            self.request_scopes.push((handle, scope));
+        }
+        let headers = if propagate {
+            self.http_headers(handle, url, regex)
+        } else {
+            HeaderList::default()
+        };
+        (handle, headers)
+    }
+
+    /// The request of `handle` ended at `end` (now when `None`): its span ends with the
+    /// outcome. Its scope stays open for the page's callbacks on the response until
+    /// [`Sdk::request_release`].
+    pub fn request_end(
+        &mut self,
+        handle: SpanHandle,
+        outcome: &HttpOutcome,
+        end: Option<u64>,
+    ) -> Option<Ended> {
+        self.http_end_at(handle, outcome, end)
+    }
+
+    /// Closes the scope a request kept for the page's callbacks (a task after it ended).
+    pub fn request_release(&mut self, handle: SpanHandle) {
+        if let Some(pos) = self.request_scopes.iter().position(|(h, _)| *h == handle) {
+            let (_, scope) = self.request_scopes.remove(pos);
+            self.stack.close_scope(scope);
+        }
     }
 
     /// Starts a root span that holds an async scope (so it parents work with nothing else
@@ -1609,5 +1675,50 @@ mod tests {
         assert_eq!(out[1].0, ChannelKind::Spans);
         assert!(out[1].1.contains("s0") && out[1].1.contains("s2"));
         assert!(sdk.drain().is_empty());
+    }
+
+    #[test]
+    fn a_request_starts_ends_and_releases_its_scope() {
+        let mut sdk = sdk();
+        let click = sdk.start_span(SpanStart::named("click"));
+        let d = sdk.enter(Parent::Span(click));
+        let (h, headers) =
+            sdk.request_start("GET", "https://shop.example/api", false, true, |_| false);
+        sdk.exit(d);
+        assert!(headers.iter().any(|(k, _)| k == "traceparent"));
+        // The page's callbacks on this request still see the click as active.
+        assert_eq!(sdk.active_span(), click);
+        // The page set its own traceparent: no headers, the span is still made.
+        let (own, none) =
+            sdk.request_start("GET", "https://shop.example/x", true, false, |_| false);
+        assert!(none.is_empty());
+        assert!(sdk.is_recording(own));
+        let ended = sdk
+            .request_end(h, &HttpOutcome::Response(200), Some(T0 + 5))
+            .unwrap();
+        assert_eq!(ended.data.end_time_unix_nano, T0 + 5);
+        assert_eq!(
+            ended.data.parent_span_id,
+            sdk.span_context(click).unwrap().span_id()
+        );
+        assert_eq!(sdk.active_span(), click, "kept for the page's callbacks");
+        sdk.request_release(h);
+        assert_eq!(
+            sdk.active_span(),
+            click,
+            "the other request's scope still holds it"
+        );
+        assert!(sdk.request_end(own, &HttpOutcome::Aborted, None).is_some());
+        sdk.request_release(own);
+        assert_eq!(sdk.active_span(), 0, "both scopes closed");
+        assert_eq!((sdk.stats.fetch_requests, sdk.stats.xhr_requests), (1, 1));
+        // Requests that never settle do not keep scopes forever.
+        let d = sdk.enter(Parent::Span(click));
+        for _ in 0..MAX_REQUEST_SCOPES + 3 {
+            sdk.request_start("GET", "https://shop.example/hang", false, false, |_| false);
+        }
+        sdk.exit(d);
+        assert_eq!(sdk.request_scopes.len(), MAX_REQUEST_SCOPES);
+        assert!(sdk.stats.async_scopes_forgotten >= 3);
     }
 }
