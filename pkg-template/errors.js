@@ -75,18 +75,10 @@ function chainOf(err, fallbackClass) {
   return out;
 }
 
-function uuid4() {
-  try {
-    return crypto.randomUUID();
-  } catch (_) {
-    return '10000000-1000-4000-8000-100000000000'.replace(/[018]/g, (c) => (c ^ ((Math.random() * 16) >> (c / 4))).toString(16));
-  }
-}
-
 /**
  * Starts error reporting. `w`: the wasm functions; `guard`: calls one without throwing;
  * `fetchFn`: the page's fetch before instrumentation; `settings`: from w.errorSettings()
- * ({captureUncaught, captureUnhandledRejections, fallback}); `channels`: the settings of
+ * ({captureUncaught, captureUnhandledRejections, trapItem}); `channels`: the settings of
  * every channel by `Channel` value (for the last gasp after a panic); `hooks`: the
  * `rollbar.transform` and `rollbar.beforeSend` options; `onDead()`: the module is about to
  * trap, turn the SDK off.
@@ -157,27 +149,19 @@ export function installErrors(w, guard, fetchFn, settings, channels, hooks, onDe
       const to = channels[out[i]];
       if (to) sendNow(fetchFn, to, out[i + 1]);
     }
-    if (typeof lost === 'string') sendFallback('panic', lost);
-  }
-
-  function sendFallback(cls, message) {
-    try {
-      const item = JSON.parse(settings.fallback);
-      item.data.uuid = uuid4();
-      item.data.timestamp = Math.floor(Date.now() / 1000);
-      item.data.body.trace.exception = { class: cls, message };
-      sendNow(fetchFn, items, JSON.stringify(item));
-    } catch (_) { /* nothing more can be done */ }
+    // The panic's item, built without the SDK's state (it was in use): sent as it is.
+    if (typeof lost === 'string') sendNow(fetchFn, items, lost);
   }
 
   /**
    * A WebAssembly trap reached the SDK's guard. After a panic the hook has reported it;
-   * a trap without a panic (stack overflow, out of memory) is reported here, once.
+   * a trap without a panic (stack overflow, out of memory) is reported here, once, with the
+   * item the SDK prepared at start (sent as it is).
    */
-  function trapped(e) {
+  function trapped() {
     if (gone) return;
     gone = true;
-    sendFallback('RuntimeError', prop(e, 'message') || 'unreachable');
+    if (typeof settings.trapItem === 'string') sendNow(fetchFn, items, settings.trapItem);
   }
 
   const listeners = [];

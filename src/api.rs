@@ -2,11 +2,12 @@
 //! (bad input is counted in `getStats().invalidArguments` and, in debug mode, logged);
 //! only `init` reports errors, as one `Error` naming the field.
 
+use edge_telemetry_core::errors::capture::{ItemExtras, Reporter};
 use edge_telemetry_core::export::exporter::{export_headers, traces_url};
 use edge_telemetry_core::export::otlp::OtlpEncoder;
 use edge_telemetry_core::propagation::Baggage;
 use edge_telemetry_core::resource::{ResourceConfig, SDK_NAME, SDK_VERSION, resource_attributes};
-use edge_telemetry_core::sdk::{Ended, Parent, SpanStart, item_channel, span_channel};
+use edge_telemetry_core::sdk::{Parent, SpanStart, item_channel, span_channel};
 use edge_telemetry_core::trace::context::{Depth, ScopeId};
 use edge_telemetry_core::trace::ids::AnyIdGenerator;
 use edge_telemetry_core::trace::span::{span_kind_from_code, span_kind_from_name};
@@ -21,11 +22,11 @@ use wasm_bindgen::prelude::*;
 use web_sys::Headers;
 
 use crate::convert;
-use crate::export::{self, Channel};
+use crate::export::{self, deliver};
 use crate::platform::{
-    BrowserClock, browser_info, debug_log, random_seed, storage_get, storage_set,
+    BrowserClock, browser_info, current_page_url, debug_log, random_seed, storage_get,
 };
-use crate::state::{self, Engine, Sdk, count, with_sdk};
+use crate::state::{self, Engine, Sdk, count, store_session, with_engine, with_sdk};
 
 fn invalid(what: &str) {
     count(|s| s.invalid_arguments += 1);
@@ -34,30 +35,6 @@ fn invalid(what: &str) {
             "edge-telemetry: ignored an invalid argument to {what}"
         ));
     }
-}
-
-/// `location.href` now.
-pub fn current_page_url() -> Option<String> {
-    let location = Reflect::get(&js_sys::global(), &JsValue::from_str("location")).ok()?;
-    Reflect::get(&location, &JsValue::from_str("href"))
-        .ok()?
-        .as_string()
-}
-
-/// Writes the session to sessionStorage when the engine renewed it.
-fn store_session(engine: &mut Engine) {
-    if let Some(value) = engine.take_session_update() {
-        storage_set(SESSION_STORAGE_KEY, &value);
-    }
-}
-
-/// Runs `f` on the engine (when the SDK is up and not in use), then stores a renewed session.
-pub(crate) fn with_engine<R>(f: impl FnOnce(&mut Engine) -> R) -> Option<R> {
-    with_sdk(|sdk| {
-        let r = f(&mut sdk.engine);
-        store_session(&mut sdk.engine);
-        r
-    })
 }
 
 /// Whether `url` matches one of the page's RegExp rules.
@@ -138,11 +115,15 @@ pub fn init(options: JsValue, schedule: JsValue) -> Result<bool, JsError> {
                 )
             })?;
         let channel = item_channel(url, cfg.rollbar.access_token.as_deref());
+        let extras = ItemExtras {
+            person: opts.rollbar.person.clone(),
+            custom: opts.rollbar.custom.clone(),
+        };
         Some((
             channel,
-            crate::errors::Reporter::new(
+            Reporter::new(
                 &cfg.rollbar,
-                opts.rollbar,
+                extras,
                 &cfg.service_name,
                 cfg.environment.as_deref(),
                 cfg.service_version.as_deref(),
@@ -176,11 +157,15 @@ pub fn init(options: JsValue, schedule: JsValue) -> Result<bool, JsError> {
     if let Some(items) = items {
         engine.set_item_channel(items);
     }
+    if let Some(reporter) = reporter {
+        crate::errors::keep_panic_reporter(reporter.clone());
+        engine.set_reporter(reporter);
+    }
     let sdk = Sdk {
         engine,
         regex_rules: opts.regex_rules,
+        ignored_regexes: opts.rollbar.ignored_regexes,
         on_span_end: opts.on_span_end,
-        reporter,
         schedule: schedule.dyn_into::<Function>().ok(),
     };
     let installed = state::install(sdk);
@@ -439,26 +424,6 @@ pub fn span_update_name(handle: SpanHandle, name: JsValue) {
 pub fn span_end(handle: SpanHandle, end_time: JsValue) {
     let end = time_arg(&end_time, "end (endTime)");
     deliver(with_sdk(|s| s.engine.end(handle, end)).flatten());
-}
-
-/// Hands a finished span to `onSpanEnd` and the export queue.
-pub(crate) fn deliver(ended: Option<Ended>) {
-    let Some(Ended { data, now_ms }) = ended else {
-        return;
-    };
-    if let Some(cb) = with_sdk(|s| s.on_span_end.clone()).flatten() {
-        // User code: run with no SDK borrow held; its exceptions stay its own.
-        if cb
-            .call1(&JsValue::UNDEFINED, &convert::span_data_to_js(&data))
-            .is_err()
-            && state::debug_enabled()
-        {
-            debug_log("edge-telemetry: onSpanEnd threw");
-        }
-    }
-    if let Some(ms) = export::enqueue(data, now_ms) {
-        state::schedule(Channel::Spans, ms);
-    }
 }
 
 /// `span.spanContext()`.

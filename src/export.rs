@@ -4,12 +4,13 @@
 //! `core::export::channel`) decides everything else.
 
 use edge_telemetry_core::export::otlp::push_non_finite;
-use edge_telemetry_core::sdk::ChannelKind;
+use edge_telemetry_core::sdk::{ChannelKind, Ended};
 use edge_telemetry_core::trace::span::SpanData;
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 
 use crate::platform::{debug_log, unit_random};
+use crate::state;
 use crate::state::with_sdk;
 
 /// An outgoing channel, as JS names it (`Channel.Spans`, `Channel.Items`).
@@ -187,5 +188,36 @@ pub fn channel_flush_result(channel: Channel, token: u32) -> FlushState {
         Some(None) => FlushState::Waiting,
         Some(Some(true)) | None => FlushState::Done,
         Some(Some(false)) => FlushState::GaveUp,
+    }
+}
+
+/// Hands a finished span to `onSpanEnd` and the export queue.
+pub(crate) fn deliver(ended: Option<Ended>) {
+    let Some(Ended { data, now_ms }) = ended else {
+        return;
+    };
+    if let Some(cb) = with_sdk(|s| s.on_span_end.clone()).flatten() {
+        // User code: run with no SDK borrow held; its exceptions stay its own.
+        if cb
+            .call1(&JsValue::UNDEFINED, &crate::convert::span_data_to_js(&data))
+            .is_err()
+            && state::debug_enabled()
+        {
+            debug_log("edge-telemetry: onSpanEnd threw");
+        }
+    }
+    if let Some(ms) = enqueue(data, now_ms) {
+        schedule(Channel::Spans, ms);
+    }
+}
+
+/// Arms `channel`'s timer in `export.js` to fire within `ms`.
+pub fn schedule(channel: Channel, ms: u64) {
+    if let Some(f) = with_sdk(|s| s.schedule.clone()).flatten() {
+        let _ = f.call2(
+            &JsValue::UNDEFINED,
+            &JsValue::from(channel as u32),
+            &JsValue::from_f64(ms as f64),
+        );
     }
 }

@@ -108,3 +108,11 @@ pub fn random_seed() -> [u8; 32] {
 pub fn debug_log(msg: &str) {
     console_debug(msg);
 }
+
+/// `location.href` now.
+pub fn current_page_url() -> Option<String> {
+    let location = Reflect::get(&js_sys::global(), &JsValue::from_str("location")).ok()?;
+    Reflect::get(&location, &JsValue::from_str("href"))
+        .ok()?
+        .as_string()
+}

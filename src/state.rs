@@ -9,10 +9,8 @@ use edge_telemetry_core::stats::Stats;
 use edge_telemetry_core::trace::ids::AnyIdGenerator;
 use js_sys::{Function, RegExp};
 
-use crate::errors::Reporter;
-use crate::export::Channel;
-use crate::platform::BrowserClock;
-use wasm_bindgen::JsValue;
+use crate::platform::{BrowserClock, storage_set};
+use edge_telemetry_core::web::session::SESSION_STORAGE_KEY;
 
 /// The engine, with the browser's ids and clock.
 pub type Engine = edge_telemetry_core::sdk::Sdk<AnyIdGenerator, BrowserClock>;
@@ -26,8 +24,8 @@ pub struct Sdk {
     pub regex_rules: Vec<RegExp>,
     /// `onSpanEnd` callback.
     pub on_span_end: Option<Function>,
-    /// Error capture (what is not yet in the engine), when error reporting is configured.
-    pub reporter: Option<Reporter>,
+    /// RegExp rules of `rollbar.ignoredMessages`.
+    pub ignored_regexes: Vec<RegExp>,
     /// `export.js`'s timers: `schedule(channel, ms)` arms a channel's.
     pub schedule: Option<Function>,
 }
@@ -74,17 +72,6 @@ pub fn debug_enabled() -> bool {
     })
 }
 
-/// Arms `channel`'s timer in `export.js` to fire within `ms`.
-pub fn schedule(channel: Channel, ms: u64) {
-    if let Some(f) = with_sdk(|s| s.schedule.clone()).flatten() {
-        let _ = f.call2(
-            &JsValue::UNDEFINED,
-            &JsValue::from(channel as u32),
-            &JsValue::from_f64(ms as f64),
-        );
-    }
-}
-
 /// Updates the counters.
 pub fn count(f: impl FnOnce(&mut Stats)) {
     STATS.with(|s| {
@@ -102,4 +89,20 @@ pub fn stats() -> Stats {
         stats.open_spans = sdk.engine.open_spans() as u64;
     });
     stats
+}
+
+/// Writes the session to sessionStorage when the engine renewed it.
+pub fn store_session(engine: &mut Engine) {
+    if let Some(value) = engine.take_session_update() {
+        storage_set(SESSION_STORAGE_KEY, &value);
+    }
+}
+
+/// Runs `f` on the engine (when the SDK is up and not in use), then stores a renewed session.
+pub fn with_engine<R>(f: impl FnOnce(&mut Engine) -> R) -> Option<R> {
+    with_sdk(|sdk| {
+        let r = f(&mut sdk.engine);
+        store_session(&mut sdk.engine);
+        r
+    })
 }

@@ -28,11 +28,16 @@ use opentelemetry::propagation::Injector as _;
 use opentelemetry::trace::{SpanContext, SpanKind, Status};
 
 use crate::config::{ExportConfig, SdkConfig};
+use crate::errors::capture::{NotAdmitted, RawError, Reporter, Source, item_body};
 use crate::errors::rollbar::ACCESS_TOKEN_HEADER;
+use crate::errors::rollbar::{Json, Level, MAX_ITEM_BYTES};
+use crate::errors::stack::{StackFrame, parse_stack};
 use crate::export::batch::{BatchConfig, Push};
 use crate::export::channel::{Channel, ChannelSettings, Outgoing, Request, Verbatim};
+use crate::export::otlp::FormatF64;
 use crate::export::otlp::{OtlpEncoder, parse_partial_success};
 use crate::export::retry::{ExportOutcome, FailReason, RetryConfig, RetryStatuses};
+use crate::propagation::write_hex;
 use crate::propagation::{
     BAGGAGE_HEADER, Baggage, HeaderList, format_baggage, inject_trace_context,
 };
@@ -51,7 +56,7 @@ use crate::web::page::{
     document_load_parent, interaction_attributes, navigation_events,
 };
 use crate::web::session::{SESSION_ID_ATTRIBUTE, SessionTracker};
-use crate::web::url::Url;
+use crate::web::url::{Url, scrub_urls_in_text};
 
 /// The attribute that links a span to the Rollbar item reported under it.
 pub const ITEM_UUID_ATTRIBUTE: &str = "rollbar.item.uuid";
@@ -206,10 +211,40 @@ pub fn item_channel(url: String, access_token: Option<&str>) -> ItemChannel {
 pub enum ItemDrop {
     /// No item channel (error reporting is off).
     Off,
+    /// Over 128 KB (after `beforeSend`).
+    TooLarge,
     /// The queue is full.
     Full,
     /// Rollbar asked for a pause (429).
     Paused,
+}
+
+/// Marks waiting for `beforeSend` / `transform` (the hooks run synchronously: a few at most).
+pub const MAX_PENDING_MARKS: usize = 8;
+
+/// The span an item is linked to, marked only once the item is queued.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingMark {
+    /// The span.
+    pub handle: SpanHandle,
+    /// A root span started for this error: ended when marked, discarded otherwise.
+    pub created: bool,
+    /// How it is marked.
+    pub mark: ErrorMark,
+}
+
+/// What [`Sdk::capture_error`] decided.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Captured {
+    /// Not reported (counted).
+    Refused,
+    /// The encoded item, and the span mark to apply once it is queued ([`Sdk::settle`]).
+    Item {
+        /// The item, as Rollbar takes it.
+        body: String,
+        /// Its span's mark (`mark.mark.uuid` is the item's uuid).
+        mark: PendingMark,
+    },
 }
 
 /// The engine. `G` makes ids, `C` tells the time.
@@ -229,6 +264,8 @@ pub struct Sdk<G, C> {
     request_scopes: Vec<(SpanHandle, ScopeId)>,
     spans: Option<SpanChannel>,
     items: Option<ItemChannel>,
+    reporter: Option<Reporter>,
+    pending: Vec<PendingMark>,
     /// What the engine did and dropped.
     pub stats: Stats,
 }
@@ -280,6 +317,8 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
             request_scopes: Vec::new(),
             spans: None,
             items: None,
+            reporter: None,
+            pending: Vec::new(),
             stats: Stats::default(),
             config,
         }
@@ -1056,6 +1095,191 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
         self.end_auto_span(handle, None)
     }
 
+    /// Reports errors through `reporter` (its items go on the item channel).
+    pub fn set_reporter(&mut self, reporter: Reporter) {
+        self.reporter = Some(reporter);
+    }
+
+    /// The item a trap the panic hook did not see is reported with (built now: the module
+    /// cannot run after a trap); `None` when reporting is off.
+    pub fn trap_item(&self, uuid: String, f64_format: FormatF64) -> Option<String> {
+        Some(self.reporter.as_ref()?.trap_item(uuid, f64_format))
+    }
+
+    /// Decides whether an error becomes an item and builds it. `chain`: the error and its
+    /// causes, outermost first; `hint`: the span it was thrown under (0: the active one; with
+    /// no span, a root span `exception` is started for it); `regex_ignored`: the page's RegExp
+    /// rules of `ignoredMessages`; `page_url`: the page's URL now (a single-page app's route).
+    /// Refusals are counted; the note explains, in debug mode.
+    #[allow(clippy::too_many_arguments)]
+    pub fn capture_error(
+        &mut self,
+        source: Source,
+        level: Option<Level>,
+        mut chain: Vec<RawError>,
+        custom: Json,
+        hint: SpanHandle,
+        uuid: String,
+        page_url: Option<String>,
+        regex_ignored: impl FnOnce(&str) -> bool,
+        f64_format: FormatF64,
+    ) -> (Captured, Option<String>) {
+        // Script URLs in stacks may carry tokens in their query, as the page URL may.
+        for e in &mut chain {
+            if e.stack.contains('?') {
+                e.stack = scrub_urls_in_text(&e.stack);
+            }
+        }
+        let now_ms = self.clock.now_unix_nanos() / 1_000_000;
+        let Some(first) = chain.first().cloned() else {
+            return (Captured::Refused, None);
+        };
+        let Some(reporter) = self.reporter.as_mut() else {
+            return (Captured::Refused, None);
+        };
+        let first_frames = parse_stack(&first.stack);
+        if let Err(why) = reporter.admit(&first, &first_frames, now_ms, regex_ignored) {
+            let note = match why {
+                NotAdmitted::Ignored => {
+                    self.stats.items_ignored += 1;
+                    Some("edge-telemetry: error ignored (rollbar.ignoredMessages)".to_owned())
+                }
+                NotAdmitted::Duplicate => {
+                    self.stats.items_deduplicated += 1;
+                    None
+                }
+                NotAdmitted::MaxItems | NotAdmitted::PerMinute => {
+                    self.stats.items_dropped += 1;
+                    let limit = if why == NotAdmitted::MaxItems {
+                        "rollbar.maxItems"
+                    } else {
+                        "rollbar.itemsPerMinute"
+                    };
+                    Some(format!(
+                        "edge-telemetry: error item dropped ({limit}); {} dropped so far",
+                        self.stats.items_dropped
+                    ))
+                }
+            };
+            return (Captured::Refused, note.filter(|_| self.config.debug));
+        }
+        let mut frames: Vec<Vec<StackFrame>> = Vec::with_capacity(chain.len());
+        frames.push(first_frames);
+        frames.extend(chain[1..].iter().map(|e| parse_stack(&e.stack)));
+        let (handle, context, created) = match self.error_span(hint) {
+            Some((h, c)) => (h, c, false),
+            None => {
+                let h = self.start_error_span();
+                match self.span_context(h).cloned() {
+                    Some(c) => (h, c, true),
+                    None => (0, SpanContext::empty_context(), false),
+                }
+            }
+        };
+        let trace = context.is_valid().then(|| {
+            let mut trace_id = String::with_capacity(32);
+            let mut span_id = String::with_capacity(16);
+            write_hex(&mut trace_id, &context.trace_id().to_bytes());
+            write_hex(&mut span_id, &context.span_id().to_bytes());
+            (trace_id, span_id)
+        });
+        let body = item_body(source, &chain, frames);
+        let page = page_url;
+        let Some(reporter) = self.reporter.as_ref() else {
+            return (Captured::Refused, None);
+        };
+        let body = reporter.item(
+            uuid.clone(),
+            source,
+            level,
+            body,
+            now_ms,
+            page,
+            custom,
+            trace,
+            f64_format,
+        );
+        let mark = PendingMark {
+            handle,
+            created,
+            mark: ErrorMark {
+                message: source == Source::Message,
+                class: first.class,
+                text: first.message,
+                stack: first.stack,
+                uuid,
+            },
+        };
+        (Captured::Item { body, mark }, None)
+    }
+
+    /// Queues an item that was captured (or came back from `beforeSend`) and settles its
+    /// span mark: the item's uuid when queued, with the delay to arm the item channel's timer
+    /// with; the span that was started for the error, when it ended.
+    pub fn queue_captured(
+        &mut self,
+        body: String,
+        mark: Option<PendingMark>,
+    ) -> (Result<Option<u64>, ItemDrop>, Option<Ended>) {
+        let now_ms = self.clock.now_unix_nanos() / 1_000_000;
+        let queued = if body.len() > MAX_ITEM_BYTES {
+            self.stats.items_dropped += 1;
+            Err(ItemDrop::TooLarge)
+        } else {
+            self.queue_item(body, now_ms)
+        };
+        let ended = mark.and_then(|m| self.settle(m, queued.is_ok()));
+        (queued, ended)
+    }
+
+    /// Marks the span of a queued item (see [`Sdk::mark_error`]) or, when the item was not
+    /// queued, leaves it alone. A root span started for the error is ended (returned) or
+    /// discarded unexported.
+    pub fn settle(&mut self, pending: PendingMark, queued: bool) -> Option<Ended> {
+        let PendingMark {
+            handle,
+            created,
+            mark,
+        } = pending;
+        if !queued {
+            if created {
+                self.discard(handle);
+            }
+            return None;
+        }
+        self.mark_error(handle, mark);
+        if created {
+            self.end(handle, None)
+        } else {
+            None
+        }
+    }
+
+    /// Keeps a mark while `beforeSend` looks at its item; the oldest one past
+    /// [`MAX_PENDING_MARKS`] is given back (settle it as not queued).
+    pub fn hold(&mut self, mark: PendingMark) -> Option<PendingMark> {
+        self.pending.push(mark);
+        (self.pending.len() > MAX_PENDING_MARKS).then(|| self.pending.remove(0))
+    }
+
+    /// The held mark of item `uuid`.
+    pub fn take_pending(&mut self, uuid: &str) -> Option<PendingMark> {
+        let i = self.pending.iter().position(|m| m.mark.uuid == uuid)?;
+        Some(self.pending.remove(i))
+    }
+
+    /// An item was not sent: `beforeSend` dropped it (`raised` false), or an error was raised
+    /// while reporting (`raised` true). Counted; its span is left alone.
+    pub fn not_sent(&mut self, raised: bool, uuid: Option<&str>) -> Option<Ended> {
+        if raised {
+            self.stats.reporting_errors += 1;
+        } else {
+            self.stats.items_dropped += 1;
+        }
+        let mark = uuid.and_then(|u| self.take_pending(u))?;
+        self.settle(mark, false)
+    }
+
     /// The span an error belongs to: `hint` (the span it was thrown under) when known, else
     /// the active span.
     pub fn error_span(&self, hint: SpanHandle) -> Option<(SpanHandle, SpanContext)> {
@@ -1720,5 +1944,165 @@ mod tests {
         sdk.exit(d);
         assert_eq!(sdk.request_scopes.len(), MAX_REQUEST_SCOPES);
         assert!(sdk.stats.async_scopes_forgotten >= 3);
+    }
+
+    fn reporting() -> TestSdk {
+        let mut sdk = with_channels(false);
+        let cfg = crate::config::RollbarConfig {
+            ignored_messages: vec!["ResizeObserver".to_owned()],
+            items_per_minute: 2,
+            honeycomb_team: Some("team".to_owned()),
+            honeycomb_environment: Some("dev".to_owned()),
+            ..crate::config::RollbarConfig::default()
+        };
+        sdk.set_reporter(Reporter::new(
+            &cfg,
+            crate::errors::capture::ItemExtras::default(),
+            "shop-web",
+            Some("staging"),
+            Some("1.2.3"),
+            Some("UA".to_owned()),
+        ));
+        sdk
+    }
+
+    fn chain(message: &str) -> Vec<RawError> {
+        vec![RawError {
+            class: "TypeError".to_owned(),
+            message: message.to_owned(),
+            stack: format!(
+                "TypeError: {message}\n    at pay (https://shop.example/app.js?token=abc:10:5)"
+            ),
+        }]
+    }
+
+    fn capture(
+        sdk: &mut TestSdk,
+        source: Source,
+        message: &str,
+        hint: SpanHandle,
+        uuid: &str,
+    ) -> Captured {
+        sdk.capture_error(
+            source,
+            None,
+            chain(message),
+            Json::Null,
+            hint,
+            uuid.to_owned(),
+            Some("https://shop.example/cart?id=7".to_owned()),
+            |m| m.contains("by-regex"),
+            crate::export::otlp::push_f64,
+        )
+        .0
+    }
+
+    #[test]
+    fn errors_become_items_linked_to_their_span() {
+        let mut sdk = reporting();
+        let work = sdk.start_span(SpanStart::named("work"));
+        let Captured::Item { body, mark } =
+            capture(&mut sdk, Source::Uncaught, "boom", work, "u-1")
+        else {
+            panic!("an item")
+        };
+        let ctx = sdk.span_context(work).unwrap().clone();
+        assert!(body.contains(&format!("{:032x}", ctx.trace_id())), "{body}");
+        assert!(body.contains(&format!("{:016x}", ctx.span_id())));
+        assert!(body.contains("\"environment\":\"staging\""));
+        assert!(
+            body.contains("ui.honeycomb.io/team/environments/dev"),
+            "the trace link: {body}"
+        );
+        assert!(
+            !body.contains("token=abc"),
+            "query values in stacks are scrubbed"
+        );
+        assert!(body.contains("id=REDACTED"), "and in the page URL");
+        assert_eq!((mark.handle, mark.created), (work, false));
+        // Marked only once queued.
+        let (queued, ended) = sdk.queue_captured(body, Some(mark));
+        assert_eq!(queued, Ok(Some(0)));
+        assert!(ended.is_none(), "the page's own span is not ended");
+        let data = sdk.end(work, None).unwrap().data;
+        assert_eq!(
+            data.attributes
+                .iter()
+                .filter(|kv| kv.key.as_str() == ITEM_UUID_ATTRIBUTE)
+                .count(),
+            1
+        );
+
+        // With no span, a root span `exception` is started and ended when the item is queued.
+        let Captured::Item { body, mark } = capture(&mut sdk, Source::Manual, "alone", 0, "u-2")
+        else {
+            panic!("an item")
+        };
+        assert!(mark.created);
+        let (_, ended) = sdk.queue_captured(body, Some(mark));
+        assert_eq!(ended.unwrap().data.name, ERROR_SPAN_NAME);
+    }
+
+    #[test]
+    fn filters_hooks_and_refusals_are_counted() {
+        let mut sdk = reporting();
+        assert_eq!(
+            capture(&mut sdk, Source::Manual, "ResizeObserver loop", 0, "a"),
+            Captured::Refused
+        );
+        assert_eq!(
+            capture(&mut sdk, Source::Manual, "x by-regex", 0, "b"),
+            Captured::Refused
+        );
+        assert_eq!(sdk.stats.items_ignored, 2);
+        assert!(matches!(
+            capture(&mut sdk, Source::Manual, "one", 0, "c"),
+            Captured::Item { .. }
+        ));
+        assert_eq!(
+            capture(&mut sdk, Source::Manual, "one", 0, "d"),
+            Captured::Refused
+        );
+        assert_eq!(sdk.stats.items_deduplicated, 1);
+        assert!(matches!(
+            capture(&mut sdk, Source::Manual, "two", 0, "e"),
+            Captured::Item { .. }
+        ));
+        assert_eq!(
+            capture(&mut sdk, Source::Manual, "three", 0, "f"),
+            Captured::Refused,
+            "itemsPerMinute 2"
+        );
+        assert_eq!(sdk.stats.items_dropped, 1);
+
+        // beforeSend: the mark waits; a dropped item leaves its span alone and discards the
+        // root span started for it.
+        let mut sdk = reporting();
+        let Captured::Item { mark, .. } = capture(&mut sdk, Source::Message, "hello", 0, "m-1")
+        else {
+            panic!("an item")
+        };
+        let handle = mark.handle;
+        assert!(sdk.hold(mark).is_none());
+        assert!(sdk.not_sent(false, Some("m-1")).is_none());
+        assert_eq!(sdk.stats.items_dropped, 1);
+        assert!(
+            sdk.end(handle, None).is_none(),
+            "the root span was discarded, not exported"
+        );
+        assert!(sdk.not_sent(true, Some("unknown")).is_none());
+        assert_eq!(sdk.stats.reporting_errors, 1);
+        // Too large after beforeSend.
+        let (queued, _) = sdk.queue_captured("x".repeat(MAX_ITEM_BYTES + 1), None);
+        assert_eq!(queued, Err(ItemDrop::TooLarge));
+        // The trap item is ready to send as it is: no timestamp (Rollbar takes its arrival).
+        let trap = sdk
+            .trap_item("t-1".to_owned(), crate::export::otlp::push_f64)
+            .unwrap();
+        assert!(
+            trap.contains("\"t-1\"")
+                && trap.contains("RuntimeError")
+                && !trap.contains("\"timestamp\"")
+        );
     }
 }

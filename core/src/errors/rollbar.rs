@@ -275,7 +275,7 @@ pub struct Item {
     pub uuid: String,
     /// `level`.
     pub level: Level,
-    /// `timestamp`: Unix seconds.
+    /// `timestamp`: Unix seconds; 0 leaves it out (Rollbar uses the time it arrives).
     pub timestamp_secs: u64,
     /// `environment` (default `production` is the caller's choice).
     pub environment: String,
@@ -716,8 +716,13 @@ impl Encoder<'_> {
         self.body();
         self.out.push_str(r#","level":""#);
         self.out.push_str(item.level.as_str());
-        self.out.push_str(r#"","timestamp":"#);
-        push_u64(item.timestamp_secs, &mut self.out);
+        self.out.push('"');
+        // 0: not known when the item was built (the trap item, prepared at start); Rollbar
+        // then uses the time it arrives.
+        if item.timestamp_secs > 0 {
+            self.out.push_str(r#","timestamp":"#);
+            push_u64(item.timestamp_secs, &mut self.out);
+        }
         self.out.push_str(r#","platform":"#);
         push_str_value(self.platform.platform, &mut self.out);
         self.out.push_str(r#","language":"#);

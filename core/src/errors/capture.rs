@@ -1,0 +1,273 @@
+//! Which errors become Rollbar items and what the item holds: the reporter's configuration
+//! (item template, scrubbing, limits, `ignoredMessages`, the Honeycomb trace link), and the
+//! decisions the engine takes for one error ([`Reporter::admit`], [`Reporter::item`]). The
+//! engine ([`crate::sdk::Sdk::capture_error`]) links the item to its span.
+
+use crate::config::RollbarConfig;
+use crate::errors::item_limits::{
+    ItemLimiter, Refusal, error_fingerprint, innermost_frame_key, is_ignored,
+};
+use crate::errors::rollbar::{
+    Body, DEFAULT_SCRUB_FIELDS, Exception, Item, Json, Level, MAX_ITEM_BYTES, Scrubber,
+    encode_item_with, merge_custom,
+};
+use crate::errors::stack::StackFrame;
+use crate::export::exporter::honeycomb_trace_url;
+use crate::export::otlp::FormatF64;
+use crate::resource::SDK_VERSION;
+
+/// `framework` when the app names none (rollbar.js's default).
+pub const DEFAULT_FRAMEWORK: &str = "browser-js";
+/// `environment` when neither `rollbar.environment` nor `environment` is set (rollbar.js's).
+pub const DEFAULT_ENVIRONMENT: &str = "production";
+/// `framework` of items from a React render error.
+pub const REACT_FRAMEWORK: &str = "react";
+
+/// Where an error came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// `captureException`.
+    Manual,
+    /// `captureMessage`.
+    Message,
+    /// A window `error` event.
+    Uncaught,
+    /// An `unhandledrejection` event.
+    Rejection,
+    /// A render error caught by the React `ErrorBoundary`.
+    React,
+    /// A Rust panic (the SDK's own, or an app's through `reportPanic`).
+    Panic,
+}
+
+impl Source {
+    /// The level of an item from this source when the call names none.
+    pub fn default_level(self) -> Level {
+        match self {
+            Self::Message => Level::Info,
+            Self::Panic => Level::Critical,
+            _ => Level::Error,
+        }
+    }
+}
+
+/// One error of a cause chain, as the page read it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RawError {
+    /// The error's class (`name`).
+    pub class: String,
+    /// Its message.
+    pub message: String,
+    /// Its stack, as the engine printed it.
+    pub stack: String,
+}
+
+/// Why an error was not admitted (the engine counts each).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotAdmitted {
+    /// `ignoredMessages` matched.
+    Ignored,
+    /// The same error within the de-duplication window.
+    Duplicate,
+    /// `maxItems` reached.
+    MaxItems,
+    /// `itemsPerMinute` reached.
+    PerMinute,
+}
+
+/// The page's error reporting: everything about items that does not change per error.
+#[derive(Clone, Debug)]
+pub struct Reporter {
+    scrubber: Scrubber,
+    limiter: ItemLimiter,
+    ignored: Vec<String>,
+    template: Item,
+    /// Honeycomb team, environment and dataset (the service name) for trace links.
+    trace_link: Option<(String, String, String)>,
+}
+
+/// What the page adds to every item besides the options' plain values.
+#[derive(Clone, Debug, Default)]
+pub struct ItemExtras {
+    /// `rollbar.person`.
+    pub person: Option<Json>,
+    /// `rollbar.custom`.
+    pub custom: Option<Json>,
+}
+
+impl Reporter {
+    /// A reporter for `cfg`. `service_name`, `environment` and `service_version` are the
+    /// SDK's (fallbacks for Rollbar's own), `user_agent` the browser's.
+    pub fn new(
+        cfg: &RollbarConfig,
+        extras: ItemExtras,
+        service_name: &str,
+        environment: Option<&str>,
+        service_version: Option<&str>,
+        user_agent: Option<String>,
+    ) -> Self {
+        let mut scrub: Vec<&str> = DEFAULT_SCRUB_FIELDS.to_vec();
+        scrub.extend(cfg.scrub_fields.iter().map(String::as_str));
+        let mut template = Item::new(
+            String::new(),
+            Level::Error,
+            0,
+            cfg.environment
+                .clone()
+                .or_else(|| environment.map(str::to_owned))
+                .unwrap_or_else(|| DEFAULT_ENVIRONMENT.to_owned()),
+            Body::Message(String::new()),
+            SDK_VERSION.to_owned(),
+        );
+        template.context = cfg.context.clone();
+        template.capture_ip = cfg.capture_ip;
+        template.person = extras.person;
+        template.custom = extras.custom;
+        template.framework = Some(
+            cfg.framework
+                .clone()
+                .unwrap_or_else(|| DEFAULT_FRAMEWORK.to_owned()),
+        );
+        template.browser = user_agent;
+        template.code_version = cfg
+            .code_version
+            .clone()
+            .or_else(|| service_version.map(str::to_owned));
+        template.source_map_enabled = cfg.source_map_enabled;
+        template.guess_uncaught_frames = cfg.guess_uncaught_frames;
+        let trace_link = match (&cfg.honeycomb_team, &cfg.honeycomb_environment) {
+            (Some(team), Some(env)) => Some((team.clone(), env.clone(), service_name.to_owned())),
+            _ => None,
+        };
+        Self {
+            scrubber: Scrubber::new(&scrub),
+            limiter: ItemLimiter::new(cfg.items_per_minute, cfg.max_items),
+            ignored: cfg.ignored_messages.clone(),
+            template,
+            trace_link,
+        }
+    }
+
+    /// The filters, in order: `ignoredMessages` (the string rules here, the page's RegExp
+    /// rules through `regex_ignored`), de-duplication, `maxItems`, `itemsPerMinute`.
+    pub fn admit(
+        &mut self,
+        first: &RawError,
+        frames: &[StackFrame],
+        now_ms: u64,
+        regex_ignored: impl FnOnce(&str) -> bool,
+    ) -> Result<(), NotAdmitted> {
+        if is_ignored(&first.message, &self.ignored) || regex_ignored(&first.message) {
+            return Err(NotAdmitted::Ignored);
+        }
+        let fp = error_fingerprint(&first.class, &first.message, &innermost_frame_key(frames));
+        self.limiter.admit(fp, now_ms).map_err(|r| match r {
+            Refusal::Duplicate => NotAdmitted::Duplicate,
+            Refusal::MaxItems => NotAdmitted::MaxItems,
+            _ => NotAdmitted::PerMinute,
+        })
+    }
+
+    /// The encoded item: `body` from `source` at `now_ms`, linked to `trace` (trace and span
+    /// id, hex) when there is one, with the page URL and the call's `custom` data.
+    #[allow(clippy::too_many_arguments)]
+    pub fn item(
+        &self,
+        uuid: String,
+        source: Source,
+        level: Option<Level>,
+        body: Body,
+        now_ms: u64,
+        page_url: Option<String>,
+        custom: Json,
+        trace: Option<(String, String)>,
+        f64_format: FormatF64,
+    ) -> String {
+        let mut item = self.template.clone();
+        item.uuid = uuid;
+        item.level = level.unwrap_or(source.default_level());
+        item.timestamp_secs = now_ms / 1000;
+        item.body = body;
+        item.request_url = page_url;
+        item.custom = merge_custom(self.template.custom.as_ref(), custom);
+        if let Some((trace_id, span_id)) = trace {
+            item.trace_url = self.trace_link.as_ref().map(|(team, env, dataset)| {
+                honeycomb_trace_url(team, env, dataset, &trace_id, &span_id, now_ms / 1000)
+            });
+            item.trace_id = Some(trace_id);
+            item.span_id = Some(span_id);
+        }
+        if source == Source::React {
+            item.framework = Some(REACT_FRAMEWORK.to_owned());
+        }
+        encode_item_with(&item, &self.scrubber, MAX_ITEM_BYTES, f64_format)
+    }
+
+    /// The item of a panic met while the engine could not be reached (its state was in use):
+    /// built from this copy of the reporter, without trace ids.
+    pub fn panic_item(
+        &self,
+        uuid: String,
+        message: &str,
+        stack: &str,
+        now_ms: u64,
+        page_url: Option<String>,
+        f64_format: FormatF64,
+    ) -> String {
+        let body = Body::Trace(Exception {
+            class: "panic".to_owned(),
+            message: message.to_owned(),
+            frames: crate::errors::stack::parse_stack(stack),
+        });
+        self.item(
+            uuid,
+            Source::Panic,
+            None,
+            body,
+            now_ms,
+            page_url,
+            Json::Null,
+            None,
+            f64_format,
+        )
+    }
+
+    /// An item for a trap the panic hook did not see (stack overflow, out of memory), built
+    /// at start, because the SDK cannot run once the module trapped: the page sends it as it
+    /// is, at once. Without a timestamp: Rollbar then uses the time it arrives.
+    pub fn trap_item(&self, uuid: String, f64_format: FormatF64) -> String {
+        let mut item = self.template.clone();
+        item.uuid = uuid;
+        item.timestamp_secs = 0;
+        item.level = Level::Critical;
+        item.body = Body::Trace(Exception {
+            class: "RuntimeError".to_owned(),
+            message: "unreachable (a WebAssembly trap; edge-telemetry turned itself off)"
+                .to_owned(),
+            frames: Vec::new(),
+        });
+        encode_item_with(&item, &self.scrubber, MAX_ITEM_BYTES, f64_format)
+    }
+}
+
+/// The body of an item for `chain` (outermost first) with its parsed `frames`: a message,
+/// one trace, or a trace chain.
+pub fn item_body(source: Source, chain: &[RawError], frames: Vec<Vec<StackFrame>>) -> Body {
+    if source == Source::Message {
+        return Body::Message(chain.first().map(|e| e.message.clone()).unwrap_or_default());
+    }
+    let mut exceptions: Vec<Exception> = chain
+        .iter()
+        .zip(frames)
+        .map(|(e, frames)| Exception {
+            class: e.class.clone(),
+            message: e.message.clone(),
+            frames,
+        })
+        .collect();
+    if exceptions.len() == 1 {
+        Body::Trace(exceptions.remove(0))
+    } else {
+        Body::TraceChain(exceptions)
+    }
+}
