@@ -43,6 +43,9 @@
 //  7 init: on a fresh page, performance.now() before import() of the bundle to after init()
 //    returns (ours includes fetching, compiling and instantiating the wasm: the server sends
 //    no-store, so nothing is cached between pages), and init() alone; median of fresh pages.
+//    "App entry blocked": from the bundle's first statement (an esbuild banner) to the entry
+//    module's first statement after its imports, i.e. how long the SDK holds the app back.
+//  8 calls into wasm per span (start + end) and per instrumented fetch, counted.
 
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
@@ -141,6 +144,9 @@ async function bundle(entry, outfile) {
     platform: 'browser',
     target: 'es2022',
     logLevel: 'silent',
+    // The bundle's first statement: "app entry blocked" runs from here to the entry's own
+    // first statement after its imports (figure 7).
+    banner: { js: 'globalThis.__benchBundleStart = performance.now();' },
   });
   return fs.readFileSync(outfile);
 }
@@ -542,7 +548,7 @@ async function fetchLoops(out, raw) {
 async function initFigure(out) {
   log(`init: ${CFG.initRounds} fresh pages (+1 warm-up) per SDK`);
   srvPhase('init');
-  const res = Object.fromEntries(SDKS.map((s) => [s.id, { totalMs: [], initMs: [], importMs: [], errors: [] }]));
+  const res = Object.fromEntries(SDKS.map((s) => [s.id, { totalMs: [], initMs: [], importMs: [], blockedMs: [], errors: [] }]));
   for (let r = 0; r <= CFG.initRounds; r++) {
     for (const sdk of order(SDKS, r)) {
       const p = await openPage();
@@ -557,6 +563,7 @@ async function initFigure(out) {
             return { error: `import: ${String((e && e.message) || e)}` };
           }
           const t1 = performance.now();
+          const blockedMs = globalThis.__benchAppStart - globalThis.__benchBundleStart;
           let error = null;
           try {
             m.setup(endpoint, batch);
@@ -564,17 +571,74 @@ async function initFigure(out) {
             error = `init: ${String((e && e.message) || e)}`;
           }
           const t2 = performance.now();
-          return { totalMs: t2 - t0, importMs: t1 - t0, initMs: t2 - t1, error };
+          return { totalMs: t2 - t0, importMs: t1 - t0, initMs: t2 - t1, blockedMs, error };
         }, setupArgs(sdk, `/${sdk.id}-init`), `${sdk.id} init`);
         if (t.error) {
           if (!res[sdk.id].errors.includes(t.error)) res[sdk.id].errors.push(t.error);
-        } else if (r > 0) for (const k of ['totalMs', 'importMs', 'initMs']) res[sdk.id][k].push(t[k]);
+        } else if (r > 0) for (const k of ['totalMs', 'importMs', 'initMs', 'blockedMs']) res[sdk.id][k].push(t[k]);
       } finally {
         await p.close();
       }
     }
   }
   out.init = res;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Figure 8: calls from JS into the wasm module per span (start + end) and per instrumented
+// fetch, counted by wrapping every export of the instance that WebAssembly.instantiate(Streaming)
+// hands to wasm-bindgen's glue. "sdk": the SDK's own exports; "all": also wasm-bindgen's
+// allocator and other internal exports (string passing costs those).
+// ---------------------------------------------------------------------------------------------
+
+async function crossingsFigure(out) {
+  log('crossings: counting calls into wasm');
+  srvPhase('crossings');
+  const p = await openPage();
+  try {
+    out.crossings = await p.eval(async ({ url, endpoint, batch, sinkUrl }) => {
+      const counts = new Map();
+      const wrap = (result) => {
+        const real = result.instance.exports;
+        const exports = {};
+        for (const [name, v] of Object.entries(real)) {
+          exports[name] = typeof v === 'function'
+            ? function counted(...args) { counts.set(name, (counts.get(name) || 0) + 1); return v.apply(this, args); }
+            : v;
+        }
+        return { instance: { exports }, module: result.module };
+      };
+      const streaming = WebAssembly.instantiateStreaming;
+      const plain = WebAssembly.instantiate;
+      WebAssembly.instantiateStreaming = (...a) => streaming.apply(WebAssembly, a).then(wrap);
+      WebAssembly.instantiate = (...a) => plain.apply(WebAssembly, a).then((r) => (r instanceof WebAssembly.Instance ? r : wrap(r)));
+      const m = await import(url);
+      m.setup(endpoint, batch);
+      const internal = (n) => n.startsWith('__wbindgen') || n.startsWith('__externref') || n.startsWith('__wbg_');
+      const take = () => {
+        let sdk = 0;
+        let all = 0;
+        for (const [n, c] of counts) {
+          all += c;
+          if (!internal(n)) sdk += c;
+        }
+        const names = Object.fromEntries([...counts].sort());
+        counts.clear();
+        return { sdk, all, names };
+      };
+      const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+      await sleep(50);
+      take();
+      m.oneSpan();
+      const span = take();
+      await fetch(sinkUrl);
+      await sleep(20); // the call a task after the request settled
+      const fetchCounts = take();
+      return { span, fetch: fetchCounts };
+    }, { ...setupArgs(SDKS[0], '/ours-crossings'), sinkUrl: `${srv.sinkOrigin}/fetch` }, 'crossings');
+  } finally {
+    await p.close();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -631,6 +695,11 @@ function summarise(out) {
     { figure: 'fetch: same, fastest 90% of calls', ours: fetchAdded('ours', 'trimmedUsPerCall'), otel: fetchAdded('otel', 'trimmedUsPerCall'), d: 2 },
     { figure: 'init: import + init(), ms', ours: init('ours', 'totalMs'), otel: init('otel', 'totalMs'), d: 2, budget: { abs: 5, text: '≤ 5 ms' } },
     { figure: 'init: init() alone, ms', ours: init('ours', 'initMs'), otel: init('otel', 'initMs'), d: 3, budget: { abs: 5, text: '≤ 5 ms' } },
+    { figure: 'app entry blocked, ms', ours: init('ours', 'blockedMs'), otel: init('otel', 'blockedMs'), d: 2, budget: { ratio: 1 } },
+    { figure: 'calls into wasm per span (start + end)', ours: out.crossings?.span?.sdk ?? null, otel: 0, d: 0, noRatio: true },
+    { figure: '  same, with wasm-bindgen allocator calls', ours: out.crossings?.span?.all ?? null, otel: 0, d: 0, noRatio: true },
+    { figure: 'calls into wasm per instrumented fetch', ours: out.crossings?.fetch?.sdk ?? null, otel: 0, d: 0, noRatio: true },
+    { figure: '  same, with wasm-bindgen allocator calls', ours: out.crossings?.fetch?.all ?? null, otel: 0, d: 0, noRatio: true },
   ];
   for (const r of rows) {
     if (r.text) continue;
@@ -693,6 +762,10 @@ function printTable(summary, out) {
     console.log(`floor, one bare fetch POST of the same body on a page without SDK: edge-telemetry's ${floor('ours')}; OpenTelemetry JS's ${floor('otel')}`);
   }
   console.log(`medians of ${CFG.spanRounds} rounds × ${CFG.spanN} spans, ${CFG.exportRounds} exports, ${CFG.initRounds} fresh pages; Chromium ${out.env.chromium}; ${out.env.cpus}; load average at start ${out.env.loadavg.join(' ')}`);
+  if (out.crossings) {
+    const list = (c) => Object.entries(c.names).map(([n, k]) => `${n} ${k}`).join(', ');
+    console.log(`calls into wasm: one span (start + end): ${list(out.crossings.span)}; one fetch: ${list(out.crossings.fetch)}`);
+  }
   if (out.env.loadavg[0] > 1) console.log('note: the machine was busy when the run started: wall-time figures (performance.now) are noisy; the CPU-time rows and the fastest-90% fetch row are less so');
   const oi = out.sdk.ours?.init;
   if (oi && !oi.ok) console.log(`edge-telemetry failed at ${oi.error}`);
@@ -755,6 +828,7 @@ async function main() {
     await spanAndExportFigures(out);
     await fetchFigure(out);
     await initFigure(out);
+    await crossingsFigure(out);
   } finally {
     await browser.close();
     await srv.close();
