@@ -223,7 +223,14 @@ export interface RollbarOptions {
   beforeSend?(payload: RollbarPayload): RollbarPayload | null | false | void;
 }
 
+/**
+ * The SDK's counters. When the WebAssembly module could not be loaded (not in a browser, a
+ * 404, a Content-Security-Policy without `'wasm-unsafe-eval'`), the SDK is off and
+ * `getStats()` returns only `{ loadError }`, saying why.
+ */
 export interface Stats {
+  /** Set (alone) when the SDK is off because its WebAssembly module could not be loaded. */
+  loadError?: string;
   spansStarted: number;
   spansEnded: number;
   spansNotRecorded: number;

@@ -8,9 +8,28 @@ import { installTransport } from './export.js';
 import { installErrors, tagThrown } from './errors.js';
 import { installDocumentLoad, installInteractions } from './page.js';
 
-await initWasm({ module_or_path: new URL('./edge_telemetry_bg.wasm', import.meta.url) });
+// The wasm module, loaded once. When it cannot be (not in a browser: server-side rendering
+// or a test runner without a DOM; a 404; a Content-Security-Policy without 'wasm-unsafe-eval';
+// no WebAssembly), the SDK is off: every call is a no-op, nothing is patched, nothing throws,
+// and getStats().loadError says why (debug mode logs it).
+let loadError;
+if (typeof window === 'undefined' || typeof document === 'undefined') {
+  loadError = 'not in a browser (no window and document): the SDK is off';
+} else {
+  try {
+    await initWasm({ module_or_path: new URL('./edge_telemetry_bg.wasm', import.meta.url) });
+  } catch (e) {
+    let why;
+    try {
+      why = `${e && e.name ? `${e.name}: ` : ''}${e && e.message ? e.message : String(e)}`;
+    } catch (_) {
+      why = 'unknown error';
+    }
+    loadError = `the WebAssembly module could not be loaded (${why}): the SDK is off`;
+  }
+}
 
-let dead = false;
+let dead = loadError !== undefined;
 
 // Error reporting (errors.js), once init has configured it.
 let errors;
@@ -92,6 +111,14 @@ function hook(options, name) {
  * or false when already initialised (a second call validates its options and changes nothing).
  */
 export function init(options) {
+  if (loadError !== undefined) {
+    let debug = false;
+    try {
+      debug = options !== null && typeof options === 'object' && options.debug === true;
+    } catch (_) { /* an options object that throws: no debug output */ }
+    if (debug && typeof console !== 'undefined') console.debug(`edge-telemetry: off: ${loadError}`);
+    return false;
+  }
   if (dead || stopped) return false;
   const started = w.init(options, schedule);
   if (started) {
@@ -315,5 +342,6 @@ export function __reportRenderError(error, componentStack) {
 
 /** The SDK's counters: spans, drops, invalid arguments, internal errors. */
 export function getStats() {
+  if (loadError !== undefined) return { loadError };
   return guard(w.getStats) || {};
 }

@@ -11,7 +11,7 @@ mod common;
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Command as Process, Stdio};
+use std::process::Command as Process;
 use std::time::Duration;
 
 use axum::extract::connect_info::MockConnectInfo;
@@ -668,30 +668,20 @@ fn the_binary_refuses_to_expose_itself_and_never_logs_tokens() {
     assert_eq!(short.status.code(), Some(2));
     assert!(!String::from_utf8_lossy(&short.stderr).contains("short\""));
 
-    let child = Process::new(env!("CARGO_BIN_EXE_edge-collector"))
-        .args([
-            "--addr",
-            "0.0.0.0:0",
-            "--db",
-            ":memory:",
-            "--allow-origin",
-            APP,
-        ])
-        .env("EDGE_COLLECTOR_READ_TOKEN", READ_TOKEN)
-        .env("EDGE_COLLECTOR_INGEST_TOKEN", INGEST_TOKEN)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut child = KillOnDrop(child);
-    let mut stdout = BufReader::new(child.0.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let base = line
-        .strip_prefix("edge-collector listening on ")
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("first line: {line:?}"))
-        .to_owned();
+    let binary = Binary::start(
+        Process::new(env!("CARGO_BIN_EXE_edge-collector"))
+            .args([
+                "--addr",
+                "0.0.0.0:0",
+                "--db",
+                ":memory:",
+                "--allow-origin",
+                APP,
+            ])
+            .env("EDGE_COLLECTOR_READ_TOKEN", READ_TOKEN)
+            .env("EDGE_COLLECTOR_INGEST_TOKEN", INGEST_TOKEN),
+    );
+    let base = binary.base.clone();
     let client = Client::for_url(&base);
     let form = ("content-type", "application/x-www-form-urlencoded");
     assert_eq!(
@@ -708,23 +698,8 @@ fn the_binary_refuses_to_expose_itself_and_never_logs_tokens() {
             .status,
         403
     );
-    let killed = Process::new("kill")
-        .args(["-TERM", &child.0.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    assert!(child.0.wait().unwrap().success());
-    let mut rest = String::new();
-    stdout.read_to_string(&mut rest).unwrap();
-    let mut stderr = String::new();
-    child
-        .0
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    let logs = format!("{line}{rest}{stderr}");
+    let (stdout, stderr) = binary.stop();
+    let logs = format!("{stdout}{stderr}");
     assert!(
         logs.contains("evil.example"),
         "the refusal is logged: {logs}"

@@ -3,8 +3,7 @@
 
 mod common;
 
-use std::io::{BufRead as _, BufReader, Read as _};
-use std::process::{Command as Process, Stdio};
+use std::process::Command as Process;
 use std::time::Duration;
 
 use common::*;
@@ -187,25 +186,15 @@ fn keys_are_redacted_from_the_config_debug_output() {
 #[test]
 fn the_binary_prints_its_urls_and_never_logs_keys() {
     let upstream = FakeUpstream::start(vec![500, 500, 500, 500]);
-    let child = Process::new(env!("CARGO_BIN_EXE_edge-collector"))
-        .args(["--addr", "127.0.0.1:0", "--db", ":memory:"])
-        .env("HONEYCOMB_API_KEY", API_KEY)
-        .env("HONEYCOMB_ENDPOINT", upstream.url())
-        .env("ROLLBAR_ACCESS_TOKEN", ROLLBAR_TOKEN)
-        .env("ROLLBAR_ENDPOINT", format!("{}/item", upstream.url()))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("runs the binary");
-    let mut child = KillOnDrop(child);
-    let mut stdout = BufReader::new(child.0.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let base = line
-        .strip_prefix("edge-collector listening on ")
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("first line: {line:?}"))
-        .to_owned();
+    let binary = Binary::start(
+        Process::new(env!("CARGO_BIN_EXE_edge-collector"))
+            .args(["--addr", "127.0.0.1:0", "--db", ":memory:"])
+            .env("HONEYCOMB_API_KEY", API_KEY)
+            .env("HONEYCOMB_ENDPOINT", upstream.url())
+            .env("ROLLBAR_ACCESS_TOKEN", ROLLBAR_TOKEN)
+            .env("ROLLBAR_ENDPOINT", format!("{}/item", upstream.url())),
+    );
+    let (line, base) = (binary.line.clone(), binary.base.clone());
     assert_eq!(
         line.trim_end(),
         format!(
@@ -236,22 +225,8 @@ fn the_binary_prints_its_urls_and_never_logs_keys() {
         (client.api("/api/status")["relay"]["dropped"] == 1).then_some(())
     });
 
-    let pid = child.0.id().to_string();
-    let killed = Process::new("kill").args(["-TERM", &pid]).status().unwrap();
-    assert!(killed.success());
-    let status = child.0.wait().unwrap();
-    assert!(status.success(), "exit status {status:?}");
-    let mut rest = String::new();
-    stdout.read_to_string(&mut rest).unwrap();
-    let mut stderr = String::new();
-    child
-        .0
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    let logs = format!("{line}{rest}{stderr}");
+    let (stdout, stderr) = binary.stop();
+    let logs = format!("{stdout}{stderr}");
     assert!(stderr.contains("relay to honeycomb"), "stderr: {stderr}");
     assert!(
         !logs.contains(API_KEY) && !logs.contains(ROLLBAR_TOKEN),

@@ -339,12 +339,64 @@ fn serve_connection(
     }
 }
 
-/// Kills the child process if the test fails before stopping it.
-pub struct KillOnDrop(pub std::process::Child);
+/// The `edge-collector` binary, running: killed if the test fails before stopping it.
+pub struct Binary {
+    child: std::process::Child,
+    stdout: BufReader<std::process::ChildStdout>,
+    /// Its first line.
+    pub line: String,
+    /// The URL in it, `http://HOST:PORT`.
+    pub base: String,
+}
 
-impl Drop for KillOnDrop {
+impl Binary {
+    /// Starts `command` (the binary, with its arguments and environment) and reads the
+    /// "listening on" line.
+    pub fn start(command: &mut std::process::Command) -> Self {
+        let mut child = command
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("runs the binary");
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let base = line
+            .strip_prefix("edge-collector listening on ")
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("first line: {line:?}"))
+            .to_owned();
+        Self {
+            child,
+            stdout,
+            line,
+            base,
+        }
+    }
+
+    /// SIGTERM; asserts a clean exit and returns everything it printed (stdout and stderr).
+    pub fn stop(mut self) -> (String, String) {
+        let pid = self.child.id().to_string();
+        let killed = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "exit status {status:?}");
+        let mut out = std::mem::take(&mut self.line);
+        self.stdout.read_to_string(&mut out).unwrap();
+        let mut err = String::new();
+        if let Some(mut stderr) = self.child.stderr.take() {
+            stderr.read_to_string(&mut err).unwrap();
+        }
+        (out, err)
+    }
+}
+
+impl Drop for Binary {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

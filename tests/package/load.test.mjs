@@ -1,0 +1,190 @@
+// When the wasm module cannot be loaded, the app runs exactly as without the SDK: the built
+// package pkg/ in headless Chromium with the .wasm answered 404, and on a page whose
+// Content-Security-Policy has no 'wasm-unsafe-eval'; and imported in Node (server-side
+// rendering), where it does not try to load the wasm. Every API call is a no-op, fetch and XHR go
+// out untouched (the page's own functions, no trace headers), nothing throws, the SDK logs no
+// error, and getStats() says why.
+//
+// Run: scripts/test-package, or, once pkg/ is built,
+//      cd tests/package && CHROMIUM=/usr/bin/chromium node --test load.test.mjs
+// Environment: CHROMIUM, ET_PKG_DIR (default <repo>/pkg).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { listen, closeServer } from './server.mjs';
+import { launchChromium } from './chromium.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '..', '..');
+const PKG_DIR = path.resolve(process.env.ET_PKG_DIR || path.join(ROOT, 'pkg'));
+const TEST_TIMEOUT = 30_000;
+
+const PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8" /><link rel="icon" href="data:," /><title>load</title></head>
+<body><script type="module" src="/app.js"></script></body></html>
+`;
+
+// The app: records that it ran, then uses the SDK as an app would.
+const APP = `
+window.__originalFetch = window.fetch;
+window.__originalSend = XMLHttpRequest.prototype.send;
+import('/pkg/index.js').then(async (ET) => {
+  window.__appRan = true;
+  const out = { init: ET.init({ serviceName: 'load', debug: true, endpoint: '/echo/v1/traces', rollbar: { endpoint: '/echo/item' } }) };
+  const span = ET.startSpan('work', { attributes: { a: 1 } });
+  span.setAttribute('b', 2).end();
+  out.spanId = span.spanContext().spanId;
+  out.withSpan = ET.withSpan(span, () => 7);
+  out.captured = ET.captureException(new Error('x'));
+  out.flushed = await ET.flush();
+  const res = await fetch('/echo/fetch', { method: 'POST', headers: { 'x-app': '1' }, body: 'payload' });
+  out.fetchStatus = res.status;
+  out.xhrStatus = await new Promise((resolve) => {
+    const x = new XMLHttpRequest();
+    x.open('GET', '/echo/xhr');
+    x.onloadend = () => resolve(x.status);
+    x.send();
+  });
+  out.fetchIsOriginal = window.fetch === window.__originalFetch;
+  out.sendIsOriginal = XMLHttpRequest.prototype.send === window.__originalSend;
+  out.stats = ET.getStats();
+  out.shutdown = await ET.shutdown();
+  window.__out = out;
+}, (e) => { window.__importError = String(e); });
+`;
+
+/** A server for one variant: `wasm404`, or a CSP without 'wasm-unsafe-eval'. */
+async function startVariant({ wasm404 = false, csp = null }) {
+  const requests = [];
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://x');
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const headers = csp ? { 'content-security-policy': csp } : {};
+      if (url.pathname === '/' || url.pathname === '/index.html') {
+        res.writeHead(200, { ...headers, 'content-type': 'text/html; charset=utf-8' });
+        return res.end(PAGE);
+      }
+      if (url.pathname === '/app.js') {
+        res.writeHead(200, { ...headers, 'content-type': 'text/javascript' });
+        return res.end(APP);
+      }
+      if (url.pathname.startsWith('/echo/')) {
+        requests.push({ path: url.pathname, method: req.method, headers: req.headers, body: Buffer.concat(chunks).toString() });
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return res.end('{}');
+      }
+      if (url.pathname.startsWith('/pkg/')) {
+        const file = path.join(PKG_DIR, path.normalize(url.pathname.slice('/pkg/'.length)));
+        if (!file.startsWith(PKG_DIR) || !fs.existsSync(file) || (wasm404 && file.endsWith('.wasm'))) {
+          res.writeHead(404);
+          return res.end('not found');
+        }
+        const type = file.endsWith('.wasm') ? 'application/wasm' : 'text/javascript';
+        res.writeHead(200, { ...headers, 'content-type': type });
+        return res.end(fs.readFileSync(file));
+      }
+      res.writeHead(404);
+      res.end();
+    });
+  });
+  return { server, origin: await listen(server), requests };
+}
+
+let browser;
+before(async () => {
+  if (!fs.existsSync(path.join(PKG_DIR, 'index.js'))) throw new Error(`missing ${PKG_DIR}/index.js: run scripts/build-pkg first`);
+  browser = await launchChromium();
+});
+after(async () => {
+  await browser?.close();
+});
+
+// What the browser itself reports (not the SDK): the 404 and the CSP refusal.
+const BROWSER_OWN = /Failed to load resource|Refused to compile or instantiate WebAssembly|Content Security Policy|wasm-unsafe-eval/;
+
+for (const [name, variant, reason] of [
+  ['the .wasm answered 404', { wasm404: true }, /404/],
+  ["a Content-Security-Policy without 'wasm-unsafe-eval'", { csp: "script-src 'self'" }, /CompileError|WebAssembly|wasm-unsafe-eval|Content Security Policy/i],
+]) {
+  test(`${name}: the app runs as without the SDK; calls are no-ops, requests go out untouched, getStats() says why`, { timeout: TEST_TIMEOUT }, async () => {
+    const v = await startVariant(variant);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const messages = [];
+    page.on('console', (m) => messages.push({ type: m.type(), text: m.text() }));
+    page.on('pageerror', (e) => messages.push({ type: 'pageerror', text: e.message }));
+    try {
+      await page.goto(`${v.origin}/`);
+      await page.waitForFunction(() => window.__out || window.__importError, null, { timeout: 15_000 });
+      const { out, importError } = await page.evaluate(() => ({ out: window.__out, importError: window.__importError }));
+      assert.equal(importError, undefined, 'the import resolves');
+      assert.equal(out.init, false, 'init does nothing (and does not throw)');
+      assert.equal(out.spanId, '0000000000000000', 'spans are no-ops');
+      assert.equal(out.withSpan, 7, 'withSpan still runs the function');
+      assert.equal(out.captured, undefined);
+      assert.equal(out.flushed, true);
+      assert.equal(out.fetchStatus, 200);
+      assert.equal(out.xhrStatus, 200);
+      assert.equal(out.fetchIsOriginal, true, 'fetch is the page\'s own');
+      assert.equal(out.sendIsOriginal, true, 'XHR is the page\'s own');
+      assert.match(out.stats.loadError || '', reason, `getStats().loadError: ${JSON.stringify(out.stats)}`);
+      assert.equal(out.shutdown, true);
+      const fetched = v.requests.find((r) => r.path === '/echo/fetch');
+      assert.equal(fetched.body, 'payload');
+      assert.equal(fetched.headers['x-app'], '1');
+      for (const r of v.requests) assert.equal(r.headers.traceparent, undefined, `${r.path}: no trace header`);
+      assert.deepEqual(v.requests.map((r) => r.path).sort(), ['/echo/fetch', '/echo/xhr'], 'nothing exported, nothing reported');
+      const fromSdk = messages.filter((m) => (m.type === 'error' || m.type === 'warning' || m.type === 'pageerror') && !BROWSER_OWN.test(m.text));
+      assert.deepEqual(fromSdk, [], 'no error or warning from the SDK');
+      assert.ok(messages.some((m) => m.type === 'debug' && /edge-telemetry: off/.test(m.text)), `debug mode says why: ${JSON.stringify(messages)}`);
+    } finally {
+      await context.close();
+      await closeServer(v.server);
+    }
+  });
+}
+
+test('in Node (server-side rendering) the package and edge-telemetry/react import without loading the wasm or patching anything; every call is a no-op', { timeout: TEST_TIMEOUT }, () => {
+  const index = pathToFileURL(path.join(PKG_DIR, 'index.js')).href;
+  const script = `
+    // Server-side rendering: no window, no document. The SDK must not try to load its wasm
+    // (Node has fetch, which would fail on a file: URL) nor patch anything.
+    let fetches = 0;
+    const nodeFetch = globalThis.fetch;
+    globalThis.fetch = (...a) => { fetches++; return nodeFetch(...a); };
+    const before = globalThis.fetch;
+    const ET = await import(${JSON.stringify(index)});
+    const out = { init: ET.init({ serviceName: 'ssr', debug: false }) };
+    ET.startSpan('render').end();
+    out.withSpan = ET.withSpan(undefined, () => 'html');
+    out.stats = ET.getStats();
+    out.flushed = await ET.flush();
+    out.fetches = fetches;
+    out.fetchUntouched = globalThis.fetch === before;
+    console.log(JSON.stringify(out));
+  `;
+  const stdout = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  const out = JSON.parse(stdout.trim().split('\n').pop());
+  assert.equal(out.init, false);
+  assert.equal(out.flushed, true);
+  assert.equal(out.withSpan, 'html');
+  assert.equal(out.fetches, 0, 'no attempt to load the wasm');
+  assert.equal(out.fetchUntouched, true, 'fetch not patched');
+  assert.match(out.stats.loadError, /not in a browser/);
+
+  // edge-telemetry/react, installed from the tarball beside React (tests/package/types, set up
+  // by scripts/test-package).
+  const reactApp = path.join(HERE, 'types');
+  const react = execFileSync(process.execPath, ['--input-type=module', '-e', `
+    const R = await import('edge-telemetry/react');
+    console.log(typeof R.ErrorBoundary, typeof R.withErrorBoundary);
+  `], { encoding: 'utf8', cwd: reactApp });
+  assert.equal(react.trim(), 'function function');
+});
