@@ -8,10 +8,8 @@ import { installTransport } from './export.js';
 import { installErrors, tagThrown } from './errors.js';
 import { installDocumentLoad, installInteractions } from './page.js';
 
-// The wasm module, loaded once. When it cannot be (not in a browser: server-side rendering
-// or a test runner without a DOM; a 404; a Content-Security-Policy without 'wasm-unsafe-eval';
-// no WebAssembly), the SDK is off: every call is a no-op, nothing is patched, nothing throws,
-// and getStats().loadError says why (debug mode logs it).
+// When the wasm cannot load (no DOM, a 404, a CSP without 'wasm-unsafe-eval'), the SDK is
+// off: calls are no-ops, nothing is patched, getStats().loadError says why.
 let loadError;
 if (typeof window === 'undefined' || typeof document === 'undefined') {
   loadError = 'not in a browser (no window and document): the SDK is off';
@@ -44,11 +42,12 @@ function fault(e) {
   }
 }
 
-/** Calls a wasm function with every argument given; returns undefined instead of throwing. */
-function guard(fn, ...args) {
+// Calls a wasm function; returns undefined instead of throwing. Fixed parameters (a rest
+// parameter cost ~70 ns a call): no export takes more than 7 (lifecycle.test.mjs checks).
+function guard(fn, a, b, c, d, e, f, g) {
   if (dead) return undefined;
   try {
-    return fn(...args);
+    return fn(a, b, c, d, e, f, g);
   } catch (e) {
     fault(e);
     return undefined;

@@ -156,3 +156,21 @@ test('shutdown() exports what is queued, removes every listener and timer, and r
     await context.close();
   }
 });
+
+test("every wasm export takes at most the seven arguments index.js's guard passes on", { timeout: TEST_TIMEOUT }, async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  try {
+    await page.goto(`${srv.appOrigin}/lifecycle.html`);
+    await page.waitForFunction(() => window.__ready === true);
+    const arities = await page.evaluate(async () => {
+      const w = await import('/pkg/edge_telemetry.js');
+      return Object.fromEntries(Object.entries(w).filter(([, f]) => typeof f === 'function' && !/^class\b/.test(Function.prototype.toString.call(f))).map(([k, f]) => [k, f.length]));
+    });
+    assert.ok(Object.keys(arities).length > 20, `the exports were found: ${JSON.stringify(arities)}`);
+    const over = Object.entries(arities).filter(([, n]) => n > 7);
+    assert.deepEqual(over, [], 'guard(fn, a, b, c, d, e, f, g) would drop arguments of these');
+  } finally {
+    await context.close();
+  }
+});
