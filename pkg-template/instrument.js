@@ -31,13 +31,6 @@ function withHeaders(init, headers) {
   return copy;
 }
 
-/** The trace headers wasm wrote into `trace`, as [name, value] pairs (none: empty). */
-function entries(trace) {
-  const out = [];
-  for (const k in trace) out.push([k, trace[k]]);
-  return out;
-}
-
 /**
  * Request span `h` ends now; a task later (once the page's own callbacks on the request have
  * run with its parent still active) the scope that kept that parent is released.
@@ -65,14 +58,15 @@ export function installFetch(w, guard) {
       const req = typeof Request !== 'undefined' && input instanceof Request ? input : null;
       const method = normaliseMethod(init && init.method !== undefined ? init.method : req ? req.method : 'GET');
       const url = new URL(req ? req.url : input, baseUrl()).href;
+      // The trace headers wasm writes into `trace` (name → value; none when not allowed).
       const trace = {};
       h = w.requestStart(method, url, w.RequestApi.Fetch, false, trace);
-      const add = entries(trace);
-      if (add.length) {
-        const headers = new Headers(init && init.headers !== undefined ? init.headers : req ? req.headers : undefined);
-        for (const [k, v] of add) headers.set(k, v);
-        args = [input, withHeaders(init, headers)];
+      let headers;
+      for (const k in trace) {
+        if (!headers) headers = new Headers(init && init.headers !== undefined ? init.headers : req ? req.headers : undefined);
+        headers.set(k, trace[k]);
       }
+      if (headers) args = [input, withHeaders(init, headers)];
     } catch (e) {
       guard.fault(e);
     }
@@ -131,7 +125,7 @@ export function installXhr(w, guard) {
       const trace = {};
       const h = r ? w.requestStart(r.method, r.url, w.RequestApi.Xhr, r.ownTraceparent, trace) : 0;
       if (h) {
-        for (const [k, v] of entries(trace)) setRequestHeader.call(this, k, v);
+        for (const k in trace) setRequestHeader.call(this, k, trace[k]);
         let outcome = w.Outcome.Response;
         const xhr = this;
         const mark = (o) => () => { outcome = o; };
