@@ -82,7 +82,8 @@ function chainOf(err, fallbackClass) {
  * every channel by `Channel` value (for the last gasp after a panic); `hooks`: the
  * `rollbar.transform` and `rollbar.beforeSend` options; `onDead()`: the module is about to
  * trap, turn the SDK off.
- * Returns { report(kind, value, level, custom), fatal(out, lost), trapped(e), close() }.
+ * Returns { report(kind, value, level, custom), fatal(out, lost), trapped(e), replay(event),
+ * close() }.
  */
 export function installErrors(w, guard, fetchFn, settings, channels, hooks, onDead) {
   const items = channels[w.Channel.Items];
@@ -164,32 +165,38 @@ export function installErrors(w, guard, fetchFn, settings, channels, hooks, onDe
     if (typeof settings.trapItem === 'string') sendNow(fetchFn, items, settings.trapItem);
   }
 
+  function onError(ev) {
+    const err = ev.error;
+    // The trap after a panic of ours: already reported by the hook.
+    if (gone && typeof WebAssembly !== 'undefined' && err instanceof WebAssembly.RuntimeError) return;
+    const value = err !== undefined && err !== null ? err : {
+      name: 'Error',
+      message: text(ev.message),
+      stack: ev.filename ? `Error: ${text(ev.message)}\n    at ${ev.filename}:${ev.lineno}:${ev.colno}` : '',
+    };
+    report(w.Source.Uncaught, value, undefined, undefined, hintOf(err));
+  }
+
+  function onRejection(ev) {
+    let reason;
+    try { reason = ev.reason; } catch (_) { reason = undefined; }
+    report(w.Source.Rejection, reason, undefined, undefined);
+  }
+
   const listeners = [];
   const listen = (type, fn) => {
     addEventListener(type, fn);
     listeners.push([type, fn]);
   };
   if (typeof addEventListener === 'function') {
-    if (settings.captureUncaught) {
-      listen('error', (ev) => {
-        const err = ev.error;
-        // The trap after a panic of ours: already reported by the hook.
-        if (gone && typeof WebAssembly !== 'undefined' && err instanceof WebAssembly.RuntimeError) return;
-        const value = err !== undefined && err !== null ? err : {
-          name: 'Error',
-          message: text(ev.message),
-          stack: ev.filename ? `Error: ${text(ev.message)}\n    at ${ev.filename}:${ev.lineno}:${ev.colno}` : '',
-        };
-        report(w.Source.Uncaught, value, undefined, undefined, hintOf(err));
-      });
-    }
-    if (settings.captureUnhandledRejections) {
-      listen('unhandledrejection', (ev) => {
-        let reason;
-        try { reason = ev.reason; } catch (_) { reason = undefined; }
-        report(w.Source.Rejection, reason, undefined, undefined);
-      });
-    }
+    if (settings.captureUncaught) listen('error', onError);
+    if (settings.captureUnhandledRejections) listen('unhandledrejection', onRejection);
+  }
+
+  /** A window `error` or `unhandledrejection` event seen before the engine was ready. */
+  function replay(ev) {
+    if (ev.type === 'error' && settings.captureUncaught) onError(ev);
+    else if (ev.type === 'unhandledrejection' && settings.captureUnhandledRejections) onRejection(ev);
   }
 
   /** Removes the window listeners. */
@@ -197,5 +204,5 @@ export function installErrors(w, guard, fetchFn, settings, channels, hooks, onDe
     for (const [type, fn] of listeners.splice(0)) removeEventListener(type, fn);
   }
 
-  return { report, fatal, trapped, close };
+  return { report, fatal, trapped, replay, close };
 }

@@ -226,11 +226,18 @@ export interface RollbarOptions {
 /**
  * The SDK's counters. When the WebAssembly module could not be loaded (not in a browser, a
  * 404, a Content-Security-Policy without `'wasm-unsafe-eval'`), the SDK is off and
- * `getStats()` returns only `{ loadError }`, saying why.
+ * `getStats()` returns only `{ loadError }`, saying why. Until the module is ready it returns
+ * `{ loading: true, earlyCalls, earlyCallsDropped }`.
  */
 export interface Stats {
   /** Set (alone) when the SDK is off because its WebAssembly module could not be loaded. */
   loadError?: string;
+  /** Set while the WebAssembly module is still loading. */
+  loading?: true;
+  /** While loading: the calls recorded so far, replayed when the module is ready. */
+  earlyCalls?: number;
+  /** Calls made before the module was ready that did not fit the buffer (1000 calls). */
+  earlyCallsDropped: number;
   spansStarted: number;
   spansEnded: number;
   spansNotRecorded: number;

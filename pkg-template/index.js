@@ -1,35 +1,60 @@
-// edge-telemetry public API. The wasm module does the work; this layer shapes the API the
-// way OpenTelemetry JS users know it and guarantees that nothing the SDK does throws into
-// the page: every call into wasm is guarded, faults are counted (getStats().internalErrors),
-// and after a wasm trap the SDK turns itself off rather than run on corrupted state.
+// edge-telemetry public API, shaped the way OpenTelemetry JS users know it. The import never
+// waits for the wasm and nothing the SDK does throws into the page (ARCHITECTURE.md, "The
+// load"): calls made before the module is ready are recorded and replayed at their times;
+// wasm faults are counted and a trap turns the SDK off; a module that cannot load leaves the
+// page as it was, with getStats().loadError saying why.
 import initWasm, * as w from './edge_telemetry.js';
+import { checkOptions } from './options.js';
 import { installFetch, installXhr } from './instrument.js';
 import { installTransport } from './export.js';
 import { installErrors, tagThrown } from './errors.js';
 import { installDocumentLoad, installInteractions } from './page.js';
 
-// When the wasm cannot load (no DOM, a 404, a CSP without 'wasm-unsafe-eval'), the SDK is
-// off: calls are no-ops, nothing is patched, getStats().loadError says why.
+// Calls recorded before the engine is ready, at most (each a time and a function).
+const MAX_EARLY_CALLS = 1000;
+
 let loadError;
-if (typeof window === 'undefined' || typeof document === 'undefined') {
-  loadError = 'not in a browser (no window and document): the SDK is off';
-} else {
+let ready = false;
+// Off: not loaded (yet, or ever), trapped, or shut down. Calls into wasm are skipped.
+let dead = true;
+let stopped = false;
+let initialised = false;
+// The checked options of the init call made before the engine was ready.
+let early;
+// [time, fn, time, fn, ...]: calls made before the engine was ready.
+const pending = [];
+let earlyDropped = 0;
+// Spans entered with withSpan before the engine was ready (activeSpan() answers from it).
+const earlyStack = [];
+
+function describe(e) {
   try {
-    await initWasm({ module_or_path: new URL('./edge_telemetry_bg.wasm', import.meta.url) });
-  } catch (e) {
-    let why;
-    try {
-      why = `${e && e.name ? `${e.name}: ` : ''}${e && e.message ? e.message : String(e)}`;
-    } catch (_) {
-      why = 'unknown error';
-    }
-    loadError = `the WebAssembly module could not be loaded (${why}): the SDK is off`;
+    return `${e && e.name ? `${e.name}: ` : ''}${e && e.message ? e.message : String(e)}`;
+  } catch (_) {
+    return 'unknown error';
   }
 }
 
-let dead = loadError !== undefined;
+const debugLog = (msg) => {
+  if (typeof console !== 'undefined') console.debug(`edge-telemetry: ${msg}`);
+};
 
-// Error reporting (errors.js), once init has configured it.
+// Started at import, in browsers only: importing in Node (server-side rendering) touches no
+// browser global and loads nothing.
+const loading = typeof window === 'undefined' || typeof document === 'undefined'
+  ? ((loadError = 'not in a browser (no window and document): the SDK is off'), Promise.resolve())
+  : load().then(onReady, (e) => onLoadFailed(`the WebAssembly module could not be loaded (${describe(e)}): the SDK is off`));
+
+// Starts the download now, with the page's own fetch (init wraps it later).
+function load() {
+  try {
+    return initWasm({ module_or_path: new URL('./edge_telemetry_bg.wasm', import.meta.url) });
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+// Errors reporting (errors.js), once the engine has configured it.
 let errors;
 
 function fault(e) {
@@ -54,42 +79,77 @@ function guard(fn, a, b, c, d, e, f, g) {
   }
 }
 guard.fault = fault;
-guard.dead = () => dead;
+
+// Runs `fn` (which calls into wasm) now when the engine is ready, else records it to run
+// then, at the time of this call.
+function later(fn) {
+  if (ready) {
+    if (dead) return;
+    try {
+      fn();
+    } catch (e) {
+      fault(e);
+    }
+  } else if (!stopped && loadError === undefined) {
+    if (pending.length < 2 * MAX_EARLY_CALLS) pending.push(performance.now(), fn);
+    else earlyDropped++;
+  }
+}
 
 const handle = (s) => (s !== null && typeof s === 'object' ? s.__edgeSpanId >>> 0 : 0);
-
 /** OpenTelemetry's span kinds. */
 export const SpanKind = Object.freeze({ INTERNAL: 0, SERVER: 1, CLIENT: 2, PRODUCER: 3, CONSUMER: 4 });
 /** OpenTelemetry's status codes. */
 export const SpanStatusCode = Object.freeze({ UNSET: 0, OK: 1, ERROR: 2 });
+
+// A span method: now when the engine is ready, else recorded (the span's handle is read
+// when the call runs, so a span started before the engine was ready works too).
+function spanCall(fn, span, a, b) {
+  if (ready) guard(fn, handle(span), a, b);
+  else later(() => fn(handle(span), a, b));
+}
+
+const INVALID_CONTEXT = Object.freeze({ traceId: '00000000000000000000000000000000', spanId: '0000000000000000', traceFlags: 0, traceState: '', isRemote: false });
 
 /** A span. Methods never throw; setters return the span. */
 export class Span {
   constructor(id) {
     this.__edgeSpanId = id >>> 0;
   }
-  setAttribute(key, value) { guard(w.spanSetAttribute, handle(this), key, value); return this; }
-  setAttributes(attributes) { guard(w.spanSetAttributes, handle(this), attributes); return this; }
-  addEvent(name, attributesOrTime, time) { guard(w.spanAddEvent, handle(this), name, attributesOrTime, time); return this; }
-  setStatus(status) { guard(w.spanSetStatus, handle(this), status); return this; }
-  recordException(exception, time) { guard(w.spanRecordException, handle(this), exception, time); }
-  updateName(name) { guard(w.spanUpdateName, handle(this), name); return this; }
+  setAttribute(key, value) { spanCall(w.spanSetAttribute, this, key, value); return this; }
+  setAttributes(attributes) { spanCall(w.spanSetAttributes, this, attributes); return this; }
+  addEvent(name, attributesOrTime, time) {
+    if (ready) guard(w.spanAddEvent, handle(this), name, attributesOrTime, time);
+    else later(() => w.spanAddEvent(handle(this), name, attributesOrTime, time));
+    return this;
+  }
+  setStatus(status) { spanCall(w.spanSetStatus, this, status); return this; }
+  recordException(exception, time) { spanCall(w.spanRecordException, this, exception, time); }
+  updateName(name) { spanCall(w.spanUpdateName, this, name); return this; }
   /** Ends the span; later calls are ignored. */
-  end(endTime) { guard(w.spanEnd, handle(this), endTime); }
-  /** The context; also after end() (for the 1024 spans that ended last). */
+  end(endTime) { spanCall(w.spanEnd, this, endTime); }
+  /**
+   * The context; also after end() (for the 1024 spans that ended last). Invalid (all zeros)
+   * until the engine is ready.
+   */
   spanContext() {
-    return guard(w.spanContext, handle(this)) || { traceId: '00000000000000000000000000000000', spanId: '0000000000000000', traceFlags: 0, traceState: '', isRemote: false };
+    return guard(w.spanContext, handle(this)) || Object.assign({}, INVALID_CONTEXT);
   }
   traceparent() { return guard(w.spanTraceparent, handle(this)) || ''; }
-  isRecording() { return guard(w.spanIsRecording, handle(this)) === true; }
+  /** True until the engine is ready (it decides then, and the calls made meanwhile count). */
+  isRecording() { return ready ? guard(w.spanIsRecording, handle(this)) === true : !stopped && loadError === undefined; }
 }
 
-// The transports of the outgoing channels (export.js), by `Channel` value, once init has
-// configured them.
+// The transports of the outgoing channels (export.js), by `Channel` value, once the engine
+// has configured them.
 const transports = [];
 // What init installed (listeners, timers, patched fetch and XHR): each undoes one.
 const release = [];
-let stopped = false;
+// The page's fetch from before instrumentation: the SDK's own requests use it.
+let pageFetch;
+// Which instrumentations the engine turned on (`Instrumentation` bits); until it is ready,
+// requests made are recorded and replayed only if their instrumentation is on.
+let instrumented = 0;
 // Called from wasm when a channel's timer must fire within `ms`.
 const schedule = (channel, ms) => {
   const t = transports[channel];
@@ -97,17 +157,145 @@ const schedule = (channel, ms) => {
 };
 
 function hook(options, name) {
+  const r = options.rollbar;
+  return r && typeof r[name] === 'function' ? r[name] : undefined;
+}
+
+// The request wrappers' calls (instrument.js): a span handle when the engine is ready, else a
+// record the start and end calls are replayed from.
+const requests = {
+  off: () => dead && (ready || stopped || loadError !== undefined),
+  start(method, url, api, own, trace) {
+    if (ready) return w.requestStart(method, url, api, own, trace);
+    const r = { h: 0 };
+    const bit = api === w.RequestApi.Xhr ? w.Instrumentation.Xhr : w.Instrumentation.Fetch;
+    later(() => {
+      if (instrumented & bit) r.h = w.requestStart(method, url, api, own, {});
+    });
+    return r;
+  },
+  end(h, outcome, status, errorType) {
+    if (typeof h === 'object') {
+      // Recorded before the engine was ready: its span ends (and its scope is released) at
+      // once, replayed or now.
+      later(() => {
+        if (h.h) {
+          w.requestEnd(h.h, outcome, status, errorType);
+          w.requestRelease(h.h);
+        }
+      });
+      return;
+    }
+    guard(w.requestEnd, h, outcome, status, errorType);
+    // A task later (once the page's own callbacks on the request have run with its parent
+    // still active), the scope that kept that parent is released.
+    setTimeout(() => guard(w.requestRelease, h), 0);
+  },
+  fault,
+};
+
+// Errors seen before the engine was ready: the window events, replayed into errors.js.
+// Returns the function that removes the listeners.
+function installEarlyErrors() {
+  if (typeof addEventListener !== 'function') return undefined;
+  const onEvent = (ev) => later(() => {
+    if (errors) errors.replay(ev);
+  });
+  addEventListener('error', onEvent);
+  addEventListener('unhandledrejection', onEvent);
+  const remove = () => {
+    removeEventListener('error', onEvent);
+    removeEventListener('unhandledrejection', onEvent);
+  };
+  release.push(remove);
+  return remove;
+}
+let releaseEarlyErrors;
+
+// Wraps fetch and XHR (at init, ready or not); the engine may turn them off when ready.
+const wrappers = {};
+function installRequests() {
+  pageFetch = globalThis.fetch;
+  wrappers.fetch = installFetch(w, requests);
+  wrappers.xhr = installXhr(w, requests);
+  for (const k of ['fetch', 'xhr']) if (wrappers[k]) release.push(wrappers[k]);
+}
+
+// Starts the engine with checked options. Returns what w.init returned.
+function startEngine(checked) {
+  const started = w.init(checked, schedule);
+  if (!started) return false;
   try {
-    const r = options && options.rollbar;
-    return r && typeof r[name] === 'function' ? r[name] : undefined;
-  } catch (_) {
-    return undefined;
+    instrumented = guard(w.instrumentations) | 0;
+    if (!(instrumented & w.Instrumentation.Fetch) && wrappers.fetch) wrappers.fetch();
+    if (!(instrumented & w.Instrumentation.Xhr) && wrappers.xhr) wrappers.xhr();
+    const channels = [];
+    if (typeof pageFetch === 'function') {
+      for (const channel of guard(w.channels) || []) {
+        const settings = guard(w.channelSettings, channel);
+        if (!settings) continue;
+        channels[channel] = settings;
+        transports[channel] = installTransport(channel, w, guard, pageFetch, settings);
+      }
+    }
+    const es = guard(w.errorSettings);
+    if (es && channels[w.Channel.Items]) {
+      const hooks = { transform: hook(checked, 'transform'), beforeSend: hook(checked, 'beforeSend') };
+      errors = installErrors(w, guard, pageFetch, es, channels, hooks, () => { dead = true; });
+      guard(w.installPanicHook, errors.fatal);
+    }
+    for (const t of transports) if (t) release.push(() => t.close());
+    if (errors) release.push(errors.close);
+    if (instrumented & w.Instrumentation.DocumentLoad) release.push(installDocumentLoad(w, guard));
+    const events = guard(w.interactionEvents);
+    if (events && events.length) release.push(installInteractions(w, guard, events));
+  } catch (e) {
+    fault(e);
   }
+  return true;
+}
+
+function onReady() {
+  ready = true;
+  dead = stopped;
+  if (dead) return;
+  try {
+    if (early) {
+      if (releaseEarlyErrors) releaseEarlyErrors();
+      startEngine(early);
+    }
+    if (earlyDropped && early && early.debug) {
+      debugLog(`${earlyDropped} calls made before the WebAssembly module was ready were dropped (more than ${MAX_EARLY_CALLS})`);
+    }
+    for (let i = 0; i < pending.length && !dead; i += 2) {
+      try {
+        w.replayAt(pending[i]);
+        pending[i + 1]();
+      } catch (e) {
+        fault(e);
+      }
+    }
+    guard(w.replayAt, NaN);
+  } catch (e) {
+    fault(e);
+  }
+  pending.length = 0;
+}
+
+function onLoadFailed(why) {
+  loadError = why;
+  dead = true;
+  pending.length = 0;
+  earlyStack.length = 0;
+  undo();
+  if (early && early.debug) debugLog(`off: ${why}`);
 }
 
 /**
  * Starts the SDK. Throws one Error naming the bad field for invalid options. Returns true,
- * or false when already initialised (a second call validates its options and changes nothing).
+ * or false when already initialised (a second call checks its options and changes nothing).
+ * It returns at once: when the WebAssembly module is not ready yet, fetch and XHR are
+ * wrapped now and the engine starts with these options when it is.
  */
 export function init(options) {
   if (loadError !== undefined) {
@@ -115,47 +303,27 @@ export function init(options) {
     try {
       debug = options !== null && typeof options === 'object' && options.debug === true;
     } catch (_) { /* an options object that throws: no debug output */ }
-    if (debug && typeof console !== 'undefined') console.debug(`edge-telemetry: off: ${loadError}`);
+    if (debug) debugLog(`off: ${loadError}`);
     return false;
   }
-  if (dead || stopped) return false;
-  const started = w.init(options, schedule);
-  if (started) {
-    const which = guard(w.instrumentations) | 0;
-    try {
-      // The SDK's own requests use the page's fetch from before instrumentation.
-      const pageFetch = globalThis.fetch;
-      const channels = [];
-      if (typeof pageFetch === 'function') {
-        for (const channel of guard(w.channels) || []) {
-          const settings = guard(w.channelSettings, channel);
-          if (!settings) continue;
-          channels[channel] = settings;
-          transports[channel] = installTransport(channel, w, guard, pageFetch, settings);
-        }
-      }
-      const es = guard(w.errorSettings);
-      if (es && channels[w.Channel.Items]) {
-        const hooks = { transform: hook(options, 'transform'), beforeSend: hook(options, 'beforeSend') };
-        errors = installErrors(w, guard, pageFetch, es, channels, hooks, () => { dead = true; });
-        guard(w.installPanicHook, errors.fatal);
-      }
-      for (const t of transports) if (t) release.push(() => t.close());
-      if (errors) release.push(errors.close);
-      if (which & w.Instrumentation.Fetch) release.push(installFetch(w, guard));
-      if (which & w.Instrumentation.Xhr) release.push(installXhr(w, guard));
-      if (which & w.Instrumentation.DocumentLoad) release.push(installDocumentLoad(w, guard));
-      const events = guard(w.interactionEvents);
-      if (events && events.length) release.push(installInteractions(w, guard, events));
-    } catch (e) {
-      fault(e);
-    }
+  const checked = checkOptions(options);
+  if (stopped || initialised || (ready && dead)) {
+    if (checked.debug && initialised) debugLog('init called again; the first configuration stays');
+    return false;
   }
-  return started;
+  initialised = true;
+  if (ready) {
+    installRequests();
+    return startEngine(checked);
+  }
+  early = checked;
+  installRequests();
+  releaseEarlyErrors = installEarlyErrors();
+  return true;
 }
 
 function start(name, o, flags) {
-  if (dead) return new Span(0);
+  if (ready ? dead : stopped || loadError !== undefined) return new Span(0);
   let kind, attributes, time, parent, links;
   if (o !== undefined && o !== null) {
     if (typeof o !== 'object') {
@@ -172,15 +340,26 @@ function start(name, o, flags) {
       } catch (_) {
         flags |= w.StartFlag.BadOptions;
       }
-      if (parent instanceof Span) parent = parent.__edgeSpanId;
     }
   }
-  try {
-    return new Span(w.startSpan(name, kind, attributes, time, parent, links, flags));
-  } catch (e) {
-    fault(e);
-    return new Span(0);
+  if (ready) {
+    if (parent instanceof Span) parent = parent.__edgeSpanId;
+    try {
+      return new Span(w.startSpan(name, kind, attributes, time, parent, links, flags));
+    } catch (e) {
+      fault(e);
+      return new Span(0);
+    }
   }
+  // Before the engine is ready: the span's handle is filled in when the start is replayed,
+  // under the span that was active (with withSpan) when it was made.
+  const span = new Span(0);
+  if (parent === undefined && earlyStack.length && !(flags & w.StartFlag.Root)) parent = earlyStack[earlyStack.length - 1];
+  if (attributes !== null && typeof attributes === 'object' && !Array.isArray(attributes)) attributes = Object.assign({}, attributes);
+  later(() => {
+    span.__edgeSpanId = w.startSpan(name, kind, attributes, time, parent instanceof Span ? parent.__edgeSpanId : parent, links, flags) >>> 0;
+  });
+  return span;
 }
 
 /** Starts a span under the active span (or options.parent / options.root). */
@@ -200,10 +379,17 @@ export function startRootSpan(name, options) {
  */
 export function withSpan(span, fn, thisArg, ...args) {
   if (typeof fn !== 'function') {
-    guard(w.countInvalid);
+    later(() => w.countInvalid());
     return undefined;
   }
-  const depth = guard(w.enterSpan, span);
+  let depth;
+  const cell = {};
+  const deferred = !ready;
+  if (!deferred) depth = guard(w.enterSpan, span);
+  else {
+    later(() => { cell.depth = w.enterSpan(span); });
+    earlyStack.push(span);
+  }
   let result;
   try {
     result = fn.apply(thisArg, args);
@@ -213,23 +399,27 @@ export function withSpan(span, fn, thisArg, ...args) {
     throw e;
   } finally {
     if (depth !== undefined) guard(w.exitSpan, depth);
+    else if (deferred) {
+      if (earlyStack[earlyStack.length - 1] === span) earlyStack.pop();
+      later(() => { if (cell.depth !== undefined) w.exitSpan(cell.depth); });
+    }
   }
   if (result instanceof Promise) {
-    const scope = guard(w.openScope, span);
+    const scope = {};
+    if (ready) scope.id = guard(w.openScope, span);
+    else later(() => { scope.id = w.openScope(span); });
     const h = handle(span);
-    if (scope || h) {
+    if (scope.id || h || !ready) {
       // The promise returned in its place settles the same way; a rejection nobody handles
       // is still an unhandled rejection (on this promise), now linked to `span`.
-      const done = () => {
-        if (scope) guard(w.closeScope, scope);
-      };
+      const done = () => later(() => { if (scope.id) w.closeScope(scope.id); });
       return result.then(
         (v) => {
           done();
           return v;
         },
         (e) => {
-          tagThrown(e, h);
+          tagThrown(e, handle(span));
           done();
           throw e;
         },
@@ -241,6 +431,7 @@ export function withSpan(span, fn, thisArg, ...args) {
 
 /** The active span, or undefined. */
 export function activeSpan() {
+  if (!ready) return earlyStack.length ? earlyStack[earlyStack.length - 1] : undefined;
   const h = guard(w.activeSpan);
   return h ? new Span(h) : undefined;
 }
@@ -248,7 +439,7 @@ export function activeSpan() {
 /**
  * Writes the active span's traceparent (and tracestate, baggage) into headers (a Headers
  * object or a plain object). With url, only for same-origin or allow-listed URLs.
- * Returns headers.
+ * Returns headers. Before the engine is ready it writes nothing.
  */
 export function injectHeaders(headers, url) {
   let resolved;
@@ -266,19 +457,31 @@ export function injectHeaders(headers, url) {
 
 /** Sets W3C baggage sent with every propagated request; null clears it. */
 export function setBaggage(entries) {
-  guard(w.setBaggage, entries);
+  later(() => w.setBaggage(entries));
 }
 
 /**
  * Exports everything queued now. Resolves to true once the endpoint acknowledged all of it,
- * false if some spans were given up (counted in getStats()); never rejects.
+ * false if some spans were given up (counted in getStats()); never rejects. Before the
+ * engine is ready, it waits for it (and for what was recorded meanwhile).
  */
 export function flush() {
+  if (!ready && loadError === undefined) return loading.then(flush, () => false);
   try {
     return Promise.all(transports.filter(Boolean).map((t) => t.flush())).then((r) => r.every((ok) => ok !== false));
   } catch (e) {
     fault(e);
     return Promise.resolve(false);
+  }
+}
+
+function undo() {
+  for (const r of release.splice(0)) {
+    try {
+      if (typeof r === 'function') r();
+    } catch (e) {
+      fault(e);
+    }
   }
 }
 
@@ -290,39 +493,46 @@ export function flush() {
  */
 export function shutdown() {
   if (stopped) return Promise.resolve(true);
+  // Before the engine is ready: what was recorded meanwhile is replayed, then flushed.
+  if (!ready && loadError === undefined) return loading.then(shutdown);
   const done = flush();
   stopped = true;
-  const undo = () => {
-    for (const r of release.splice(0)) {
-      try {
-        if (typeof r === 'function') r();
-      } catch (e) {
-        fault(e);
-      }
-    }
+  const end = () => {
+    undo();
     dead = true;
   };
   return done.then((ok) => {
-    undo();
+    end();
     return ok;
   }, () => {
-    undo();
+    end();
     return false;
   });
+}
+
+// Reports through errors.js: now when the engine is ready, else when it is (the uuid is
+// then unknown: undefined is returned).
+function report(source, value, level, context) {
+  if (ready) return errors ? errors.report(source, value, level, context) : undefined;
+  later(() => {
+    if (errors) errors.report(source, value, level, context);
+  });
+  return undefined;
 }
 
 /**
  * Reports an error to Rollbar (the `rollbar` options), linked to the active span (or the
  * span it was thrown under in withSpan). `context`: custom data for this item. Returns the
- * item's uuid, or undefined when it is not sent (off, ignored, duplicate, over a limit).
+ * item's uuid, or undefined when it is not sent (off, ignored, duplicate, over a limit) or
+ * not known yet (made before the WebAssembly module was ready; it is sent when it is).
  */
 export function captureException(error, context) {
-  return errors ? errors.report(w.Source.Manual, error, undefined, context) : undefined;
+  return report(w.Source.Manual, error, undefined, context);
 }
 
 /** Reports a message ('critical', 'error', 'warning', 'info' (default) or 'debug'). */
 export function captureMessage(message, level, context) {
-  return errors ? errors.report(w.Source.Message, message, level, context) : undefined;
+  return report(w.Source.Message, message, level, context);
 }
 
 /**
@@ -330,17 +540,35 @@ export function captureMessage(message, level, context) {
  * with the panic message (and a stack, e.g. `new Error().stack`).
  */
 export function reportPanic(message, stack) {
-  if (!errors) return undefined;
-  return errors.report(w.Source.Panic, { name: 'panic', message: String(message), stack: stack === undefined ? new Error().stack : String(stack) }, 'critical');
+  let value;
+  try {
+    value = { name: 'panic', message: String(message), stack: stack === undefined ? new Error().stack : String(stack) };
+  } catch (_) {
+    return later(() => w.countInvalid());
+  }
+  return report(w.Source.Panic, value, 'critical');
 }
 
 /** Used by edge-telemetry/react's ErrorBoundary. */
 export function __reportRenderError(error, componentStack) {
-  return errors ? errors.report(w.Source.React, error, undefined, componentStack ? { componentStack: String(componentStack) } : undefined) : undefined;
+  let context;
+  try {
+    context = componentStack ? { componentStack: String(componentStack) } : undefined;
+  } catch (_) {
+    context = undefined;
+  }
+  return report(w.Source.React, error, undefined, context);
 }
 
-/** The SDK's counters: spans, drops, invalid arguments, internal errors. */
+/**
+ * The SDK's counters: spans, drops, invalid arguments, internal errors. `loadError` alone
+ * when the SDK is off because its WebAssembly module could not be loaded; `loading: true`
+ * with the calls recorded so far until it is ready.
+ */
 export function getStats() {
   if (loadError !== undefined) return { loadError };
-  return guard(w.getStats) || {};
+  if (!ready) return { loading: true, earlyCalls: pending.length / 2, earlyCallsDropped: earlyDropped };
+  const stats = guard(w.getStats);
+  if (stats) stats.earlyCallsDropped = earlyDropped;
+  return stats || {};
 }

@@ -32,35 +32,27 @@ function withHeaders(init, headers) {
 }
 
 /**
- * Request span `h` ends now; a task later (once the page's own callbacks on the request have
- * run with its parent still active) the scope that kept that parent is released.
+ * Wraps globalThis.fetch. `w` gives the wasm module's enums; `rq` the request calls of the
+ * facade (index.js): `start(method, url, api, ownTraceparent, trace)` before the request
+ * (one call into wasm, which writes the trace headers into `trace`) returns its handle,
+ * `end(handle, outcome, status, errorType)` when it settles, `off()` when the SDK is off,
+ * `fault(e)` counts an internal error. Returns the function that puts fetch back.
  */
-function settle(w, guard, h, outcome, status, errorType) {
-  guard(w.requestEnd, h, outcome, status, errorType);
-  setTimeout(() => guard(w.requestRelease, h), 0);
-}
-
-/**
- * Wraps globalThis.fetch. `w` gives the wasm functions and `guard(fn, ...args)` that
- * swallows and counts internal faults. One call into wasm before the request
- * (`requestStart`), one when it settles (`requestEnd`), and one a task later
- * (`requestRelease`), off the request's path.
- */
-export function installFetch(w, guard) {
+export function installFetch(w, rq) {
   const original = globalThis.fetch;
   if (typeof original !== 'function') return undefined;
   let on = true;
   const wrapped = function fetch(input, init) {
     let args = arguments;
     let h = 0;
-    if (!on || guard.dead()) return original.apply(this, args);
+    if (!on || rq.off()) return original.apply(this, args);
     try {
       const req = typeof Request !== 'undefined' && input instanceof Request ? input : null;
       const method = normaliseMethod(init && init.method !== undefined ? init.method : req ? req.method : 'GET');
       const url = new URL(req ? req.url : input, baseUrl()).href;
       // The trace headers wasm writes into `trace` (name → value; none when not allowed).
       const trace = {};
-      h = w.requestStart(method, url, w.RequestApi.Fetch, false, trace);
+      h = rq.start(method, url, w.RequestApi.Fetch, false, trace);
       let headers;
       for (const k in trace) {
         if (!headers) headers = new Headers(init && init.headers !== undefined ? init.headers : req ? req.headers : undefined);
@@ -68,18 +60,18 @@ export function installFetch(w, guard) {
       }
       if (headers) args = [input, withHeaders(init, headers)];
     } catch (e) {
-      guard.fault(e);
+      rq.fault(e);
     }
     const p = original.apply(this, args);
     if (h) {
       try {
         p.then(
-          (r) => settle(w, guard, h, w.Outcome.Response, r.status),
-          (e) => settle(w, guard, h, e && e.name === 'AbortError' ? w.Outcome.Aborted : w.Outcome.NetworkError, 0,
+          (r) => rq.end(h, w.Outcome.Response, r.status),
+          (e) => rq.end(h, e && e.name === 'AbortError' ? w.Outcome.Aborted : w.Outcome.NetworkError, 0,
             e && typeof e.name === 'string' ? e.name : undefined),
         );
       } catch (e) {
-        guard.fault(e);
+        rq.fault(e);
       }
     }
     return p;
@@ -97,7 +89,7 @@ export function installFetch(w, guard) {
  * Wraps XMLHttpRequest.prototype.open/setRequestHeader/send; returns the function that puts
  * them back.
  */
-export function installXhr(w, guard) {
+export function installXhr(w, rq) {
   if (typeof XMLHttpRequest === 'undefined') return undefined;
   const proto = XMLHttpRequest.prototype;
   const { open, send, setRequestHeader } = proto;
@@ -119,11 +111,11 @@ export function installXhr(w, guard) {
     return setRequestHeader.apply(this, arguments);
   };
   wrapped.send = proto.send = function () {
-    if (!on || guard.dead()) return send.apply(this, arguments);
+    if (!on || rq.off()) return send.apply(this, arguments);
     try {
       const r = requests.get(this);
       const trace = {};
-      const h = r ? w.requestStart(r.method, r.url, w.RequestApi.Xhr, r.ownTraceparent, trace) : 0;
+      const h = r ? rq.start(r.method, r.url, w.RequestApi.Xhr, r.ownTraceparent, trace) : 0;
       if (h) {
         for (const k in trace) setRequestHeader.call(this, k, trace[k]);
         let outcome = w.Outcome.Response;
@@ -135,11 +127,11 @@ export function installXhr(w, guard) {
         this.addEventListener('loadend', function onEnd() {
           xhr.removeEventListener('loadend', onEnd);
           const response = outcome === w.Outcome.Response;
-          settle(w, guard, h, outcome, response ? xhr.status : 0, outcome === w.Outcome.NetworkError ? 'error' : undefined);
+          rq.end(h, outcome, response ? xhr.status : 0, outcome === w.Outcome.NetworkError ? 'error' : undefined);
         });
       }
     } catch (e) {
-      guard.fault(e);
+      rq.fault(e);
     }
     return send.apply(this, arguments);
   };

@@ -42,17 +42,11 @@ fn regex_match(rules: &[js_sys::RegExp]) -> impl FnOnce(&str) -> bool + '_ {
     move |url| rules.iter().any(|re| convert::regex_matches(re, url))
 }
 
-/// Resolves the traces URL against the page (so a relay path like `/otlp` works); the
-/// error names `tracesEndpoint` or `endpoint`.
+/// Resolves the traces URL against the page (so a relay path like `/otlp` works).
 fn resolve_export_url(
     config: &edge_telemetry_core::config::ExportConfig,
     page: Option<&str>,
-) -> Result<String, edge_telemetry_core::config::ConfigError> {
-    let field = if config.traces_endpoint.is_some() {
-        "tracesEndpoint"
-    } else {
-        "endpoint"
-    };
+) -> Option<String> {
     let url = traces_url(
         config.endpoint.as_deref(),
         config.traces_endpoint.as_deref(),
@@ -63,22 +57,24 @@ fn resolve_export_url(
     }
     .ok()
     .filter(|u| matches!(u.protocol().as_str(), "http:" | "https:"));
-    parsed.map(|u| u.href()).ok_or_else(|| {
-        edge_telemetry_core::config::ConfigError::new(field, "must be an http or https URL")
-    })
+    parsed.map(|u| u.href())
 }
 
-/// Initialises the SDK. Returns `true`, or `false` when it was already initialised (the
-/// options are still validated, and nothing changes). Throws an `Error` naming the field
-/// for bad options. `schedule(channel, ms)` arms `export.js`'s timer of a channel.
+/// Initialises the SDK with options the facade checked (`options.js`, from core's
+/// `config::schema`). Returns `true`, or `false` when it was already initialised (nothing
+/// changes). `schedule(channel, ms)` arms `export.js`'s timer of a channel.
 #[wasm_bindgen]
-pub fn init(options: JsValue, schedule: JsValue) -> Result<bool, JsError> {
-    let opts = convert::read_init_options(&options).map_err(|e| JsError::new(&e.to_string()))?;
+pub fn init(options: JsValue, schedule: JsValue) -> bool {
+    let opts = convert::read_init_options(&options);
     let page = current_page_url();
     let cfg = &opts.config;
-    let exporter = if cfg.export.enabled() {
-        let url = resolve_export_url(&cfg.export, page.as_deref())
-            .map_err(|e| JsError::new(&e.to_string()))?;
+    // The facade checked the URLs; one that still does not resolve turns its channel off.
+    let export_url = cfg
+        .export
+        .enabled()
+        .then(|| resolve_export_url(&cfg.export, page.as_deref()))
+        .flatten();
+    let exporter = if let Some(url) = export_url {
         let (headers, warnings) = export_headers(
             cfg.export.api_key.as_deref(),
             cfg.export.dataset.as_deref(),
@@ -103,17 +99,12 @@ pub fn init(options: JsValue, schedule: JsValue) -> Result<bool, JsError> {
     } else {
         None
     };
-    let reporter = if cfg.rollbar.reporting() {
-        let url = crate::errors::item_url(cfg.rollbar.endpoint.as_deref(), page.as_deref())
-            .ok_or_else(|| {
-                JsError::new(
-                    &edge_telemetry_core::config::ConfigError::new(
-                        "rollbar.endpoint",
-                        "must be an http or https URL",
-                    )
-                    .to_string(),
-                )
-            })?;
+    let item_url = cfg
+        .rollbar
+        .reporting()
+        .then(|| crate::errors::item_url(cfg.rollbar.endpoint.as_deref(), page.as_deref()))
+        .flatten();
+    let reporter = if let Some(url) = item_url {
         let channel = item_channel(url, cfg.rollbar.access_token.as_deref());
         let extras = ItemExtras {
             person: opts.rollbar.person.clone(),
@@ -137,7 +128,7 @@ pub fn init(options: JsValue, schedule: JsValue) -> Result<bool, JsError> {
         if opts.config.debug {
             debug_log("edge-telemetry: init called again; the first configuration stays");
         }
-        return Ok(false);
+        return false;
     }
     let ids = AnyIdGenerator::new(opts.config.id_format, random_seed());
     let debug = opts.config.debug;
@@ -176,7 +167,7 @@ pub fn init(options: JsValue, schedule: JsValue) -> Result<bool, JsError> {
             "edge-telemetry: initialised without export (no apiKey, endpoint or tracesEndpoint); debug mode logs drops and failures"
         });
     }
-    Ok(installed)
+    installed
 }
 
 /// The instrumentations `init` can turn on, as bits of [`instrumentations`].
@@ -623,6 +614,13 @@ pub fn request_end(handle: SpanHandle, outcome: Outcome, status: u32, error_type
 #[wasm_bindgen(js_name = requestRelease)]
 pub fn request_release(handle: SpanHandle) {
     with_sdk(|s| s.engine.request_release(handle));
+}
+
+/// Replays calls recorded before the module was ready: until called with NaN, the engine's
+/// clock reads `ms`, the `performance.now()` value the call was made at.
+#[wasm_bindgen(js_name = replayAt)]
+pub fn replay_at(ms: f64) {
+    crate::platform::set_replay_time(ms);
 }
 
 /// Counts an invalid argument found by the JS layer.

@@ -3,7 +3,7 @@
 //! with `catch`, so getters or proxies that throw are treated as invalid input instead of
 //! unwinding through wasm.
 
-use edge_telemetry_core::config::{ConfigError, SdkConfig, count_option, id_format_option};
+use edge_telemetry_core::config::{SdkConfig, id_format, schema};
 use edge_telemetry_core::errors::rollbar::Json;
 use edge_telemetry_core::export::retry::RetryConfig;
 use edge_telemetry_core::propagation::{
@@ -84,290 +84,101 @@ pub struct RollbarExtras {
     pub custom: Option<Json>,
 }
 
-const ROLLBAR_KEYS: [&str; 22] = [
-    "accessToken",
-    "endpoint",
-    "enabled",
-    "environment",
-    "codeVersion",
-    "captureUncaught",
-    "captureUnhandledRejections",
-    "scrubFields",
-    "ignoredMessages",
-    "itemsPerMinute",
-    "maxItems",
-    "captureIp",
-    "framework",
-    "context",
-    "sourceMapEnabled",
-    "guessUncaughtFrames",
-    "honeycombTeam",
-    "honeycombEnvironment",
-    "person",
-    "custom",
-    "beforeSend",
-    "transform",
-];
-
-const INIT_KEYS: [&str; 24] = [
-    "serviceName",
-    "instrumentFetch",
-    "instrumentXhr",
-    "propagateTraceHeaderCorsUrls",
-    "spanLimits",
-    "idGenerator",
-    "debug",
-    "onSpanEnd",
-    "serviceVersion",
-    "environment",
-    "resourceAttributes",
-    "apiKey",
-    "endpoint",
-    "tracesEndpoint",
-    "dataset",
-    "headers",
-    "compression",
-    "batch",
-    "retry",
-    "sampleRate",
-    "instrumentDocumentLoad",
-    "userInteractionEvents",
-    "sessionInactivityTimeoutMillis",
-    "rollbar",
-];
-const BATCH_KEYS: [&str; 5] = [
-    "scheduledDelayMillis",
-    "maxQueueSize",
-    "maxExportBatchSize",
-    "exportTimeoutMillis",
-    "maxConcurrentExports",
-];
-const RETRY_KEYS: [&str; 3] = ["maxAttempts", "initialBackoffMillis", "maxBackoffMillis"];
-const SPAN_LIMIT_KEYS: [&str; 6] = [
-    "attributeCountLimit",
-    "attributeValueLengthLimit",
-    "eventCountLimit",
-    "linkCountLimit",
-    "attributePerEventCountLimit",
-    "attributePerLinkCountLimit",
-];
-
-fn type_name(v: &JsValue) -> String {
-    if v.is_null() {
-        return "null".into();
+fn get(obj: &JsValue, key: &str) -> JsValue {
+    if !obj.is_object() {
+        return JsValue::UNDEFINED;
     }
-    if Array::is_array(v) {
-        return "array".into();
-    }
-    v.js_typeof().as_string().unwrap_or_default()
+    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
-fn wrong_type(field: &str, want: &str, got: &JsValue) -> ConfigError {
-    ConfigError::new(field, format!("must be {want}, got {}", type_name(got)))
+fn read_bool(obj: &JsValue, key: &str, default: bool) -> bool {
+    get(obj, key).as_bool().unwrap_or(default)
 }
 
-fn get(obj: &JsValue, key: &str, field: &str) -> Result<JsValue, ConfigError> {
-    Reflect::get(obj, &JsValue::from_str(key))
-        .map_err(|_| ConfigError::new(field, "could not be read"))
+fn read_string(obj: &JsValue, key: &str) -> Option<String> {
+    get(obj, key).as_string()
 }
 
-/// Checks that `obj` has only `known` own string keys.
-fn check_keys(obj: &JsValue, known: &[&str], prefix: &str) -> Result<(), ConfigError> {
-    let keys = Reflect::own_keys(&obj.clone().unchecked_into())
-        .map_err(|_| ConfigError::new(prefix.trim_end_matches('.'), "could not be read"))?;
-    for key in keys.iter() {
-        let name = key.as_string().unwrap_or_else(|| "<symbol>".into());
-        if !known.contains(&name.as_str()) {
-            return Err(ConfigError::new(
-                format!("{prefix}{name}"),
-                format!("is not a known option (known: {})", known.join(", ")),
-            ));
+/// A count option: a whole number from 0 to 2^32-1.
+fn read_count(obj: &JsValue, key: &str) -> Option<u32> {
+    get(obj, key)
+        .as_f64()
+        .filter(|n| n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(n))
+        .map(|n| n as u32)
+}
+
+/// Calls `put` for each count of the group option `name` (its fields in `group`) present.
+fn read_counts(obj: &JsValue, name: &str, group: &[schema::Opt], mut put: impl FnMut(&str, u32)) {
+    let g = get(obj, name);
+    for o in group {
+        if let Some(n) = read_count(&g, o.name) {
+            put(o.name, n);
         }
     }
-    Ok(())
 }
 
-fn read_bool(obj: &JsValue, field: &str, default: bool) -> Result<bool, ConfigError> {
-    read_bool_at(obj, field, field, default)
-}
-
-fn read_bool_at(obj: &JsValue, key: &str, field: &str, default: bool) -> Result<bool, ConfigError> {
-    let v = get(obj, key, field)?;
-    if v.is_undefined() {
-        return Ok(default);
-    }
-    v.as_bool()
-        .ok_or_else(|| wrong_type(field, "a boolean", &v))
-}
-
-fn is_plain_object(v: &JsValue) -> bool {
-    v.is_object() && !Array::is_array(v) && !v.is_function()
-}
-
-fn read_string(obj: &JsValue, field: &str) -> Result<Option<String>, ConfigError> {
-    read_string_at(obj, field, field)
-}
-
-fn read_string_at(obj: &JsValue, key: &str, field: &str) -> Result<Option<String>, ConfigError> {
-    let v = get(obj, key, field)?;
-    if v.is_undefined() {
-        return Ok(None);
-    }
-    v.as_string()
-        .map(Some)
-        .ok_or_else(|| wrong_type(field, "a string", &v))
-}
-
-/// Reads the whole-number fields `keys` of the object option `name`, calling `put` for each
-/// one present.
-fn read_counts(
-    obj: &JsValue,
-    name: &str,
-    keys: &[&str],
-    mut put: impl FnMut(&str, u32),
-) -> Result<(), ConfigError> {
-    let group = get(obj, name, name)?;
-    if group.is_undefined() {
-        return Ok(());
-    }
-    if !is_plain_object(&group) {
-        return Err(wrong_type(name, "an object", &group));
-    }
-    check_keys(&group, keys, &format!("{name}."))?;
-    for key in keys {
-        let field = format!("{name}.{key}");
-        let v = get(&group, key, &field)?;
-        if v.is_undefined() {
-            continue;
-        }
-        let n = count_option(
-            &field,
-            v.as_f64()
-                .ok_or_else(|| wrong_type(&field, "a number", &v))?,
-        )?;
-        put(key, n);
-    }
-    Ok(())
-}
-
-/// Reads a rule list option (`key` of `obj`, named `field`): one string or RegExp, or an
-/// array of them.
-fn read_rules(
-    obj: &JsValue,
-    key: &str,
-    field: &str,
-) -> Result<(Vec<String>, Vec<RegExp>), ConfigError> {
-    let mut strings = Vec::new();
-    let mut regexes = Vec::new();
-    let rules = get(obj, key, field)?;
-    if rules.is_undefined() {
-        return Ok((strings, regexes));
-    }
-    let is_list = Array::is_array(&rules);
-    let list: Vec<JsValue> = if is_list {
-        array_items(&rules).ok_or_else(|| ConfigError::new(field, "could not be read"))?
+/// A rule list option: one string or RegExp, or an array of them.
+fn read_rules(obj: &JsValue, key: &str) -> (Vec<String>, Vec<RegExp>) {
+    let rules = get(obj, key);
+    let list = if Array::is_array(&rules) {
+        array_items(&rules).unwrap_or_default()
     } else {
         vec![rules]
     };
-    for (i, rule) in list.into_iter().enumerate() {
+    let mut strings = Vec::new();
+    let mut regexes = Vec::new();
+    for rule in list {
         if let Some(s) = rule.as_string() {
             strings.push(s);
         } else if let Some(re) = rule.dyn_ref::<RegExp>() {
             regexes.push(re.clone());
-        } else {
-            let name = if is_list {
-                format!("{field}[{i}]")
-            } else {
-                field.to_owned()
-            };
-            return Err(wrong_type(&name, "a string or a RegExp", &rule));
         }
     }
-    Ok((strings, regexes))
+    (strings, regexes)
 }
 
-/// Reads the `rollbar` options into `config.rollbar`; returns the RegExp rules of
-/// `rollbar.ignoredMessages`.
-fn read_rollbar_options(
-    options: &JsValue,
-    config: &mut SdkConfig,
-) -> Result<RollbarExtras, ConfigError> {
-    let mut extras = RollbarExtras::default();
-    let group = get(options, "rollbar", "rollbar")?;
-    if group.is_undefined() {
-        return Ok(extras);
-    }
-    if !is_plain_object(&group) {
-        return Err(wrong_type("rollbar", "an object", &group));
-    }
-    check_keys(&group, &ROLLBAR_KEYS, "rollbar.")?;
+fn read_strings(obj: &JsValue, key: &str) -> Option<Vec<String>> {
+    let list = array_items(&get(obj, key))?;
+    Some(list.iter().filter_map(JsValue::as_string).collect())
+}
+
+/// Reads the `rollbar` options into `config.rollbar`; returns what stays a JS-derived value.
+fn read_rollbar_options(options: &JsValue, config: &mut SdkConfig) -> RollbarExtras {
+    let group = get(options, "rollbar");
     let r = &mut config.rollbar;
-    let string = |key: &str| read_string_at(&group, key, &format!("rollbar.{key}"));
-    let boolean =
-        |key: &str, default| read_bool_at(&group, key, &format!("rollbar.{key}"), default);
-    r.access_token = string("accessToken")?;
-    r.endpoint = string("endpoint")?;
-    r.environment = string("environment")?;
-    r.code_version = string("codeVersion")?;
-    r.framework = string("framework")?;
-    r.context = string("context")?;
-    r.honeycomb_team = string("honeycombTeam")?;
-    r.honeycomb_environment = string("honeycombEnvironment")?;
-    r.enabled = boolean("enabled", true)?;
-    r.capture_uncaught = boolean("captureUncaught", true)?;
-    r.capture_unhandled_rejections = boolean("captureUnhandledRejections", true)?;
-    r.capture_ip = boolean("captureIp", false)?;
-    r.source_map_enabled = boolean("sourceMapEnabled", false)?;
-    r.guess_uncaught_frames = boolean("guessUncaughtFrames", false)?;
-    for (key, slot) in [
-        ("itemsPerMinute", &mut r.items_per_minute),
-        ("maxItems", &mut r.max_items),
-    ] {
-        let field = format!("rollbar.{key}");
-        let v = get(&group, key, &field)?;
-        if !v.is_undefined() {
-            *slot = count_option(
-                &field,
-                v.as_f64()
-                    .ok_or_else(|| wrong_type(&field, "a number", &v))?,
-            )?;
-        }
-    }
-    let field = "rollbar.scrubFields";
-    let fields = get(&group, "scrubFields", field)?;
-    if !fields.is_undefined() {
-        let list = array_items(&fields)
-            .filter(|_| Array::is_array(&fields))
-            .ok_or_else(|| wrong_type(field, "an array of strings", &fields))?;
-        for (i, f) in list.iter().enumerate() {
-            r.scrub_fields.push(
-                f.as_string()
-                    .ok_or_else(|| wrong_type(&format!("{field}[{i}]"), "a string", f))?,
-            );
-        }
-    }
-    let (strings, regexes) = read_rules(&group, "ignoredMessages", "rollbar.ignoredMessages")?;
+    r.access_token = read_string(&group, "accessToken");
+    r.endpoint = read_string(&group, "endpoint");
+    r.environment = read_string(&group, "environment");
+    r.code_version = read_string(&group, "codeVersion");
+    r.framework = read_string(&group, "framework");
+    r.context = read_string(&group, "context");
+    r.honeycomb_team = read_string(&group, "honeycombTeam");
+    r.honeycomb_environment = read_string(&group, "honeycombEnvironment");
+    r.enabled = read_bool(&group, "enabled", r.enabled);
+    r.capture_uncaught = read_bool(&group, "captureUncaught", r.capture_uncaught);
+    r.capture_unhandled_rejections = read_bool(
+        &group,
+        "captureUnhandledRejections",
+        r.capture_unhandled_rejections,
+    );
+    r.capture_ip = read_bool(&group, "captureIp", r.capture_ip);
+    r.source_map_enabled = read_bool(&group, "sourceMapEnabled", r.source_map_enabled);
+    r.guess_uncaught_frames = read_bool(&group, "guessUncaughtFrames", r.guess_uncaught_frames);
+    r.items_per_minute = read_count(&group, "itemsPerMinute").unwrap_or(r.items_per_minute);
+    r.max_items = read_count(&group, "maxItems").unwrap_or(r.max_items);
+    r.scrub_fields = read_strings(&group, "scrubFields").unwrap_or_default();
+    let (strings, ignored_regexes) = read_rules(&group, "ignoredMessages");
     r.ignored_messages = strings;
-    extras.ignored_regexes = regexes;
-    for (key, slot) in [
-        ("person", &mut extras.person),
-        ("custom", &mut extras.custom),
-    ] {
-        let field = format!("rollbar.{key}");
-        let v = get(&group, key, &field)?;
-        if !v.is_undefined() {
-            if !is_plain_object(&v) {
-                return Err(wrong_type(&field, "an object", &v));
-            }
-            *slot = Some(to_json(&v));
-        }
+    let json = |key: &str| {
+        Some(get(&group, key))
+            .filter(JsValue::is_object)
+            .map(|v| to_json(&v))
+    };
+    RollbarExtras {
+        ignored_regexes,
+        person: json("person"),
+        custom: json("custom"),
     }
-    let field = "rollbar.beforeSend";
-    let hook = get(&group, "beforeSend", field)?;
-    if !hook.is_undefined() && !hook.is_function() {
-        return Err(wrong_type(field, "a function", &hook));
-    }
-    Ok(extras)
 }
 
 /// Nesting depth kept by [`to_json`]; deeper values become `"[depth limit]"`.
@@ -437,155 +248,71 @@ fn to_json_at(v: &JsValue, depth: u32) -> Json {
 }
 
 /// Reads the export, resource, sampling and automatic-span options.
-fn read_export_options(options: &JsValue, config: &mut SdkConfig) -> Result<(), ConfigError> {
-    config.service_version = read_string(options, "serviceVersion")?;
-    config.environment = read_string(options, "environment")?;
-    let attrs = get(options, "resourceAttributes", "resourceAttributes")?;
-    if !attrs.is_undefined() {
-        if !is_plain_object(&attrs) {
-            return Err(wrong_type("resourceAttributes", "an object", &attrs));
-        }
-        if read_attributes(&attrs, &mut config.resource_attributes) > 0 {
-            return Err(ConfigError::new(
-                "resourceAttributes",
-                "values must be strings, numbers, booleans or arrays of one of those",
-            ));
-        }
-    }
+fn read_export_options(options: &JsValue, config: &mut SdkConfig) {
+    config.service_version = read_string(options, "serviceVersion");
+    config.environment = read_string(options, "environment");
+    read_attributes(
+        &get(options, "resourceAttributes"),
+        &mut config.resource_attributes,
+    );
     let e = &mut config.export;
-    e.api_key = read_string(options, "apiKey")?;
-    e.endpoint = read_string(options, "endpoint")?;
-    e.traces_endpoint = read_string(options, "tracesEndpoint")?;
-    e.dataset = read_string(options, "dataset")?;
-    let headers = get(options, "headers", "headers")?;
-    if !headers.is_undefined() {
-        if !is_plain_object(&headers) {
-            return Err(wrong_type("headers", "an object", &headers));
-        }
-        let keys = Reflect::own_keys(&headers.clone().unchecked_into())
-            .map_err(|_| ConfigError::new("headers", "could not be read"))?;
+    e.api_key = read_string(options, "apiKey");
+    e.endpoint = read_string(options, "endpoint");
+    e.traces_endpoint = read_string(options, "tracesEndpoint");
+    e.dataset = read_string(options, "dataset");
+    let headers = get(options, "headers");
+    if let Ok(keys) = Reflect::own_keys(&headers.clone().unchecked_into()) {
         for key in keys.iter() {
-            let name = key.as_string().unwrap_or_default();
-            let field = format!("headers.{name}");
-            let v = Reflect::get(&headers, &key)
-                .map_err(|_| ConfigError::new(&field, "could not be read"))?;
-            let value = v
-                .as_string()
-                .ok_or_else(|| wrong_type(&field, "a string", &v))?;
-            e.headers.push((name, value));
+            let value = Reflect::get(&headers, &key)
+                .ok()
+                .and_then(|v| v.as_string());
+            if let (Some(name), Some(value)) = (key.as_string(), value) {
+                e.headers.push((name, value));
+            }
         }
     }
-    if let Some(c) = read_string(options, "compression")? {
-        e.gzip = match c.as_str() {
-            "gzip" => true,
-            "none" => false,
-            _ => {
-                return Err(ConfigError::new(
-                    "compression",
-                    format!("must be \"gzip\" or \"none\", got \"{c}\""),
-                ));
-            }
-        };
-    }
+    e.gzip = read_string(options, "compression").as_deref() != Some("none");
     let b = &mut e.batch;
-    read_counts(options, "batch", &BATCH_KEYS, |key, n| match key {
+    read_counts(options, "batch", schema::BATCH, |key, n| match key {
         "scheduledDelayMillis" => b.scheduled_delay_millis = n,
         "maxQueueSize" => b.max_queue_size = n,
         "maxExportBatchSize" => b.max_export_batch_size = n,
         "exportTimeoutMillis" => b.export_timeout_millis = n,
         _ => b.max_concurrent_exports = n,
-    })?;
+    });
     let r: &mut RetryConfig = &mut e.retry;
-    read_counts(options, "retry", &RETRY_KEYS, |key, n| match key {
+    read_counts(options, "retry", schema::RETRY, |key, n| match key {
         "maxAttempts" => r.max_attempts = n,
         "initialBackoffMillis" => r.initial_backoff_millis = n,
         _ => r.max_backoff_millis = n,
-    })?;
-    let rate = get(options, "sampleRate", "sampleRate")?;
-    if !rate.is_undefined() {
-        config.sample_rate = count_option(
-            "sampleRate",
-            rate.as_f64()
-                .ok_or_else(|| wrong_type("sampleRate", "a number", &rate))?,
-        )?;
+    });
+    config.sample_rate = read_count(options, "sampleRate").unwrap_or(config.sample_rate);
+    if let Some(ms) = read_count(options, "sessionInactivityTimeoutMillis") {
+        config.session_inactivity_millis = u64::from(ms);
     }
-    let timeout = get(
-        options,
-        "sessionInactivityTimeoutMillis",
-        "sessionInactivityTimeoutMillis",
-    )?;
-    if !timeout.is_undefined() {
-        let field = "sessionInactivityTimeoutMillis";
-        config.session_inactivity_millis = u64::from(count_option(
-            field,
-            timeout
-                .as_f64()
-                .ok_or_else(|| wrong_type(field, "a number", &timeout))?,
-        )?);
+    config.instrument_document_load = read_bool(options, "instrumentDocumentLoad", true);
+    if let Some(events) = read_strings(options, "userInteractionEvents") {
+        config.interaction_events = events;
     }
-    config.instrument_document_load = read_bool(options, "instrumentDocumentLoad", true)?;
-    let field = "userInteractionEvents";
-    let events = get(options, field, field)?;
-    if !events.is_undefined() {
-        let items = array_items(&events).ok_or_else(|| wrong_type(field, "an array", &events))?;
-        config.interaction_events.clear();
-        for (i, ev) in items.iter().enumerate() {
-            match ev.as_string().filter(|s| !s.is_empty()) {
-                Some(s) => config.interaction_events.push(s),
-                None => {
-                    return Err(wrong_type(
-                        &format!("{field}[{i}]"),
-                        "a non-empty string",
-                        ev,
-                    ));
-                }
-            }
-        }
-    }
-    Ok(())
 }
 
-/// Reads and validates the `init` options. The error names the offending field.
-pub fn read_init_options(options: &JsValue) -> Result<InitOptions, ConfigError> {
+/// Reads the `init` options, as the facade (`options.js`) checked them against
+/// [`schema::OPTIONS`]: anything else is left at its default.
+pub fn read_init_options(options: &JsValue) -> InitOptions {
     let mut config = SdkConfig::default();
-    let mut regex_rules = Vec::new();
-    let mut on_span_end = None;
-    if options.is_undefined() || options.is_null() {
-        return Ok(InitOptions {
-            config,
-            regex_rules,
-            on_span_end,
-            rollbar: RollbarExtras::default(),
-        });
+    if let Some(name) = read_string(options, "serviceName") {
+        config.service_name = name;
     }
-    if !is_plain_object(options) {
-        return Err(wrong_type("options", "an object", options));
-    }
-    check_keys(options, &INIT_KEYS, "")?;
-
-    let name = get(options, "serviceName", "serviceName")?;
-    if !name.is_undefined() {
-        config.service_name = name
-            .as_string()
-            .ok_or_else(|| wrong_type("serviceName", "a string", &name))?;
-    }
-    config.instrument_fetch = read_bool(options, "instrumentFetch", true)?;
-    config.instrument_xhr = read_bool(options, "instrumentXhr", true)?;
-    config.debug = read_bool(options, "debug", false)?;
-
-    let (strings, regexes) = read_rules(
-        options,
-        "propagateTraceHeaderCorsUrls",
-        "propagateTraceHeaderCorsUrls",
-    )?;
+    config.instrument_fetch = read_bool(options, "instrumentFetch", true);
+    config.instrument_xhr = read_bool(options, "instrumentXhr", true);
+    config.debug = read_bool(options, "debug", false);
+    let (strings, regex_rules) = read_rules(options, "propagateTraceHeaderCorsUrls");
     config.propagate_trace_header_cors_urls = strings;
-    regex_rules = regexes;
-
     let l = &mut config.span_limits;
     read_counts(
         options,
         "spanLimits",
-        &SPAN_LIMIT_KEYS,
+        schema::SPAN_LIMITS,
         |key, n| match key {
             "attributeCountLimit" => l.attribute_count_limit = n,
             "attributeValueLengthLimit" => l.attribute_value_length_limit = Some(n),
@@ -594,33 +321,19 @@ pub fn read_init_options(options: &JsValue) -> Result<InitOptions, ConfigError> 
             "attributePerEventCountLimit" => l.attribute_per_event_count_limit = n,
             _ => l.attribute_per_link_count_limit = n,
         },
-    )?;
-
-    let ids = get(options, "idGenerator", "idGenerator")?;
-    if !ids.is_undefined() {
-        let s = ids
-            .as_string()
-            .ok_or_else(|| wrong_type("idGenerator", "a string", &ids))?;
-        config.id_format = id_format_option("idGenerator", &s)?;
+    );
+    if let Some(ids) = read_string(options, "idGenerator") {
+        config.id_format = id_format(&ids);
     }
-
-    let cb = get(options, "onSpanEnd", "onSpanEnd")?;
-    if !cb.is_undefined() {
-        on_span_end = Some(
-            cb.dyn_into::<Function>()
-                .map_err(|v| wrong_type("onSpanEnd", "a function", &v))?,
-        );
-    }
-
-    read_export_options(options, &mut config)?;
-    let rollbar = read_rollbar_options(options, &mut config)?;
-    config.validate()?;
-    Ok(InitOptions {
+    let on_span_end = get(options, "onSpanEnd").dyn_into::<Function>().ok();
+    read_export_options(options, &mut config);
+    let rollbar = read_rollbar_options(options, &mut config);
+    InitOptions {
         config,
         regex_rules,
         on_span_end,
         rollbar,
-    })
+    }
 }
 
 /// A span name from any value: strings as they are, numbers and booleans as text, anything

@@ -23,7 +23,18 @@ extern "C" {
     fn session_set(key: &str, value: &str) -> Result<(), JsValue>;
 }
 
-/// `performance.timeOrigin + performance.now()`.
+thread_local! {
+    /// While calls recorded before the module was ready are replayed: the `performance.now()`
+    /// value each was made at (NaN otherwise).
+    static REPLAY_AT: std::cell::Cell<f64> = const { std::cell::Cell::new(f64::NAN) };
+}
+
+/// Makes the clock read `ms` (a `performance.now()` value) until called with NaN.
+pub fn set_replay_time(ms: f64) {
+    REPLAY_AT.with(|t| t.set(ms));
+}
+
+/// `performance.timeOrigin + performance.now()`, or the time of the call being replayed.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct BrowserClock;
 
@@ -37,7 +48,13 @@ impl BrowserClock {
 impl Clock for BrowserClock {
     fn now_unix_nanos(&self) -> u64 {
         let origin = millis_to_unix_nanos(Self::time_origin_ms()).unwrap_or(0);
-        origin.saturating_add(millis_to_unix_nanos(performance_now()).unwrap_or(0))
+        let replayed = REPLAY_AT.with(std::cell::Cell::get);
+        let now = if replayed.is_nan() {
+            performance_now()
+        } else {
+            replayed
+        };
+        origin.saturating_add(millis_to_unix_nanos(now).unwrap_or(0))
     }
 }
 

@@ -81,146 +81,14 @@ fn ensure_init() {
             ("instrumentFetch", false.into()),
             ("instrumentXhr", false.into()),
         ]);
-        assert_eq!(api::init(opts, JsValue::UNDEFINED).ok(), Some(true));
-    }
-}
-
-fn init_error(opts: JsValue) -> String {
-    let err: JsValue = api::init(opts, JsValue::UNDEFINED)
-        .expect_err("must be rejected")
-        .into();
-    assert!(err.is_instance_of::<js_sys::Error>());
-    get(&err, "message").as_string().unwrap()
-}
-
-#[wasm_bindgen_test]
-fn bad_options_name_the_field() {
-    let cases: Vec<(JsValue, &str)> = vec![
-        (obj(&[("serviceName", 42.into())]), "serviceName"),
-        (obj(&[("serviceName", "".into())]), "serviceName"),
-        (obj(&[("instrumentFetch", "yes".into())]), "instrumentFetch"),
-        (
-            obj(&[("propagateTraceHeaderCorsUrls", 42.into())]),
-            "propagateTraceHeaderCorsUrls",
-        ),
-        (
-            obj(&[("spanLimits", obj(&[("attributeCountLimit", (-1).into())]))]),
-            "spanLimits.attributeCountLimit",
-        ),
-        (
-            obj(&[("spanLimits", obj(&[("bogus", 1.into())]))]),
-            "spanLimits.bogus",
-        ),
-        (obj(&[("idGenerator", "uuid".into())]), "idGenerator"),
-        (obj(&[("onSpanEnd", "x".into())]), "onSpanEnd"),
-        (obj(&[("unknownOption", 1.into())]), "unknownOption"),
-        (JsValue::from_str("nope"), "options"),
-        (obj(&[("endpoint", "ftp://x.example".into())]), "endpoint"),
-        (obj(&[("endpoint", "".into())]), "endpoint"),
-        (
-            obj(&[("tracesEndpoint", "http://[bad".into())]),
-            "tracesEndpoint",
-        ),
-        (obj(&[("apiKey", 42.into())]), "apiKey"),
-        (obj(&[("compression", "br".into())]), "compression"),
-        (
-            obj(&[("headers", obj(&[("x-a", 1.into())]))]),
-            "headers.x-a",
-        ),
-        (
-            obj(&[("batch", obj(&[("maxQueueSize", 1.5.into())]))]),
-            "batch.maxQueueSize",
-        ),
-        (
-            obj(&[(
-                "batch",
-                obj(&[
-                    ("maxQueueSize", 10.into()),
-                    ("maxExportBatchSize", 20.into()),
-                ]),
-            )]),
-            "batch.maxExportBatchSize",
-        ),
-        (
-            obj(&[("retry", obj(&[("maxAttempts", 0.into())]))]),
-            "retry.maxAttempts",
-        ),
-        (
-            obj(&[("retry", obj(&[("jitter", 1.into())]))]),
-            "retry.jitter",
-        ),
-        (obj(&[("rollbar", 1.into())]), "rollbar"),
-        (
-            obj(&[("rollbar", obj(&[("accessToken", 42.into())]))]),
-            "rollbar.accessToken",
-        ),
-        (
-            obj(&[("rollbar", obj(&[("endpoint", "ftp://x.example".into())]))]),
-            "rollbar.endpoint",
-        ),
-        (
-            obj(&[("rollbar", obj(&[("itemsPerMinute", (-1).into())]))]),
-            "rollbar.itemsPerMinute",
-        ),
-        (
-            obj(&[("rollbar", obj(&[("scrubFields", "password".into())]))]),
-            "rollbar.scrubFields",
-        ),
-        (
-            obj(&[("rollbar", obj(&[("ignoredMessages", obj(&[]))]))]),
-            "rollbar.ignoredMessages",
-        ),
-        (
-            obj(&[("rollbar", obj(&[("beforeSend", true.into())]))]),
-            "rollbar.beforeSend",
-        ),
-        (
-            obj(&[("rollbar", obj(&[("person", "me".into())]))]),
-            "rollbar.person",
-        ),
-        (
-            obj(&[("rollbar", obj(&[("captureUncaught", 1.into())]))]),
-            "rollbar.captureUncaught",
-        ),
-        (
-            obj(&[("rollbar", obj(&[("acessToken", "t".into())]))]),
-            "rollbar.acessToken",
-        ),
-        (obj(&[("sampleRate", 0.into())]), "sampleRate"),
-        (obj(&[("sampleRate", "4".into())]), "sampleRate"),
-        (
-            obj(&[("userInteractionEvents", "click".into())]),
-            "userInteractionEvents",
-        ),
-        (
-            obj(&[("userInteractionEvents", Array::of1(&"".into()).into())]),
-            "userInteractionEvents[0]",
-        ),
-        (
-            obj(&[("resourceAttributes", obj(&[("k", JsValue::NULL)]))]),
-            "resourceAttributes",
-        ),
-        (
-            obj(&[("instrumentDocumentLoad", 1.into())]),
-            "instrumentDocumentLoad",
-        ),
-    ];
-    for (opts, field) in cases {
-        let msg = init_error(opts);
-        assert!(
-            msg.contains(&format!("`{field}`")),
-            "{msg} should name {field}"
-        );
+        assert!(api::init(opts, JsValue::UNDEFINED));
     }
 }
 
 #[wasm_bindgen_test]
 fn second_init_is_a_no_op() {
     ensure_init();
-    assert_eq!(
-        api::init(JsValue::UNDEFINED, JsValue::UNDEFINED).ok(),
-        Some(false)
-    );
+    assert!(!api::init(JsValue::UNDEFINED, JsValue::UNDEFINED));
 }
 
 #[wasm_bindgen_test]

@@ -36,6 +36,9 @@ window.__originalSend = XMLHttpRequest.prototype.send;
 import('/pkg/index.js').then(async (ET) => {
   window.__appRan = true;
   const out = { init: ET.init({ serviceName: 'load', debug: true, endpoint: '/echo/v1/traces', rollbar: { endpoint: '/echo/item' } }) };
+  // Made before the module failed (init returns at once, and wraps fetch meanwhile): it must
+  // go out unchanged all the same.
+  out.earlyStatus = (await fetch('/echo/early', { headers: { 'x-app': 'early' } })).status;
   const span = ET.startSpan('work', { attributes: { a: 1 } });
   span.setAttribute('b', 2).end();
   out.spanId = span.spanContext().spanId;
@@ -125,7 +128,8 @@ for (const [name, variant, reason] of [
       await page.waitForFunction(() => window.__out || window.__importError, null, { timeout: 15_000 });
       const { out, importError } = await page.evaluate(() => ({ out: window.__out, importError: window.__importError }));
       assert.equal(importError, undefined, 'the import resolves');
-      assert.equal(out.init, false, 'init does nothing (and does not throw)');
+      assert.equal(typeof out.init, 'boolean', 'init returns (at once, before the module is known to fail) and does not throw');
+      assert.equal(out.earlyStatus, 200, 'a fetch made while the module was loading succeeds');
       assert.equal(out.spanId, '0000000000000000', 'spans are no-ops');
       assert.equal(out.withSpan, 7, 'withSpan still runs the function');
       assert.equal(out.captured, undefined);
@@ -140,7 +144,8 @@ for (const [name, variant, reason] of [
       assert.equal(fetched.body, 'payload');
       assert.equal(fetched.headers['x-app'], '1');
       for (const r of v.requests) assert.equal(r.headers.traceparent, undefined, `${r.path}: no trace header`);
-      assert.deepEqual(v.requests.map((r) => r.path).sort(), ['/echo/fetch', '/echo/xhr'], 'nothing exported, nothing reported');
+      assert.equal(v.requests.find((r) => r.path === '/echo/early').headers['x-app'], 'early');
+      assert.deepEqual(v.requests.map((r) => r.path).sort(), ['/echo/early', '/echo/fetch', '/echo/xhr'], 'nothing exported, nothing reported');
       const fromSdk = messages.filter((m) => (m.type === 'error' || m.type === 'warning' || m.type === 'pageerror') && !BROWSER_OWN.test(m.text));
       assert.deepEqual(fromSdk, [], 'no error or warning from the SDK');
       assert.ok(messages.some((m) => m.type === 'debug' && /edge-telemetry: off/.test(m.text)), `debug mode says why: ${JSON.stringify(messages)}`);
@@ -150,6 +155,123 @@ for (const [name, variant, reason] of [
     }
   });
 }
+
+// (a) The .wasm arrives 2 s late: the app's module runs at once, and what it does meanwhile
+// (spans, a fetch under a span, an XHR, an uncaught error, an unhandled rejection) reaches the
+// sinks once the module is ready, with the times it happened at.
+const DELAY_MS = 2000;
+const EARLY_APP = `
+import * as ET from '/pkg/index.js';
+window.__appStart = Date.now();
+window.__statsAtStart = ET.getStats();
+ET.init({
+  serviceName: 'early', endpoint: '/sink', compression: 'none', batch: { scheduledDelayMillis: 50 },
+  rollbar: { endpoint: '/sink/item' }, instrumentDocumentLoad: false,
+});
+window.__t0 = Date.now();
+const span = ET.startSpan('early-span', { attributes: { phase: 'loading' } });
+ET.withSpan(span, () => fetch('/echo/early-fetch')).then((r) => { window.__fetchStatus = r.status; });
+const x = new XMLHttpRequest();
+x.open('GET', '/echo/early-xhr');
+x.onloadend = () => { window.__xhrStatus = x.status; };
+x.send();
+setTimeout(() => { throw new Error('early uncaught'); }, 0);
+Promise.reject(new Error('early rejection'));
+setTimeout(() => span.end(), 100);
+window.__ended = Date.now() + 100;
+ET.flush().then((ok) => { window.__flushed = ok; window.__statsAfter = ET.getStats(); });
+`;
+
+test('the .wasm 2 s late: the app runs at once; spans, requests and errors made meanwhile reach the sinks with their own times', { timeout: TEST_TIMEOUT }, async () => {
+  const sink = [];
+  let wasmServedAt = 0;
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://x');
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      if (url.pathname === '/') {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        return res.end(PAGE);
+      }
+      if (url.pathname === '/app.js') {
+        res.writeHead(200, { 'content-type': 'text/javascript' });
+        return res.end(EARLY_APP);
+      }
+      if (url.pathname.startsWith('/sink')) {
+        sink.push({ path: url.pathname, body: Buffer.concat(chunks).toString() });
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return res.end('{}');
+      }
+      if (url.pathname.startsWith('/echo/')) {
+        res.writeHead(200, { 'content-type': 'text/plain', 'x-traceparent-seen': String(req.headers.traceparent || '') });
+        return res.end('ok');
+      }
+      const file = path.join(PKG_DIR, path.normalize(url.pathname.slice('/pkg/'.length)));
+      if (!url.pathname.startsWith('/pkg/') || !file.startsWith(PKG_DIR) || !fs.existsSync(file)) {
+        res.writeHead(404);
+        return res.end();
+      }
+      const send = () => {
+        res.writeHead(200, { 'content-type': file.endsWith('.wasm') ? 'application/wasm' : 'text/javascript' });
+        res.end(fs.readFileSync(file));
+      };
+      if (!file.endsWith('.wasm')) return send();
+      setTimeout(() => { wasmServedAt = Date.now(); send(); }, DELAY_MS);
+    });
+  });
+  const origin = await listen(server);
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(m.text()); });
+  try {
+    const navigated = Date.now();
+    await page.goto(`${origin}/`);
+    await page.waitForFunction(() => window.__appStart, null, { timeout: 10_000 });
+    const early = await page.evaluate(() => ({ appStart: window.__appStart, stats: window.__statsAtStart }));
+    assert.ok(early.appStart - navigated < DELAY_MS / 2, `the app's module ran ${early.appStart - navigated} ms after navigation, before the module arrived`);
+    assert.equal(early.stats.loading, true, `getStats() while loading: ${JSON.stringify(early.stats)}`);
+    await page.waitForFunction(() => window.__flushed !== undefined, null, { timeout: 15_000 });
+    const r = await page.evaluate(() => ({ t0: window.__t0, ended: window.__ended, flushed: window.__flushed, stats: window.__statsAfter, fetchStatus: window.__fetchStatus, xhrStatus: window.__xhrStatus }));
+    assert.ok(wasmServedAt >= r.t0 + DELAY_MS - 50, 'the module was served after the app had run');
+    assert.equal(r.flushed, true);
+    assert.equal(r.fetchStatus, 200);
+    assert.equal(r.xhrStatus, 200);
+    assert.equal(r.stats.earlyCallsDropped, 0);
+
+    const spans = sink.filter((x) => x.path === '/sink/v1/traces')
+      .flatMap((x) => JSON.parse(x.body).resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans)));
+    const ms = (nanos) => Number(BigInt(nanos) / 1000000n);
+    const near = (t, want, what) => assert.ok(Math.abs(t - want) < 150, `${what}: ${t} is not the time it happened (${want}); the module arrived at ${wasmServedAt}`);
+    const root = spans.find((s) => s.name === 'early-span');
+    assert.ok(root, `early-span exported: ${JSON.stringify(spans.map((s) => s.name))}`);
+    near(ms(root.startTimeUnixNano), r.t0, 'early-span start');
+    near(ms(root.endTimeUnixNano), r.ended, 'early-span end');
+    const url = (s) => (s.attributes.find((a) => a.key === 'url.full') || { value: {} }).value.stringValue || '';
+    const fetchSpan = spans.find((s) => s.kind === 3 && url(s).includes('/echo/early-fetch'));
+    assert.ok(fetchSpan, `the early fetch's CLIENT span: ${JSON.stringify(spans.map((s) => [s.name, url(s)]))}`);
+    assert.equal(fetchSpan.parentSpanId, root.spanId, 'the fetch made under early-span (withSpan) is its child');
+    near(ms(fetchSpan.startTimeUnixNano), r.t0, 'early fetch start');
+    assert.ok(ms(fetchSpan.endTimeUnixNano) < wasmServedAt, 'the early fetch ended before the module arrived, and its span says so');
+    const xhrSpan = spans.find((s) => s.kind === 3 && url(s).includes('/echo/early-xhr'));
+    assert.ok(xhrSpan, 'the early XHR\'s CLIENT span');
+    near(ms(xhrSpan.startTimeUnixNano), r.t0, 'early XHR start');
+
+    const items = sink.filter((x) => x.path === '/sink/item').map((x) => JSON.parse(x.body).data);
+    const message = (d) => (d.body.trace && d.body.trace.exception.message) || '';
+    for (const m of ['early uncaught', 'early rejection']) {
+      const item = items.find((d) => message(d) === m);
+      assert.ok(item, `the ${m} error reported: ${JSON.stringify(items.map(message))}`);
+      assert.ok(Math.abs(item.timestamp * 1000 - r.t0) < 1500, `${m}: timestamp ${item.timestamp} is when it happened (${r.t0})`);
+      assert.ok(item.timestamp * 1000 < wasmServedAt - 500, `${m}: reported with its own time, not the module's arrival`);
+    }
+    assert.deepEqual(problems.filter((p) => !/early uncaught|early rejection/.test(p)), [], 'no error or warning from the SDK');
+  } finally {
+    await context.close();
+    await closeServer(server);
+  }
+});
 
 test('in Node (server-side rendering) the package and edge-telemetry/react import without loading the wasm or patching anything; every call is a no-op', { timeout: TEST_TIMEOUT }, () => {
   const index = pathToFileURL(path.join(PKG_DIR, 'index.js')).href;

@@ -748,12 +748,57 @@ pageTest('g. hostile arguments to every function and Span method never throw; th
 pageTest('h. init rejects bad options with an Error naming the field; a later init returns false and changes nothing', {}, async ({ page }) => {
   const r = await page.evaluate(async () => {
     const h = window.__h;
+    // Every rule of core's config::schema, as options.js applies it (synchronously, the wasm
+    // need not be there).
     const bad = [
       ['serviceName', { serviceName: 42 }],
-      ['propagateTraceHeaderCorsUrls', { propagateTraceHeaderCorsUrls: 42 }],
-      ['spanLimits.attributeCountLimit', { spanLimits: { attributeCountLimit: -1 } }],
+      ['serviceName', { serviceName: ' ' }],
+      ['serviceName', { serviceName: 'x'.repeat(257) }],
       ['instrumentFetch', { instrumentFetch: 'yes' }],
+      ['propagateTraceHeaderCorsUrls', { propagateTraceHeaderCorsUrls: 42 }],
+      ['propagateTraceHeaderCorsUrls[1]', { propagateTraceHeaderCorsUrls: ['/a', ''] }],
+      ['spanLimits.attributeCountLimit', { spanLimits: { attributeCountLimit: -1 } }],
+      ['spanLimits.attributeValueLengthLimit', { spanLimits: { attributeValueLengthLimit: 0 } }],
+      ['spanLimits.bogus', { spanLimits: { bogus: 1 } }],
+      ['idGenerator', { idGenerator: 'uuid' }],
+      ['onSpanEnd', { onSpanEnd: 'x' }],
       ['unknownOption', { unknownOption: 1 }],
+      ['options', 'nope'],
+      ['endpoint', { endpoint: 'ftp://x.example' }],
+      ['endpoint', { endpoint: '' }],
+      ['tracesEndpoint', { tracesEndpoint: 'http://[bad' }],
+      ['apiKey', { apiKey: 42 }],
+      ['dataset', { dataset: ' ' }],
+      ['compression', { compression: 'br' }],
+      ['headers.x-a', { headers: { 'x-a': 1 } }],
+      ['batch.maxQueueSize', { batch: { maxQueueSize: 1.5 } }],
+      ['batch.maxQueueSize', { batch: { maxQueueSize: 0 } }],
+      ['batch.maxExportBatchSize', { batch: { maxQueueSize: 10, maxExportBatchSize: 20 } }],
+      ['batch.maxExportBatchSize', { batch: { maxExportBatchSize: 4096 } }],
+      ['batch.maxConcurrentExports', { batch: { maxConcurrentExports: 0 } }],
+      ['retry.maxAttempts', { retry: { maxAttempts: 0 } }],
+      ['retry.maxBackoffMillis', { retry: { initialBackoffMillis: 2000, maxBackoffMillis: 1000 } }],
+      ['retry.jitter', { retry: { jitter: 1 } }],
+      ['rollbar', { rollbar: 1 }],
+      ['rollbar.accessToken', { rollbar: { accessToken: 42 } }],
+      ['rollbar.endpoint', { rollbar: { endpoint: 'ftp://x.example' } }],
+      ['rollbar.environment', { rollbar: { environment: 'x'.repeat(256) } }],
+      ['rollbar.itemsPerMinute', { rollbar: { itemsPerMinute: -1 } }],
+      ['rollbar.scrubFields', { rollbar: { scrubFields: 'password' } }],
+      ['rollbar.scrubFields[0]', { rollbar: { scrubFields: [''] } }],
+      ['rollbar.ignoredMessages', { rollbar: { ignoredMessages: {} } }],
+      ['rollbar.beforeSend', { rollbar: { beforeSend: true } }],
+      ['rollbar.person', { rollbar: { person: 'me' } }],
+      ['rollbar.captureUncaught', { rollbar: { captureUncaught: 1 } }],
+      ['rollbar.acessToken', { rollbar: { acessToken: 't' } }],
+      ['sampleRate', { sampleRate: 0 }],
+      ['sampleRate', { sampleRate: '4' }],
+      ['sessionInactivityTimeoutMillis', { sessionInactivityTimeoutMillis: 0 }],
+      ['userInteractionEvents', { userInteractionEvents: 'click' }],
+      ['userInteractionEvents[0]', { userInteractionEvents: [''] }],
+      ['resourceAttributes.k', { resourceAttributes: { k: null } }],
+      ['instrumentDocumentLoad', { instrumentDocumentLoad: 1 }],
+      ['debug', { get debug() { throw new Error('getter'); } }],
     ];
     const outcomes = [];
     for (const [field, options] of bad) {
@@ -778,7 +823,7 @@ pageTest('h. init rejects bad options with an Error naming the field; a later in
     assert.equal(o.threw, true, `init with bad ${o.field} must throw (it returned ${JSON.stringify(o.ret)})`);
     assert.equal(o.isError, true, `init with bad ${o.field} must throw an Error instance, got ${JSON.stringify(o)}`);
     assert.equal(o.isRuntimeError, false, `init with bad ${o.field} threw a wasm trap`);
-    assert.ok(o.message.includes(o.field), `init error for bad ${o.field} must name it; message: ${JSON.stringify(o.message)}`);
+    assert.ok(o.message.includes(`\`${o.field}\``), `init error for bad ${o.field} must name it; message: ${JSON.stringify(o.message)}`);
   }
   assertNoTraceparent(onlyOne('app', '/echo/h-before'), 'fetch after only failed inits');
   assert.equal(r.firstValid, true, 'the first valid init after failed ones must return true');

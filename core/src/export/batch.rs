@@ -17,7 +17,6 @@
 
 use std::collections::VecDeque;
 
-use crate::config::ConfigError;
 use crate::export::retry::{ExportOutcome, FailReason, RetryConfig, classify};
 
 /// Default delay between scheduled exports (OpenTelemetry's `scheduledDelayMillis`).
@@ -55,28 +54,6 @@ impl Default for BatchConfig {
             export_timeout_millis: DEFAULT_EXPORT_TIMEOUT_MILLIS,
             max_concurrent_exports: DEFAULT_MAX_CONCURRENT_EXPORTS,
         }
-    }
-}
-
-impl BatchConfig {
-    /// Checks the value rules; errors name the option.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        let positive = [
-            ("batch.maxQueueSize", self.max_queue_size),
-            ("batch.maxExportBatchSize", self.max_export_batch_size),
-            ("batch.exportTimeoutMillis", self.export_timeout_millis),
-            ("batch.maxConcurrentExports", self.max_concurrent_exports),
-        ];
-        if let Some((field, _)) = positive.iter().find(|(_, v)| *v == 0) {
-            return Err(ConfigError::new(*field, "must be at least 1"));
-        }
-        if self.max_export_batch_size > self.max_queue_size {
-            return Err(ConfigError::new(
-                "batch.maxExportBatchSize",
-                "must not exceed batch.maxQueueSize",
-            ));
-        }
-        Ok(())
     }
 }
 
@@ -393,23 +370,6 @@ mod tests {
             export_timeout_millis: 1000,
             max_concurrent_exports: concurrent,
         }
-    }
-
-    #[test]
-    fn config_rules_name_the_field() {
-        assert_eq!(BatchConfig::default().validate(), Ok(()));
-        assert_eq!(
-            cfg(0, 10, 1).validate().unwrap_err().field,
-            "batch.maxExportBatchSize"
-        );
-        assert_eq!(
-            cfg(20, 10, 1).validate().unwrap_err().field,
-            "batch.maxExportBatchSize"
-        );
-        assert_eq!(
-            cfg(1, 10, 0).validate().unwrap_err().field,
-            "batch.maxConcurrentExports"
-        );
     }
 
     #[test]

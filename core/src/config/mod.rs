@@ -1,6 +1,8 @@
-//! SDK configuration (the `init` options after conversion from JS) and its validation.
-//! Type checks happen while reading the JS object; value rules live here so they are
-//! tested natively.
+//! SDK configuration: the `init` options after conversion from JS, and their defaults.
+//! What each option accepts is written once, as data, in [`schema`]; the package's facade
+//! checks `init`'s options against it before they reach the engine.
+
+pub mod schema;
 
 use std::fmt;
 
@@ -128,38 +130,6 @@ impl RollbarConfig {
     pub fn reporting(&self) -> bool {
         self.enabled && (self.access_token.is_some() || self.endpoint.is_some())
     }
-
-    /// Checks value rules; errors name the option.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        for (field, v) in [
-            ("rollbar.accessToken", &self.access_token),
-            ("rollbar.endpoint", &self.endpoint),
-            ("rollbar.environment", &self.environment),
-            ("rollbar.honeycombTeam", &self.honeycomb_team),
-            ("rollbar.honeycombEnvironment", &self.honeycomb_environment),
-        ] {
-            if v.as_deref().is_some_and(|s| s.trim().is_empty()) {
-                return Err(ConfigError::new(field, "must not be empty"));
-            }
-        }
-        if self
-            .environment
-            .as_deref()
-            .is_some_and(|e| e.chars().count() > MAX_ROLLBAR_ENVIRONMENT_LEN)
-        {
-            return Err(ConfigError::new(
-                "rollbar.environment",
-                format!("must be at most {MAX_ROLLBAR_ENVIRONMENT_LEN} characters"),
-            ));
-        }
-        if self.scrub_fields.iter().any(String::is_empty) {
-            return Err(ConfigError::new(
-                "rollbar.scrubFields",
-                "must not contain an empty string",
-            ));
-        }
-        Ok(())
-    }
 }
 
 /// Longest `rollbar.environment` Rollbar accepts.
@@ -265,122 +235,12 @@ impl Default for SdkConfig {
     }
 }
 
-/// A bad `init` option. The message names the field so the developer can fix it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConfigError {
-    /// The option's path as the user wrote it, e.g. `spanLimits.attributeCountLimit`.
-    pub field: String,
-    /// What is wrong, e.g. `must be a boolean, got string`.
-    pub problem: String,
-}
-
-impl ConfigError {
-    /// A new error for `field`.
-    pub fn new(field: impl Into<String>, problem: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            problem: problem.into(),
-        }
-    }
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "edge-telemetry init: option `{}` {}",
-            self.field, self.problem
-        )
-    }
-}
-
-impl std::error::Error for ConfigError {}
-
-/// Reads a count option (a whole number from 0 to 2^32-1).
-pub fn count_option(field: &str, value: f64) -> Result<u32, ConfigError> {
-    if value.is_finite() && value.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(&value) {
-        Ok(value as u32)
+/// The `idGenerator` option's value: `"xray"` for X-Ray ids, W3C ids otherwise.
+pub fn id_format(name: &str) -> IdFormat {
+    if name == "xray" {
+        IdFormat::Xray
     } else {
-        Err(ConfigError::new(
-            field,
-            // Not `{value}`: Rust's float formatting would add ~10 KB to the wasm module.
-            format!("must be a whole number from 0 to {}", u32::MAX),
-        ))
-    }
-}
-
-/// Reads the `idGenerator` option.
-pub fn id_format_option(field: &str, value: &str) -> Result<IdFormat, ConfigError> {
-    match value {
-        "w3c" => Ok(IdFormat::W3c),
-        "xray" => Ok(IdFormat::Xray),
-        other => Err(ConfigError::new(
-            field,
-            format!("must be \"w3c\" or \"xray\", got \"{other}\""),
-        )),
-    }
-}
-
-impl SdkConfig {
-    /// Checks value rules that types alone do not catch.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        let name = self.service_name.trim();
-        if name.is_empty() {
-            return Err(ConfigError::new("serviceName", "must not be empty"));
-        }
-        if self.service_name.chars().count() > MAX_SERVICE_NAME_LEN {
-            return Err(ConfigError::new(
-                "serviceName",
-                format!("must be at most {MAX_SERVICE_NAME_LEN} characters"),
-            ));
-        }
-        if self.span_limits.attribute_value_length_limit == Some(0) {
-            return Err(ConfigError::new(
-                "spanLimits.attributeValueLengthLimit",
-                "must be at least 1",
-            ));
-        }
-        if self
-            .propagate_trace_header_cors_urls
-            .iter()
-            .any(String::is_empty)
-        {
-            return Err(ConfigError::new(
-                "propagateTraceHeaderCorsUrls",
-                "must not contain an empty string",
-            ));
-        }
-        if self.sample_rate == 0 {
-            return Err(ConfigError::new("sampleRate", "must be at least 1"));
-        }
-        if self.session_inactivity_millis == 0 {
-            return Err(ConfigError::new(
-                "sessionInactivityTimeoutMillis",
-                "must be at least 1",
-            ));
-        }
-        let e = &self.export;
-        for (field, v) in [
-            ("apiKey", &e.api_key),
-            ("endpoint", &e.endpoint),
-            ("tracesEndpoint", &e.traces_endpoint),
-            ("dataset", &e.dataset),
-        ] {
-            if v.as_deref().is_some_and(|s| s.trim().is_empty()) {
-                return Err(ConfigError::new(field, "must not be empty"));
-            }
-        }
-        if e.retry.max_attempts == 0 {
-            return Err(ConfigError::new("retry.maxAttempts", "must be at least 1"));
-        }
-        if e.retry.max_backoff_millis < e.retry.initial_backoff_millis {
-            return Err(ConfigError::new(
-                "retry.maxBackoffMillis",
-                "must not be less than retry.initialBackoffMillis",
-            ));
-        }
-        e.batch.validate()?;
-        self.rollbar.validate()
+        IdFormat::W3c
     }
 }
 
@@ -392,53 +252,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn defaults_are_valid() {
-        assert_eq!(SdkConfig::default().validate(), Ok(()));
-    }
-
-    #[test]
-    fn errors_name_the_field() {
-        let cfg = SdkConfig {
-            service_name: "  ".into(),
-            ..SdkConfig::default()
-        };
-        let err = cfg.validate().unwrap_err();
-        assert_eq!(err.field, "serviceName");
-        assert!(err.to_string().contains("`serviceName`"));
-
-        let mut cfg = SdkConfig::default();
-        cfg.span_limits.attribute_value_length_limit = Some(0);
-        assert_eq!(
-            cfg.validate().unwrap_err().field,
-            "spanLimits.attributeValueLengthLimit"
-        );
-
-        let cfg = SdkConfig {
-            propagate_trace_header_cors_urls: vec![String::new()],
-            ..SdkConfig::default()
-        };
-        assert_eq!(
-            cfg.validate().unwrap_err().field,
-            "propagateTraceHeaderCorsUrls"
-        );
-    }
-
-    #[test]
-    fn export_rules_name_the_field() {
+    fn export_and_reporting_switch_on_with_an_endpoint_or_key() {
         let mut cfg = SdkConfig::default();
         assert!(!cfg.export.enabled());
-        cfg.export.endpoint = Some(" ".into());
-        assert_eq!(cfg.validate().unwrap_err().field, "endpoint");
         cfg.export.endpoint = Some("/otlp".into());
         assert!(cfg.export.enabled());
-        cfg.sample_rate = 0;
-        assert_eq!(cfg.validate().unwrap_err().field, "sampleRate");
-        cfg.sample_rate = 4;
-        cfg.export.retry.max_attempts = 0;
-        assert_eq!(cfg.validate().unwrap_err().field, "retry.maxAttempts");
-        cfg.export.retry = RetryConfig::default();
-        cfg.export.batch.max_queue_size = 0;
-        assert_eq!(cfg.validate().unwrap_err().field, "batch.maxQueueSize");
+        assert!(!cfg.rollbar.reporting(), "off without a token or endpoint");
+        cfg.rollbar.access_token = Some("post_client_secret789".into());
+        assert!(cfg.rollbar.reporting());
+        assert!(!format!("{:?}", cfg.rollbar).contains("secret789"));
+        cfg.rollbar.enabled = false;
+        assert!(!cfg.rollbar.reporting());
     }
 
     #[test]
@@ -454,35 +278,8 @@ mod tests {
     }
 
     #[test]
-    fn counts() {
-        assert_eq!(count_option("f", 0.0), Ok(0));
-        assert_eq!(count_option("f", 128.0), Ok(128));
-        for bad in [-1.0, 1.5, f64::NAN, f64::INFINITY, 5e9] {
-            assert_eq!(count_option("f", bad).unwrap_err().field, "f");
-        }
-    }
-
-    #[test]
     fn id_formats() {
-        assert_eq!(id_format_option("idGenerator", "xray"), Ok(IdFormat::Xray));
-        assert!(id_format_option("idGenerator", "XRAY").is_err());
-    }
-
-    #[test]
-    fn rollbar_rules_name_the_field_and_never_show_the_token() {
-        let mut cfg = SdkConfig::default();
-        assert!(!cfg.rollbar.reporting(), "off without a token or endpoint");
-        cfg.rollbar.access_token = Some("post_client_secret789".into());
-        assert!(cfg.rollbar.reporting());
-        assert!(!format!("{:?}", cfg.rollbar).contains("secret789"));
-        cfg.rollbar.enabled = false;
-        assert!(!cfg.rollbar.reporting());
-        cfg.rollbar.environment = Some("x".repeat(256));
-        assert_eq!(cfg.validate().unwrap_err().field, "rollbar.environment");
-        cfg.rollbar.environment = Some(" ".into());
-        assert_eq!(cfg.validate().unwrap_err().field, "rollbar.environment");
-        cfg.rollbar.environment = None;
-        cfg.rollbar.scrub_fields = vec![String::new()];
-        assert_eq!(cfg.validate().unwrap_err().field, "rollbar.scrubFields");
+        assert_eq!(id_format("xray"), IdFormat::Xray);
+        assert_eq!(id_format("w3c"), IdFormat::W3c);
     }
 }
