@@ -2,7 +2,8 @@
 // waits for the wasm and nothing the SDK does throws into the page (ARCHITECTURE.md, "The
 // load"): calls made before the module is ready are recorded and replayed at their times;
 // wasm faults are counted and a trap turns the SDK off; a module that cannot load leaves the
-// page as it was, with getStats().loadError saying why.
+// page as it was, with getStats().loadError saying why. The exports are documented in
+// index.d.ts.
 import initWasm, * as w from './edge_telemetry.js';
 import { checkOptions } from './options.js';
 import { installFetch, installXhr } from './instrument.js';
@@ -45,10 +46,19 @@ const loading = typeof window === 'undefined' || typeof document === 'undefined'
   ? ((loadError = 'not in a browser (no window and document): the SDK is off'), Promise.resolve())
   : load().then(onReady, (e) => onLoadFailed(`the WebAssembly module could not be loaded (${describe(e)}): the SDK is off`));
 
+// The module's URL: beside this file, as bundlers and browsers resolve it. Vite 7's dev server
+// pre-bundles the package into <root>/node_modules/.vite/deps/ without rewriting this URL
+// (Vite 8 does), and no .wasm is there: then the package's own copy, which the dev server
+// serves. That one is built from two strings so that no bundler takes it for an asset.
+function wasmUrl() {
+  const url = new URL('./edge_telemetry_bg.wasm', import.meta.url);
+  return /\/node_modules\/\.vite\/deps\/[^/]*$/.test(url.pathname) ? new URL('../../edge-telemetry/' + 'edge_telemetry_bg.wasm', url) : url;
+}
+
 // Starts the download now, with the page's own fetch (init wraps it later).
 function load() {
   try {
-    return initWasm({ module_or_path: new URL('./edge_telemetry_bg.wasm', import.meta.url) });
+    return initWasm({ module_or_path: wasmUrl() });
   } catch (e) {
     return Promise.reject(e);
   }
@@ -97,9 +107,7 @@ function later(fn) {
 }
 
 const handle = (s) => (s !== null && typeof s === 'object' ? s.__edgeSpanId >>> 0 : 0);
-/** OpenTelemetry's span kinds. */
 export const SpanKind = Object.freeze({ INTERNAL: 0, SERVER: 1, CLIENT: 2, PRODUCER: 3, CONSUMER: 4 });
-/** OpenTelemetry's status codes. */
 export const SpanStatusCode = Object.freeze({ UNSET: 0, OK: 1, ERROR: 2 });
 
 // A span method: now when the engine is ready, else recorded (the span's handle is read
@@ -111,7 +119,6 @@ function spanCall(fn, span, a, b) {
 
 const INVALID_CONTEXT = Object.freeze({ traceId: '00000000000000000000000000000000', spanId: '0000000000000000', traceFlags: 0, traceState: '', isRemote: false });
 
-/** A span. Methods never throw; setters return the span. */
 export class Span {
   constructor(id) {
     this.__edgeSpanId = id >>> 0;
@@ -291,12 +298,6 @@ function onLoadFailed(why) {
   if (early && early.debug) debugLog(`off: ${why}`);
 }
 
-/**
- * Starts the SDK. Throws one Error naming the bad field for invalid options. Returns true,
- * or false when already initialised (a second call checks its options and changes nothing).
- * It returns at once: when the WebAssembly module is not ready yet, fetch and XHR are
- * wrapped now and the engine starts with these options when it is.
- */
 export function init(options) {
   if (loadError !== undefined) {
     let debug = false;
@@ -362,21 +363,14 @@ function start(name, o, flags) {
   return span;
 }
 
-/** Starts a span under the active span (or options.parent / options.root). */
 export function startSpan(name, options) {
   return start(name, options, 0);
 }
 
-/** Starts a span that begins a new trace. */
 export function startRootSpan(name, options) {
   return start(name, options, w.StartFlag.Root);
 }
 
-/**
- * Runs fn with span active and returns its result. If fn returns a promise, span stays
- * the active span for code with no other active span until the promise settles, and a
- * promise that settles the same way is returned in its place.
- */
 export function withSpan(span, fn, thisArg, ...args) {
   if (typeof fn !== 'function') {
     later(() => w.countInvalid());
@@ -429,18 +423,12 @@ export function withSpan(span, fn, thisArg, ...args) {
   return result;
 }
 
-/** The active span, or undefined. */
 export function activeSpan() {
   if (!ready) return earlyStack.length ? earlyStack[earlyStack.length - 1] : undefined;
   const h = guard(w.activeSpan);
   return h ? new Span(h) : undefined;
 }
 
-/**
- * Writes the active span's traceparent (and tracestate, baggage) into headers (a Headers
- * object or a plain object). With url, only for same-origin or allow-listed URLs.
- * Returns headers. Before the engine is ready it writes nothing.
- */
 export function injectHeaders(headers, url) {
   let resolved;
   if (url !== undefined) {
@@ -455,16 +443,10 @@ export function injectHeaders(headers, url) {
   return headers;
 }
 
-/** Sets W3C baggage sent with every propagated request; null clears it. */
 export function setBaggage(entries) {
   later(() => w.setBaggage(entries));
 }
 
-/**
- * Exports everything queued now. Resolves to true once the endpoint acknowledged all of it,
- * false if some spans were given up (counted in getStats()); never rejects. Before the
- * engine is ready, it waits for it (and for what was recorded meanwhile).
- */
 export function flush() {
   if (!ready && loadError === undefined) return loading.then(flush, () => false);
   try {
@@ -485,12 +467,6 @@ function undo() {
   }
 }
 
-/**
- * Stops the SDK (OpenTelemetry's `shutdown`): exports what is queued, then removes every
- * listener and timer it installed and puts the page's `fetch` and `XMLHttpRequest` back.
- * Afterwards every call is a no-op and `init` returns false. Resolves to what `flush()`
- * resolves to; never rejects.
- */
 export function shutdown() {
   if (stopped) return Promise.resolve(true);
   // Before the engine is ready: what was recorded meanwhile is replayed, then flushed.
@@ -520,25 +496,14 @@ function report(source, value, level, context) {
   return undefined;
 }
 
-/**
- * Reports an error to Rollbar (the `rollbar` options), linked to the active span (or the
- * span it was thrown under in withSpan). `context`: custom data for this item. Returns the
- * item's uuid, or undefined when it is not sent (off, ignored, duplicate, over a limit) or
- * not known yet (made before the WebAssembly module was ready; it is sent when it is).
- */
 export function captureException(error, context) {
   return report(w.Source.Manual, error, undefined, context);
 }
 
-/** Reports a message ('critical', 'error', 'warning', 'info' (default) or 'debug'). */
 export function captureMessage(message, level, context) {
   return report(w.Source.Message, message, level, context);
 }
 
-/**
- * Reports a panic of the app's own Rust/wasm code: call it from that code's panic hook
- * with the panic message (and a stack, e.g. `new Error().stack`).
- */
 export function reportPanic(message, stack) {
   let value;
   try {
@@ -549,7 +514,6 @@ export function reportPanic(message, stack) {
   return report(w.Source.Panic, value, 'critical');
 }
 
-/** Used by edge-telemetry/react's ErrorBoundary. */
 export function __reportRenderError(error, componentStack) {
   let context;
   try {
@@ -560,11 +524,6 @@ export function __reportRenderError(error, componentStack) {
   return report(w.Source.React, error, undefined, context);
 }
 
-/**
- * The SDK's counters: spans, drops, invalid arguments, internal errors. `loadError` alone
- * when the SDK is off because its WebAssembly module could not be loaded; `loading: true`
- * with the calls recorded so far until it is ready.
- */
 export function getStats() {
   if (loadError !== undefined) return { loadError };
   if (!ready) return { loading: true, earlyCalls: pending.length / 2, earlyCallsDropped: earlyDropped };
