@@ -307,6 +307,12 @@ export declare function injectHeaders<H extends Headers | Record<string, string>
 export declare function setBaggage(entries: Record<string, string | number | boolean> | null): void;
 export declare function getStats(): Stats;
 /**
+ * Resolves once the WebAssembly module is loaded (true) or could not be (false: the SDK is
+ * off). Calls made before are recorded and replayed; only requests made before it carry no
+ * trace headers, so an app that wants its very first request traced can await this first.
+ */
+export declare function ready(): Promise<boolean>;
+/**
  * Exports everything queued now. Resolves to true once the endpoint acknowledged all of it,
  * false if some of it was given up; never rejects.
  */

@@ -15,7 +15,7 @@ import { installDocumentLoad, installInteractions } from './page.js';
 const MAX_EARLY_CALLS = 1000;
 
 let loadError;
-let ready = false;
+let engineReady = false;
 // Off: not loaded (yet, or ever), trapped, or shut down. Calls into wasm are skipped.
 let dead = true;
 let stopped = false;
@@ -55,13 +55,11 @@ function wasmUrl() {
   return /\/node_modules\/\.vite\/deps\/[^/]*$/.test(url.pathname) ? new URL('../../edge-telemetry/' + 'edge_telemetry_bg.wasm', url) : url;
 }
 
-// Starts the download now, with the page's own fetch (init wraps it later).
+// Fetches the .wasm a microtask after the import, after the app's entry module (ARCHITECTURE.md,
+// "The load"), with the page's own fetch, taken now.
 function load() {
-  try {
-    return initWasm({ module_or_path: wasmUrl() });
-  } catch (e) {
-    return Promise.reject(e);
-  }
+  const pageFetch = globalThis.fetch;
+  return Promise.resolve().then(() => initWasm({ module_or_path: pageFetch.call(globalThis, wasmUrl()) }));
 }
 
 // Errors reporting (errors.js), once the engine has configured it.
@@ -93,7 +91,7 @@ guard.fault = fault;
 // Runs `fn` (which calls into wasm) now when the engine is ready, else records it to run
 // then, at the time of this call.
 function later(fn) {
-  if (ready) {
+  if (engineReady) {
     if (dead) return;
     try {
       fn();
@@ -113,7 +111,7 @@ export const SpanStatusCode = Object.freeze({ UNSET: 0, OK: 1, ERROR: 2 });
 // A span method: now when the engine is ready, else recorded (the span's handle is read
 // when the call runs, so a span started before the engine was ready works too).
 function spanCall(fn, span, a, b) {
-  if (ready) guard(fn, handle(span), a, b);
+  if (engineReady) guard(fn, handle(span), a, b);
   else later(() => fn(handle(span), a, b));
 }
 
@@ -126,7 +124,7 @@ export class Span {
   setAttribute(key, value) { spanCall(w.spanSetAttribute, this, key, value); return this; }
   setAttributes(attributes) { spanCall(w.spanSetAttributes, this, attributes); return this; }
   addEvent(name, attributesOrTime, time) {
-    if (ready) guard(w.spanAddEvent, handle(this), name, attributesOrTime, time);
+    if (engineReady) guard(w.spanAddEvent, handle(this), name, attributesOrTime, time);
     else later(() => w.spanAddEvent(handle(this), name, attributesOrTime, time));
     return this;
   }
@@ -144,7 +142,7 @@ export class Span {
   }
   traceparent() { return guard(w.spanTraceparent, handle(this)) || ''; }
   /** True until the engine is ready (it decides then, and the calls made meanwhile count). */
-  isRecording() { return ready ? guard(w.spanIsRecording, handle(this)) === true : !stopped && loadError === undefined; }
+  isRecording() { return engineReady ? guard(w.spanIsRecording, handle(this)) === true : !stopped && loadError === undefined; }
 }
 
 // The transports of the outgoing channels (export.js), by `Channel` value, once the engine
@@ -171,9 +169,9 @@ function hook(options, name) {
 // The request wrappers' calls (instrument.js): a span handle when the engine is ready, else a
 // record the start and end calls are replayed from.
 const requests = {
-  off: () => dead && (ready || stopped || loadError !== undefined),
+  off: () => dead && (engineReady || stopped || loadError !== undefined),
   start(method, url, api, own, trace) {
-    if (ready) return w.requestStart(method, url, api, own, trace);
+    if (engineReady) return w.requestStart(method, url, api, own, trace);
     const r = { h: 0 };
     const bit = api === w.RequestApi.Xhr ? w.Instrumentation.Xhr : w.Instrumentation.Fetch;
     later(() => {
@@ -263,7 +261,7 @@ function startEngine(checked) {
 }
 
 function onReady() {
-  ready = true;
+  engineReady = true;
   dead = stopped;
   if (dead) return;
   try {
@@ -308,12 +306,12 @@ export function init(options) {
     return false;
   }
   const checked = checkOptions(options);
-  if (stopped || initialised || (ready && dead)) {
+  if (stopped || initialised || (engineReady && dead)) {
     if (checked.debug && initialised) debugLog('init called again; the first configuration stays');
     return false;
   }
   initialised = true;
-  if (ready) {
+  if (engineReady) {
     installRequests();
     return startEngine(checked);
   }
@@ -324,7 +322,7 @@ export function init(options) {
 }
 
 function start(name, o, flags) {
-  if (ready ? dead : stopped || loadError !== undefined) return new Span(0);
+  if (engineReady ? dead : stopped || loadError !== undefined) return new Span(0);
   let kind, attributes, time, parent, links;
   if (o !== undefined && o !== null) {
     if (typeof o !== 'object') {
@@ -343,7 +341,7 @@ function start(name, o, flags) {
       }
     }
   }
-  if (ready) {
+  if (engineReady) {
     if (parent instanceof Span) parent = parent.__edgeSpanId;
     try {
       return new Span(w.startSpan(name, kind, attributes, time, parent, links, flags));
@@ -378,7 +376,7 @@ export function withSpan(span, fn, thisArg, ...args) {
   }
   let depth;
   const cell = {};
-  const deferred = !ready;
+  const deferred = !engineReady;
   if (!deferred) depth = guard(w.enterSpan, span);
   else {
     later(() => { cell.depth = w.enterSpan(span); });
@@ -400,10 +398,10 @@ export function withSpan(span, fn, thisArg, ...args) {
   }
   if (result instanceof Promise) {
     const scope = {};
-    if (ready) scope.id = guard(w.openScope, span);
+    if (engineReady) scope.id = guard(w.openScope, span);
     else later(() => { scope.id = w.openScope(span); });
     const h = handle(span);
-    if (scope.id || h || !ready) {
+    if (scope.id || h || !engineReady) {
       // The promise returned in its place settles the same way; a rejection nobody handles
       // is still an unhandled rejection (on this promise), now linked to `span`.
       const done = () => later(() => { if (scope.id) w.closeScope(scope.id); });
@@ -424,7 +422,7 @@ export function withSpan(span, fn, thisArg, ...args) {
 }
 
 export function activeSpan() {
-  if (!ready) return earlyStack.length ? earlyStack[earlyStack.length - 1] : undefined;
+  if (!engineReady) return earlyStack.length ? earlyStack[earlyStack.length - 1] : undefined;
   const h = guard(w.activeSpan);
   return h ? new Span(h) : undefined;
 }
@@ -448,7 +446,7 @@ export function setBaggage(entries) {
 }
 
 export function flush() {
-  if (!ready && loadError === undefined) return loading.then(flush, () => false);
+  if (!engineReady && loadError === undefined) return loading.then(flush, () => false);
   try {
     return Promise.all(transports.filter(Boolean).map((t) => t.flush())).then((r) => r.every((ok) => ok !== false));
   } catch (e) {
@@ -470,7 +468,7 @@ function undo() {
 export function shutdown() {
   if (stopped) return Promise.resolve(true);
   // Before the engine is ready: what was recorded meanwhile is replayed, then flushed.
-  if (!ready && loadError === undefined) return loading.then(shutdown);
+  if (!engineReady && loadError === undefined) return loading.then(shutdown);
   const done = flush();
   stopped = true;
   const end = () => {
@@ -489,7 +487,7 @@ export function shutdown() {
 // Reports through errors.js: now when the engine is ready, else when it is (the uuid is
 // then unknown: undefined is returned).
 function report(source, value, level, context) {
-  if (ready) return errors ? errors.report(source, value, level, context) : undefined;
+  if (engineReady) return errors ? errors.report(source, value, level, context) : undefined;
   later(() => {
     if (errors) errors.report(source, value, level, context);
   });
@@ -524,9 +522,13 @@ export function __reportRenderError(error, componentStack) {
   return report(w.Source.React, error, undefined, context);
 }
 
+export function ready() {
+  return loading.then(() => loadError === undefined);
+}
+
 export function getStats() {
   if (loadError !== undefined) return { loadError };
-  if (!ready) return { loading: true, earlyCalls: pending.length / 2, earlyCallsDropped: earlyDropped };
+  if (!engineReady) return { loading: true, earlyCalls: pending.length / 2, earlyCallsDropped: earlyDropped };
   const stats = guard(w.getStats);
   if (stats) stats.earlyCallsDropped = earlyDropped;
   return stats || {};

@@ -43,7 +43,7 @@ const APP_HTML = `<!doctype html>
 <body><script type="module">
   import * as ET from '/pkg/index.js';
   window.ET = ET;
-  window.__ready = true;
+  ET.ready().then(() => { window.__ready = true; });
 </script></body></html>
 `;
 

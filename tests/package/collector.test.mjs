@@ -48,7 +48,7 @@ const SHOP_HTML = `<!doctype html>
         return ET.captureException(new Error('payment declined'));
       });
     };
-    window.__ready = true;
+    ET.ready().then(() => { window.__ready = true; });
   </script>
 </body></html>
 `;

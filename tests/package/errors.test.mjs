@@ -150,7 +150,7 @@ const ERRORS_HTML = `<!doctype html>
     window.inlineError = function inlineError(message) { return new Error(message); };
     const cfg = new URLSearchParams(location.search).get('cfg');
     if (cfg) ET.init(JSON.parse(cfg));
-    window.__ready = true;
+    ET.ready().then(() => { window.__ready = true; });
   </script>
 </body></html>
 `;

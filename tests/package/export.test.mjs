@@ -112,7 +112,7 @@ const NAV_SRC = `<!doctype html>
     import * as ET from '/pkg/index.js';
     window.ET = ET;
     ET.init(JSON.parse(new URLSearchParams(location.search).get('cfg')));
-    window.__ready = true;
+    ET.ready().then(() => { window.__ready = true; });
   </script>
 </body></html>
 `;

@@ -56,7 +56,7 @@ const PAGE = `<!doctype html>
 <body><script type="module">
   import * as ET from '/pkg/index.js';
   window.ET = ET;
-  window.__ready = true;
+  ET.ready().then(() => { window.__ready = true; });
 </script></body></html>
 `;
 

@@ -45,6 +45,7 @@ import('/pkg/index.js').then(async (ET) => {
   out.withSpan = ET.withSpan(span, () => 7);
   out.captured = ET.captureException(new Error('x'));
   out.flushed = await ET.flush();
+  out.ready = await ET.ready();
   const res = await fetch('/echo/fetch', { method: 'POST', headers: { 'x-app': '1' }, body: 'payload' });
   out.fetchStatus = res.status;
   out.xhrStatus = await new Promise((resolve) => {
@@ -134,6 +135,7 @@ for (const [name, variant, reason] of [
       assert.equal(out.withSpan, 7, 'withSpan still runs the function');
       assert.equal(out.captured, undefined);
       assert.equal(out.flushed, true);
+      assert.equal(out.ready, false, 'ready() resolves to false: the SDK is off');
       assert.equal(out.fetchStatus, 200);
       assert.equal(out.xhrStatus, 200);
       assert.equal(out.fetchIsOriginal, true, 'fetch is the page\'s own');
@@ -180,6 +182,12 @@ Promise.reject(new Error('early rejection'));
 setTimeout(() => span.end(), 100);
 window.__ended = Date.now() + 100;
 ET.flush().then((ok) => { window.__flushed = ok; window.__statsAfter = ET.getStats(); });
+// After ready(), requests carry the trace headers again.
+ET.ready().then(async (ok) => {
+  window.__readyValue = ok;
+  const r = await ET.withSpan(ET.startSpan('after-ready'), () => fetch('/echo/after-ready'));
+  window.__afterReadyTraceparent = r.headers.get('x-traceparent-seen');
+});
 `;
 
 test('the .wasm 2 s late: the app runs at once; spans, requests and errors made meanwhile reach the sinks with their own times', { timeout: TEST_TIMEOUT }, async () => {
@@ -233,6 +241,10 @@ test('the .wasm 2 s late: the app runs at once; spans, requests and errors made 
     assert.ok(early.appStart - navigated < DELAY_MS / 2, `the app's module ran ${early.appStart - navigated} ms after navigation, before the module arrived`);
     assert.equal(early.stats.loading, true, `getStats() while loading: ${JSON.stringify(early.stats)}`);
     await page.waitForFunction(() => window.__flushed !== undefined, null, { timeout: 15_000 });
+    await page.waitForFunction(() => window.__afterReadyTraceparent !== undefined, null, { timeout: 15_000 });
+    const after = await page.evaluate(() => ({ ok: window.__readyValue, tp: window.__afterReadyTraceparent }));
+    assert.equal(after.ok, true, 'ready() resolves to true once the module is loaded');
+    assert.match(after.tp, /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[13]$/, 'a fetch after ready() carries traceparent');
     const r = await page.evaluate(() => ({ t0: window.__t0, ended: window.__ended, flushed: window.__flushed, stats: window.__statsAfter, fetchStatus: window.__fetchStatus, xhrStatus: window.__xhrStatus }));
     assert.ok(wasmServedAt >= r.t0 + DELAY_MS - 50, 'the module was served after the app had run');
     assert.equal(r.flushed, true);

@@ -101,3 +101,8 @@ export function stats() {
 export function oneSpan() {
   tracer.startSpan('one').end();
 }
+
+/** Ready at once (the same interface as ours.js). */
+export function ready() {
+  return Promise.resolve();
+}

@@ -20,6 +20,17 @@ export function setup(endpoint, batch) {
   });
 }
 
+/**
+ * Resolves once the engine is ready (the wasm module loaded and the calls made meanwhile
+ * replayed): the figures measure the engine, not the call buffer in front of it.
+ */
+export function ready() {
+  return new Promise((resolve) => {
+    const check = () => (ET.getStats().loading ? setTimeout(check, 1) : resolve());
+    check();
+  });
+}
+
 /** n root spans: start with 1 attribute, 2 more set, end. Returns ms. */
 export function rootSpans(n) {
   const t0 = performance.now();

@@ -12,6 +12,7 @@ import {
   injectHeaders,
   setBaggage,
   getStats,
+  ready,
   flush,
   shutdown,
   captureException,
@@ -156,6 +157,7 @@ const h2: Record<string, string> = injectHeaders({}, new URL('https://api.shop.e
 setBaggage({ 'user.tier': 'gold', 'cart.items': 3, beta: true });
 setBaggage(null);
 const stats: Stats = getStats();
+const loaded: Promise<boolean> = ready();
 const dropped: number = stats.spansDropped + stats.itemsDropped + stats.internalErrors;
 const done: Promise<boolean> = flush();
 const stopped: Promise<boolean> = shutdown();

@@ -3,5 +3,8 @@
 import * as ET from 'edge-telemetry';
 
 window.ET = ET;
-window.__ready = true;
-document.getElementById('status').textContent = 'ready';
+// Ready once the SDK's module is (requests made before carry no trace headers).
+ET.ready().then(() => {
+  window.__ready = true;
+  document.getElementById('status').textContent = 'ready';
+});
