@@ -145,10 +145,10 @@ export function installErrors(w, guard, fetchFn, settings, channels, hooks, onDe
   function fatal(out, lost) {
     gone = true;
     onDead();
-    // `out`: [channel, body, ...], everything queued, items first.
-    for (let i = 0; out && i + 1 < out.length; i += 2) {
-      const to = channels[out[i]];
-      if (to) sendNow(fetchFn, to, out[i + 1]);
+    // `out`: [{channel, body}, ...], everything queued, items first.
+    for (const r of out || []) {
+      const to = channels[r.channel];
+      if (to) sendNow(fetchFn, to, r.body);
     }
     // The panic's item, built without the SDK's state (it was in use): sent as it is.
     if (typeof lost === 'string') sendNow(fetchFn, items, lost);

@@ -20,19 +20,13 @@ function gzip(bytes) {
   return new Response(stream).arrayBuffer().then((b) => new Uint8Array(b));
 }
 
-/** settings.headers ([name, value, ...]) as an object. */
-function headerObject(settings) {
-  const headers = {};
-  for (let i = 0; i < settings.headers.length; i += 2) headers[settings.headers[i]] = settings.headers[i + 1];
-  return headers;
-}
 
 /**
  * Sends `body` at once, keepalive when it fits the budget, and forgets it: the last gasp of
  * a module that is about to die (a panic). Never throws.
  */
 export function sendNow(fetchFn, settings, body) {
-  const headers = headerObject(settings);
+  const { headers } = settings;
   try {
     const bytes = new TextEncoder().encode(body);
     const keepalive = ka.count < KEEPALIVE_MAX && ka.bytes + bytes.byteLength <= KEEPALIVE_QUOTA;
@@ -67,7 +61,7 @@ export function installTransport(channel, w, guard, fetchFn, settings) {
     flushResult: (token) => guard(w.channelFlushResult, channel, token),
   };
   const { url, timeoutMillis } = settings;
-  const headers = headerObject(settings);
+  const { headers } = settings;
   const gzipHeaders = Object.assign({ 'content-encoding': 'gzip' }, headers);
   const useGzip = settings.gzip && typeof CompressionStream === 'function';
   const batches = new Map();
@@ -184,7 +178,7 @@ export function installTransport(channel, w, guard, fetchFn, settings) {
     for (;;) {
       const parts = q.take(hidden);
       if (!parts) break;
-      for (let i = 0; i < parts.length; i += 2) start(parts[i], parts[i + 1], hidden);
+      for (const r of parts) start(r.id, r.body, hidden);
     }
     if (hidden) {
       // Nothing asynchronous may stand between the page and the network now: batches being

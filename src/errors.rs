@@ -315,8 +315,14 @@ fn report_panic(message: &str, stack: &str) {
     }
     let out = Array::new();
     for (kind, body) in with_sdk(|sdk| sdk.engine.drain()).unwrap_or_default() {
-        out.push(&JsValue::from(Channel::from(kind) as u32));
-        out.push(&JsValue::from_str(&body));
+        let o = Object::new();
+        let _ = Reflect::set(
+            &o,
+            &"channel".into(),
+            &JsValue::from(Channel::from(kind) as u32),
+        );
+        let _ = Reflect::set(&o, &"body".into(), &JsValue::from_str(&body));
+        out.push(&o);
     }
     // A panic while the SDK's state was in use leaves it unreachable: the item is built from
     // the copy of the reporter, without trace ids.

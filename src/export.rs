@@ -78,17 +78,16 @@ pub fn channels() -> Array {
     out
 }
 
-/// What `export.js` needs to send on `channel`: `{url, headers: [name, value, ...],
-/// timeoutMillis, gzip}`, or `undefined` when the channel is off.
+/// What `export.js` needs to send on `channel`: `{url, headers: {name: value}, timeoutMillis,
+/// gzip}`, or `undefined` when the channel is off.
 #[wasm_bindgen(js_name = channelSettings)]
 pub fn channel_settings(channel: Channel) -> JsValue {
     with_sdk(|sdk| {
         let c = sdk.engine.channel_settings(channel.into())?;
         let o = Object::new();
-        let headers = Array::new();
+        let headers = Object::new();
         for (k, v) in c.headers {
-            headers.push(&JsValue::from_str(k));
-            headers.push(&JsValue::from_str(v));
+            let _ = Reflect::set(&headers, &JsValue::from_str(k), &JsValue::from_str(v));
         }
         let set = |k: &str, v: &JsValue| Reflect::set(&o, &JsValue::from_str(k), v).ok();
         set("url", &JsValue::from_str(c.url));
@@ -104,7 +103,7 @@ pub fn channel_settings(channel: Channel) -> JsValue {
     .unwrap_or(JsValue::UNDEFINED)
 }
 
-/// The requests due on `channel` as `[id, body, ...]` (one pair, or on the page-hide path
+/// The requests due on `channel` as `[{id, body}, ...]` (one, or on the page-hide path
 /// several, each body under 60 KiB); `undefined` when nothing is due.
 #[wasm_bindgen(js_name = channelTake)]
 pub fn channel_take(channel: Channel, hidden: bool) -> JsValue {
@@ -117,8 +116,14 @@ pub fn channel_take(channel: Channel, hidden: bool) -> JsValue {
     }
     let out = Array::new();
     for r in requests {
-        out.push(&JsValue::from_f64(f64::from(r.id)));
-        out.push(&Uint8Array::from(r.body.as_bytes()).into());
+        let o = Object::new();
+        let _ = Reflect::set(&o, &"id".into(), &JsValue::from_f64(f64::from(r.id)));
+        let _ = Reflect::set(
+            &o,
+            &"body".into(),
+            &Uint8Array::from(r.body.as_bytes()).into(),
+        );
+        out.push(&o);
     }
     out.into()
 }
