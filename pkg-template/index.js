@@ -155,6 +155,11 @@ let pageFetch;
 // Which instrumentations the engine turned on (`Instrumentation` bits); until it is ready,
 // requests made are recorded and replayed only if their instrumentation is on.
 let instrumented = 0;
+// The page's task number for the engine (see requests.end): it advances in the task after
+// requests ended.
+let epoch = 0;
+let epochTimer = 0;
+const taskEpoch = () => epoch;
 // Called from wasm when a channel's timer must fire within `ms`.
 const schedule = (channel, ms) => {
   const t = transports[channel];
@@ -186,15 +191,20 @@ const requests = {
       later(() => {
         if (h.h) {
           w.requestEnd(h.h, outcome, status, errorType);
-          w.requestRelease(h.h);
+          epoch++;
         }
       });
       return;
     }
     guard(w.requestEnd, h, outcome, status, errorType);
-    // A task later (once the page's own callbacks on the request have run with its parent
-    // still active), the scope that kept that parent is released.
-    setTimeout(() => guard(w.requestRelease, h), 0);
+    // The scope that kept the request's parent active for the page's callbacks on it is given
+    // back by the engine at its first call in a later task: mark the next task.
+    if (!epochTimer) {
+      epochTimer = setTimeout(() => {
+        epochTimer = 0;
+        epoch++;
+      }, 0);
+    }
   },
   fault,
 };
@@ -228,7 +238,7 @@ function installRequests() {
 
 // Starts the engine with checked options. Returns what w.init returned.
 function startEngine(checked) {
-  const started = w.init(checked, schedule);
+  const started = w.init(checked, schedule, taskEpoch);
   if (!started) return false;
   try {
     instrumented = guard(w.instrumentations) | 0;

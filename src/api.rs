@@ -62,9 +62,10 @@ fn resolve_export_url(
 
 /// Initialises the SDK with options the facade checked (`options.js`, from core's
 /// `config::schema`). Returns `true`, or `false` when it was already initialised (nothing
-/// changes). `schedule(channel, ms)` arms `export.js`'s timer of a channel.
+/// changes). `schedule(channel, ms)` arms `export.js`'s timer of a channel; `epoch()` gives
+/// the page's task number (see `requestEnd`).
 #[wasm_bindgen]
-pub fn init(options: JsValue, schedule: JsValue) -> bool {
+pub fn init(options: JsValue, schedule: JsValue, epoch: JsValue) -> bool {
     let opts = convert::read_init_options(&options);
     let page = current_page_url();
     let cfg = &opts.config;
@@ -158,6 +159,7 @@ pub fn init(options: JsValue, schedule: JsValue) -> bool {
         ignored_regexes: opts.rollbar.ignored_regexes,
         on_span_end: opts.on_span_end,
         schedule: schedule.dyn_into::<Function>().ok(),
+        epoch: epoch.dyn_into::<Function>().ok(),
     };
     let installed = state::install(sdk);
     if installed && debug {
@@ -248,6 +250,7 @@ pub fn start_span(
     links_v: JsValue,
     flags: u32,
 ) -> SpanHandle {
+    state::release_requests();
     if !state::is_initialized() {
         return 0;
     }
@@ -482,6 +485,7 @@ pub fn close_scope(id: u32) {
 /// The active span's handle (0: none, or the active context is remote).
 #[wasm_bindgen(js_name = activeSpan)]
 pub fn active_span() -> SpanHandle {
+    state::release_requests();
     with_sdk(|s| s.engine.active_span()).unwrap_or(0)
 }
 
@@ -509,6 +513,7 @@ pub fn set_baggage(entries: JsValue) {
 /// allow-listed URLs. Returns the number of headers written.
 #[wasm_bindgen(js_name = injectHeaders)]
 pub fn inject_headers(headers: JsValue, url: JsValue) -> u32 {
+    state::release_requests();
     let url = if url.is_undefined() || url.is_null() {
         None
     } else {
@@ -577,6 +582,7 @@ pub fn request_start(
     own_traceparent: bool,
     out: &Object,
 ) -> SpanHandle {
+    state::release_requests();
     let started = with_sdk(|s| {
         let regex = regex_match(&s.regex_rules);
         let r =
@@ -596,8 +602,8 @@ pub fn request_start(
 
 /// An instrumented request ended, when it settled: `status` with a response, `error_type`
 /// (the error's name) for a network error. Its span ends and goes to `onSpanEnd` and export;
-/// the active span the request kept for the page's callbacks stays until
-/// [`request_release`].
+/// the active span the request kept for the page's callbacks stays for the rest of this task
+/// (see `Sdk::request_end`).
 #[wasm_bindgen(js_name = requestEnd)]
 pub fn request_end(handle: SpanHandle, outcome: Outcome, status: u32, error_type: Option<String>) {
     let outcome = match outcome {
@@ -606,14 +612,13 @@ pub fn request_end(handle: SpanHandle, outcome: Outcome, status: u32, error_type
         Outcome::Aborted => HttpOutcome::Aborted,
         Outcome::Timeout => HttpOutcome::Timeout,
     };
-    deliver(with_sdk(|s| s.engine.request_end(handle, &outcome, None)).flatten());
-}
-
-/// A task after a request ended (the page's callbacks on it have run): closes the scope that
-/// kept its parent active for them.
-#[wasm_bindgen(js_name = requestRelease)]
-pub fn request_release(handle: SpanHandle) {
-    with_sdk(|s| s.engine.request_release(handle));
+    deliver(
+        with_sdk(|s| {
+            let epoch = s.epoch();
+            s.engine.request_end(handle, &outcome, None, epoch)
+        })
+        .flatten(),
+    );
 }
 
 /// Replays calls recorded before the module was ready: until called with NaN, the engine's

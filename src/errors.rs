@@ -149,6 +149,7 @@ pub fn error_capture(
     hint: SpanHandle,
     hooked: bool,
 ) -> JsValue {
+    state::release_requests();
     let level = level.as_string().and_then(|l| Level::parse(&l));
     let custom = convert::to_json(&custom);
     let chain = read_chain(&chain);

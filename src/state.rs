@@ -28,11 +28,40 @@ pub struct Sdk {
     pub ignored_regexes: Vec<RegExp>,
     /// `export.js`'s timers: `schedule(channel, ms)` arms a channel's.
     pub schedule: Option<Function>,
+    /// `epoch()`: the page's task number (index.js advances it in the task after requests
+    /// ended), for [`Engine::release_requests`].
+    pub epoch: Option<Function>,
+}
+
+impl Sdk {
+    /// The page's task number now (0 without the callback).
+    pub fn epoch(&self) -> u32 {
+        self.epoch
+            .as_ref()
+            .and_then(|f| f.call0(&wasm_bindgen::JsValue::UNDEFINED).ok())
+            .and_then(|v| v.as_f64())
+            .map_or(0, |e| e as u32)
+    }
 }
 
 thread_local! {
     static SDK: RefCell<Option<Sdk>> = const { RefCell::new(None) };
     static STATS: RefCell<Stats> = RefCell::new(Stats::default());
+}
+
+/// Requests that ended in an earlier task give their scope back: called first by every
+/// export that reads the context. Not inlined (one copy for all of them).
+#[inline(never)]
+pub fn release_requests() {
+    SDK.with(|cell| {
+        if let Ok(mut guard) = cell.try_borrow_mut()
+            && let Some(s) = guard.as_mut()
+            && s.engine.requests_to_release()
+        {
+            let epoch = s.epoch();
+            s.engine.release_requests(epoch);
+        }
+    });
 }
 
 /// Runs `f` with the SDK if it is initialised and not already in use.

@@ -261,7 +261,8 @@ pub struct Sdk<G, C> {
     session_attribute: KeyValue,
     session_changed: bool,
     auto_scopes: Vec<(SpanHandle, ScopeId)>,
-    request_scopes: Vec<(SpanHandle, ScopeId)>,
+    /// Requests' scopes: the request, its scope, and the task (epoch) it ended in.
+    request_scopes: Vec<(SpanHandle, ScopeId, Option<u32>)>,
     spans: Option<SpanChannel>,
     items: Option<ItemChannel>,
     reporter: Option<Reporter>,
@@ -974,11 +975,11 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
         if let Some(scope) = scope {
             if self.request_scopes.len() >= MAX_REQUEST_SCOPES {
                 // Requests that never settle: their scope is forgotten, not kept forever.
-                let (_, oldest) = self.request_scopes.remove(0);
+                let (_, oldest, _) = self.request_scopes.remove(0);
                 self.stack.close_scope(oldest);
                 self.stats.async_scopes_forgotten += 1;
             }
-            self.request_scopes.push((handle, scope));
+            self.request_scopes.push((handle, scope, None));
         }
         let headers = if propagate {
             self.http_headers(handle, url, regex)
@@ -988,24 +989,42 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
         (handle, headers)
     }
 
-    /// The request of `handle` ended at `end` (now when `None`): its span ends with the
-    /// outcome. Its scope stays open for the page's callbacks on the response until
-    /// [`Sdk::request_release`].
+    /// The request of `handle` ended at `end` (now when `None`), in task `epoch` (a number
+    /// the page advances once per task in which requests ended): its span ends with the
+    /// outcome. Its scope stays open for the page's callbacks on the response, in this task,
+    /// and is closed by [`Sdk::release_requests`] once a later task has begun. Nothing reads
+    /// the context but calls into the engine, so releasing at the first call of a later task
+    /// is the same as releasing when that task begins, without a call of its own.
     pub fn request_end(
         &mut self,
         handle: SpanHandle,
         outcome: &HttpOutcome,
         end: Option<u64>,
+        epoch: u32,
     ) -> Option<Ended> {
+        if let Some(r) = self.request_scopes.iter_mut().find(|r| r.0 == handle) {
+            r.2 = Some(epoch);
+        }
         self.http_end_at(handle, outcome, end)
     }
 
-    /// Closes the scope a request kept for the page's callbacks (a task after it ended).
-    pub fn request_release(&mut self, handle: SpanHandle) {
-        if let Some(pos) = self.request_scopes.iter().position(|(h, _)| *h == handle) {
-            let (_, scope) = self.request_scopes.remove(pos);
-            self.stack.close_scope(scope);
-        }
+    /// Whether ended requests still keep a scope (then [`Sdk::release_requests`] is due
+    /// before the next call, with the page's current epoch).
+    pub fn requests_to_release(&self) -> bool {
+        self.request_scopes.iter().any(|r| r.2.is_some())
+    }
+
+    /// Closes the scopes of requests that ended in a task before `epoch`.
+    pub fn release_requests(&mut self, epoch: u32) {
+        let stack = &mut self.stack;
+        self.request_scopes
+            .retain(|&(_, scope, ended)| match ended {
+                Some(e) if e != epoch => {
+                    stack.close_scope(scope);
+                    false
+                }
+                _ => true,
+            });
     }
 
     /// Starts a root span that holds an async scope (so it parents work with nothing else
@@ -1918,7 +1937,7 @@ mod tests {
         assert!(none.is_empty());
         assert!(sdk.is_recording(own));
         let ended = sdk
-            .request_end(h, &HttpOutcome::Response(200), Some(T0 + 5))
+            .request_end(h, &HttpOutcome::Response(200), Some(T0 + 5), 1)
             .unwrap();
         assert_eq!(ended.data.end_time_unix_nano, T0 + 5);
         assert_eq!(
@@ -1926,14 +1945,26 @@ mod tests {
             sdk.span_context(click).unwrap().span_id()
         );
         assert_eq!(sdk.active_span(), click, "kept for the page's callbacks");
-        sdk.request_release(h);
+        assert!(sdk.requests_to_release());
+        sdk.release_requests(1);
+        assert_eq!(
+            sdk.active_span(),
+            click,
+            "still the task it ended in (epoch 1)"
+        );
+        sdk.release_requests(2);
         assert_eq!(
             sdk.active_span(),
             click,
             "the other request's scope still holds it"
         );
-        assert!(sdk.request_end(own, &HttpOutcome::Aborted, None).is_some());
-        sdk.request_release(own);
+        assert!(
+            sdk.request_end(own, &HttpOutcome::Aborted, None, 2)
+                .is_some()
+        );
+        assert_eq!(sdk.active_span(), click, "not before a later task");
+        sdk.release_requests(3);
+        assert!(!sdk.requests_to_release());
         assert_eq!(sdk.active_span(), 0, "both scopes closed");
         assert_eq!((sdk.stats.fetch_requests, sdk.stats.xhr_requests), (1, 1));
         // Requests that never settle do not keep scopes forever.
