@@ -5,7 +5,7 @@
 // page as it was, with getStats().loadError saying why. The exports are documented in
 // index.d.ts.
 import initWasm, * as w from './edge_telemetry.js';
-import { checkOptions } from './options.js';
+import { checkOptions, defaultOf } from './options.js';
 import { installFetch, installXhr } from './instrument.js';
 import { installTransport } from './export.js';
 import { installErrors, tagThrown } from './errors.js';
@@ -477,8 +477,27 @@ function undo() {
 
 export function shutdown() {
   if (stopped) return Promise.resolve(true);
-  // Before the engine is ready: what was recorded meanwhile is replayed, then flushed.
-  if (!engineReady && loadError === undefined) return loading.then(shutdown);
+  // Before the engine is ready: what was recorded meanwhile is replayed, then flushed. The
+  // module is waited for as long as an export may take (batch.exportTimeoutMillis); then
+  // the SDK stops without it, and what was recorded is given up (counted).
+  if (!engineReady && loadError === undefined) {
+    const b = early && early.batch;
+    const ms = b && b.exportTimeoutMillis !== undefined ? b.exportTimeoutMillis : defaultOf('batch', 'exportTimeoutMillis');
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        if (engineReady) return;
+        stopped = true;
+        earlyDropped += pending.length / 2;
+        pending.length = 0;
+        undo();
+        resolve(false);
+      }, ms);
+      loading.then(() => {
+        clearTimeout(t);
+        resolve(shutdown());
+      });
+    });
+  }
   const done = flush();
   stopped = true;
   const end = () => {

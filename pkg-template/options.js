@@ -180,3 +180,10 @@ export function checkOptions(options) {
   if (!isPlainObject(options)) wrongType('options', 'an object', options);
   return checkGroup(options, schema, '');
 }
+
+/** The default of option `name` in group `group` (e.g. 'batch', 'exportTimeoutMillis'). */
+export function defaultOf(group, name) {
+  const g = schemaOf(schema, group);
+  const o = g && schemaOf(g.options, name);
+  return o && o.default;
+}

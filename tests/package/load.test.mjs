@@ -285,6 +285,76 @@ test('the .wasm 2 s late: the app runs at once; spans, requests and errors made 
   }
 });
 
+// The .wasm request never answers: shutdown() waits for the module at most
+// batch.exportTimeoutMillis, then puts fetch and XHR back and resolves false.
+const HANGING_APP = `
+import * as ET from '/pkg/index.js';
+window.__originalFetch = window.fetch;
+window.__originalSend = XMLHttpRequest.prototype.send;
+ET.init({ serviceName: 'hang', batch: { exportTimeoutMillis: 300 } });
+window.__wrapped = window.fetch !== window.__originalFetch;
+ET.startSpan('never-sent').end();
+const t0 = Date.now();
+ET.shutdown().then(async (ok) => {
+  const out = { ok, ms: Date.now() - t0, wrapped: window.__wrapped };
+  out.fetchIsOriginal = window.fetch === window.__originalFetch;
+  out.sendIsOriginal = XMLHttpRequest.prototype.send === window.__originalSend;
+  out.status = (await fetch('/echo/after')).status;
+  out.init = ET.init({ serviceName: 'again' });
+  window.__out = out;
+});
+`;
+
+test('the .wasm never answers: shutdown() resolves false after batch.exportTimeoutMillis and puts fetch and XHR back', { timeout: TEST_TIMEOUT }, async () => {
+  const hanging = [];
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://x');
+    if (url.pathname === '/') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      return res.end(PAGE);
+    }
+    if (url.pathname === '/app.js') {
+      res.writeHead(200, { 'content-type': 'text/javascript' });
+      return res.end(HANGING_APP);
+    }
+    if (url.pathname.startsWith('/echo/')) {
+      res.writeHead(200, { 'content-type': 'text/plain', 'x-traceparent-seen': String(req.headers.traceparent || '') });
+      return res.end('ok');
+    }
+    const file = path.join(PKG_DIR, path.normalize(url.pathname.slice('/pkg/'.length)));
+    if (!url.pathname.startsWith('/pkg/') || !file.startsWith(PKG_DIR) || !fs.existsSync(file)) {
+      res.writeHead(404);
+      return res.end();
+    }
+    if (file.endsWith('.wasm')) {
+      hanging.push(res);
+      return undefined;
+    }
+    res.writeHead(200, { 'content-type': 'text/javascript' });
+    return res.end(fs.readFileSync(file));
+  });
+  const origin = await listen(server);
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  try {
+    await page.goto(`${origin}/`);
+    await page.waitForFunction(() => window.__out, null, { timeout: 10_000 });
+    const out = await page.evaluate(() => window.__out);
+    assert.equal(out.wrapped, true, 'init wrapped fetch while the module was loading');
+    assert.equal(out.ok, false, 'shutdown() resolves false: what was recorded could not be sent');
+    assert.ok(out.ms >= 250 && out.ms < 3000, `shutdown() took ${out.ms} ms (exportTimeoutMillis 300)`);
+    assert.equal(out.fetchIsOriginal, true, 'fetch is the page\'s own again');
+    assert.equal(out.sendIsOriginal, true, 'XHR is the page\'s own again');
+    assert.equal(out.status, 200);
+    assert.equal(out.init, false, 'init after shutdown does nothing');
+    assert.equal(hanging.length, 1, 'the module was requested');
+  } finally {
+    for (const r of hanging) r.destroy();
+    await context.close();
+    await closeServer(server);
+  }
+});
+
 test('in Node (server-side rendering) the package and edge-telemetry/react import without loading the wasm or patching anything; every call is a no-op', { timeout: TEST_TIMEOUT }, () => {
   const index = pathToFileURL(path.join(PKG_DIR, 'index.js')).href;
   const script = `
