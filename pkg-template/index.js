@@ -455,8 +455,25 @@ export function setBaggage(entries) {
   later(() => w.setBaggage(entries));
 }
 
+// Runs `fn` once the module is loaded (or failed), or `gaveUp()` and resolves false when it
+// is not within batch.exportTimeoutMillis (the bound of an export).
+function whenLoaded(fn, gaveUp) {
+  const b = early && early.batch;
+  const ms = b && b.exportTimeoutMillis !== undefined ? b.exportTimeoutMillis : defaultOf('batch', 'exportTimeoutMillis');
+  return new Promise((resolve) => {
+    const t = setTimeout(() => {
+      if (gaveUp) gaveUp();
+      resolve(false);
+    }, ms);
+    loading.then(() => {
+      clearTimeout(t);
+      resolve(fn());
+    });
+  });
+}
+
 export function flush() {
-  if (!engineReady && loadError === undefined) return loading.then(flush, () => false);
+  if (!engineReady && loadError === undefined) return whenLoaded(flush);
   try {
     return Promise.all(transports.filter(Boolean).map((t) => t.flush())).then((r) => r.every((ok) => ok !== false));
   } catch (e) {
@@ -481,21 +498,11 @@ export function shutdown() {
   // module is waited for as long as an export may take (batch.exportTimeoutMillis); then
   // the SDK stops without it, and what was recorded is given up (counted).
   if (!engineReady && loadError === undefined) {
-    const b = early && early.batch;
-    const ms = b && b.exportTimeoutMillis !== undefined ? b.exportTimeoutMillis : defaultOf('batch', 'exportTimeoutMillis');
-    return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        if (engineReady) return;
-        stopped = true;
-        earlyDropped += pending.length / 2;
-        pending.length = 0;
-        undo();
-        resolve(false);
-      }, ms);
-      loading.then(() => {
-        clearTimeout(t);
-        resolve(shutdown());
-      });
+    return whenLoaded(shutdown, () => {
+      stopped = true;
+      earlyDropped += pending.length / 2;
+      pending.length = 0;
+      undo();
     });
   }
   const done = flush();

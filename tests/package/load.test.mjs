@@ -295,8 +295,9 @@ ET.init({ serviceName: 'hang', batch: { exportTimeoutMillis: 300 } });
 window.__wrapped = window.fetch !== window.__originalFetch;
 ET.startSpan('never-sent').end();
 const t0 = Date.now();
+const flushed = ET.flush();
 ET.shutdown().then(async (ok) => {
-  const out = { ok, ms: Date.now() - t0, wrapped: window.__wrapped };
+  const out = { ok, ms: Date.now() - t0, wrapped: window.__wrapped, flushed: await flushed };
   out.fetchIsOriginal = window.fetch === window.__originalFetch;
   out.sendIsOriginal = XMLHttpRequest.prototype.send === window.__originalSend;
   out.status = (await fetch('/echo/after')).status;
@@ -305,7 +306,7 @@ ET.shutdown().then(async (ok) => {
 });
 `;
 
-test('the .wasm never answers: shutdown() resolves false after batch.exportTimeoutMillis and puts fetch and XHR back', { timeout: TEST_TIMEOUT }, async () => {
+test('the .wasm never answers: flush() and shutdown() resolve false after batch.exportTimeoutMillis; fetch and XHR are put back', { timeout: TEST_TIMEOUT }, async () => {
   const hanging = [];
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://x');
@@ -342,6 +343,7 @@ test('the .wasm never answers: shutdown() resolves false after batch.exportTimeo
     const out = await page.evaluate(() => window.__out);
     assert.equal(out.wrapped, true, 'init wrapped fetch while the module was loading');
     assert.equal(out.ok, false, 'shutdown() resolves false: what was recorded could not be sent');
+    assert.equal(out.flushed, false, 'flush() resolves false too, after the same bound');
     assert.ok(out.ms >= 250 && out.ms < 3000, `shutdown() took ${out.ms} ms (exportTimeoutMillis 300)`);
     assert.equal(out.fetchIsOriginal, true, 'fetch is the page\'s own again');
     assert.equal(out.sendIsOriginal, true, 'XHR is the page\'s own again');
