@@ -158,6 +158,50 @@ for (const [name, variant, reason] of [
   });
 }
 
+/**
+ * A server for one page: `/` (PAGE), `/app.js` (`app`), `/echo/*` (answers with the
+ * traceparent it got, in x-traceparent-seen), `/sink*` (bodies kept in `sink`), and `/pkg/*`
+ * from PKG_DIR, where `onWasm(send, res)` decides when (or whether) the .wasm is answered.
+ */
+async function startAppServer(app, onWasm) {
+  const sink = [];
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://x');
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      if (url.pathname === '/') {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        return res.end(PAGE);
+      }
+      if (url.pathname === '/app.js') {
+        res.writeHead(200, { 'content-type': 'text/javascript' });
+        return res.end(app);
+      }
+      if (url.pathname.startsWith('/sink')) {
+        sink.push({ path: url.pathname, body: Buffer.concat(chunks).toString() });
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return res.end('{}');
+      }
+      if (url.pathname.startsWith('/echo/')) {
+        res.writeHead(200, { 'content-type': 'text/plain', 'x-traceparent-seen': String(req.headers.traceparent || '') });
+        return res.end('ok');
+      }
+      const file = path.join(PKG_DIR, path.normalize(url.pathname.slice('/pkg/'.length)));
+      if (!url.pathname.startsWith('/pkg/') || !file.startsWith(PKG_DIR) || !fs.existsSync(file)) {
+        res.writeHead(404);
+        return res.end();
+      }
+      const send = () => {
+        res.writeHead(200, { 'content-type': file.endsWith('.wasm') ? 'application/wasm' : 'text/javascript' });
+        res.end(fs.readFileSync(file));
+      };
+      return file.endsWith('.wasm') ? onWasm(send, res) : send();
+    });
+  });
+  return { server, origin: await listen(server), sink };
+}
+
 // (a) The .wasm arrives 2 s late: the app's module runs at once, and what it does meanwhile
 // (spans, a fetch under a span, an XHR, an uncaught error, an unhandled rejection) reaches the
 // sinks once the module is ready, with the times it happened at.
@@ -191,44 +235,10 @@ ET.ready().then(async (ok) => {
 `;
 
 test('the .wasm 2 s late: the app runs at once; spans, requests and errors made meanwhile reach the sinks with their own times', { timeout: TEST_TIMEOUT }, async () => {
-  const sink = [];
   let wasmServedAt = 0;
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url, 'http://x');
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      if (url.pathname === '/') {
-        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-        return res.end(PAGE);
-      }
-      if (url.pathname === '/app.js') {
-        res.writeHead(200, { 'content-type': 'text/javascript' });
-        return res.end(EARLY_APP);
-      }
-      if (url.pathname.startsWith('/sink')) {
-        sink.push({ path: url.pathname, body: Buffer.concat(chunks).toString() });
-        res.writeHead(200, { 'content-type': 'application/json' });
-        return res.end('{}');
-      }
-      if (url.pathname.startsWith('/echo/')) {
-        res.writeHead(200, { 'content-type': 'text/plain', 'x-traceparent-seen': String(req.headers.traceparent || '') });
-        return res.end('ok');
-      }
-      const file = path.join(PKG_DIR, path.normalize(url.pathname.slice('/pkg/'.length)));
-      if (!url.pathname.startsWith('/pkg/') || !file.startsWith(PKG_DIR) || !fs.existsSync(file)) {
-        res.writeHead(404);
-        return res.end();
-      }
-      const send = () => {
-        res.writeHead(200, { 'content-type': file.endsWith('.wasm') ? 'application/wasm' : 'text/javascript' });
-        res.end(fs.readFileSync(file));
-      };
-      if (!file.endsWith('.wasm')) return send();
-      setTimeout(() => { wasmServedAt = Date.now(); send(); }, DELAY_MS);
-    });
+  const { server, origin, sink } = await startAppServer(EARLY_APP, (send) => {
+    setTimeout(() => { wasmServedAt = Date.now(); send(); }, DELAY_MS);
   });
-  const origin = await listen(server);
   const context = await browser.newContext();
   const page = await context.newPage();
   const problems = [];
@@ -308,33 +318,7 @@ ET.shutdown().then(async (ok) => {
 
 test('the .wasm never answers: flush() and shutdown() resolve false after batch.exportTimeoutMillis; fetch and XHR are put back', { timeout: TEST_TIMEOUT }, async () => {
   const hanging = [];
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url, 'http://x');
-    if (url.pathname === '/') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      return res.end(PAGE);
-    }
-    if (url.pathname === '/app.js') {
-      res.writeHead(200, { 'content-type': 'text/javascript' });
-      return res.end(HANGING_APP);
-    }
-    if (url.pathname.startsWith('/echo/')) {
-      res.writeHead(200, { 'content-type': 'text/plain', 'x-traceparent-seen': String(req.headers.traceparent || '') });
-      return res.end('ok');
-    }
-    const file = path.join(PKG_DIR, path.normalize(url.pathname.slice('/pkg/'.length)));
-    if (!url.pathname.startsWith('/pkg/') || !file.startsWith(PKG_DIR) || !fs.existsSync(file)) {
-      res.writeHead(404);
-      return res.end();
-    }
-    if (file.endsWith('.wasm')) {
-      hanging.push(res);
-      return undefined;
-    }
-    res.writeHead(200, { 'content-type': 'text/javascript' });
-    return res.end(fs.readFileSync(file));
-  });
-  const origin = await listen(server);
+  const { server, origin } = await startAppServer(HANGING_APP, (send, res) => { hanging.push(res); });
   const context = await browser.newContext();
   const page = await context.newPage();
   try {
