@@ -211,7 +211,7 @@ pub(crate) fn deliver(ended: Option<Ended>) {
             debug_log("edge-telemetry: onSpanEnd threw");
         }
     }
-    if let Some(ms) = enqueue(data, now_ms) {
+    if let Some(ms) = enqueue(*data, now_ms) {
         schedule(Channel::Spans, ms);
     }
 }

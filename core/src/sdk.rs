@@ -112,8 +112,8 @@ impl SpanStart {
 /// A span that ended while recording: what goes to `onSpanEnd` and the export queue.
 #[derive(Clone, Debug)]
 pub struct Ended {
-    /// The finished span.
-    pub data: SpanData,
+    /// The finished span (boxed: see `StartedSpan::data`).
+    pub data: Box<SpanData>,
     /// The clock when it ended, in epoch milliseconds (the export schedule's time).
     pub now_ms: u64,
 }
@@ -1826,7 +1826,7 @@ mod tests {
         // success.
         let h = sdk.start_span(SpanStart::named("checkout"));
         let ended = sdk.end(h, None).unwrap();
-        let (arm, note) = sdk.queue_span(ended.data, ended.now_ms);
+        let (arm, note) = sdk.queue_span(*ended.data, ended.now_ms);
         assert_eq!(
             arm,
             Some(u64::from(
@@ -1896,7 +1896,7 @@ mod tests {
         assert_eq!(off.queue_item("{}".to_owned(), 0), Err(ItemDrop::Off));
         let h = off.start_span(SpanStart::named("x"));
         let e = off.end(h, None).unwrap();
-        assert_eq!(off.queue_span(e.data, e.now_ms), (None, None));
+        assert_eq!(off.queue_span(*e.data, e.now_ms), (None, None));
         assert_eq!(off.flush(ChannelKind::Spans), None);
         assert_eq!(off.flush_result(ChannelKind::Spans, 1), Some(true));
 
@@ -1904,7 +1904,7 @@ mod tests {
         for i in 0..3 {
             let h = sdk.start_span(SpanStart::named(format!("s{i}")));
             let e = sdk.end(h, None).unwrap();
-            sdk.queue_span(e.data, e.now_ms);
+            sdk.queue_span(*e.data, e.now_ms);
         }
         sdk.queue_item("{\"item\":1}".to_owned(), T0 / 1_000_000)
             .unwrap();

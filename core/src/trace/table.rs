@@ -26,8 +26,8 @@ pub const RECENTLY_ENDED: usize = 1024;
 pub struct OpenSpan {
     /// Its context (also for non-recording spans, which still propagate).
     pub context: SpanContext,
-    /// The recorded data; `None` for a non-recording span.
-    pub data: Option<SpanData>,
+    /// The recorded data; `None` for a non-recording span (boxed: see `StartedSpan::data`).
+    pub data: Option<Box<SpanData>>,
 }
 
 /// A handle to an open span. `0` is never a valid handle.
