@@ -93,7 +93,8 @@ async function openDemo(url) {
   page.on('pageerror', (e) => { if (!/^demo: /.test(e.message)) problems.push(`pageerror: ${e.message}`); });
   page.on('console', (m) => { if (m.type() === 'error' && !/demo: |status of 500/.test(m.text())) problems.push(`console.error: ${m.text()}`); });
   const response = await page.goto(url, { waitUntil: 'load' });
-  await page.waitForFunction(() => window.__ready === true && window.ET, null, { timeout: 15_000 });
+  // The SDK loads its module in the background: wait for it, so the first click is traced.
+  await page.waitForFunction(() => window.__ready === true && window.ET && !window.ET.getStats().loading, null, { timeout: 15_000 });
   return { context, page, response, problems };
 }
 

@@ -50,8 +50,11 @@ export const PLAIN_HTML = `<!doctype html>
     <script type="module">
       import * as ET from '/pkg/index.js';
       window.ET = ET;
-      window.__ready = true;
-      document.getElementById('status').textContent = 'ready';
+      // Ready once the SDK's module is (requests made before carry no trace headers).
+      ET.ready().then(() => {
+        window.__ready = true;
+        document.getElementById('status').textContent = 'ready';
+      });
     </script>
   </body>
 </html>

@@ -41,7 +41,10 @@ function App() {
     return span.spanContext();
   };
   useEffect(() => {
-    window.__ready = true;
+    // Ready once the SDK's module is (interactions before it start no span).
+    ET.ready().then(() => {
+      window.__ready = true;
+    });
   }, []);
   return (
     <main>
