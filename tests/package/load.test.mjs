@@ -62,8 +62,14 @@ import('/pkg/index.js').then(async (ET) => {
 }, (e) => { window.__importError = String(e); });
 `;
 
-/** A server for one variant: `wasm404`, or a CSP without 'wasm-unsafe-eval'. */
-async function startVariant({ wasm404 = false, csp = null }) {
+/**
+ * A server for one page: `/` (PAGE), `/app.js` (`app`), `/echo/*` (kept in `requests`, and
+ * answered with the traceparent it got in x-traceparent-seen), `/sink*` (bodies kept in
+ * `sink`), and `/pkg/*` from PKG_DIR, where `onWasm(send, res)` decides when (or whether) the
+ * .wasm is answered. `csp`: a Content-Security-Policy for the page, its script and the package.
+ */
+async function startAppServer(app, onWasm = (send) => send(), { csp = null } = {}) {
+  const sink = [];
   const requests = [];
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://x');
@@ -71,34 +77,37 @@ async function startVariant({ wasm404 = false, csp = null }) {
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       const headers = csp ? { 'content-security-policy': csp } : {};
-      if (url.pathname === '/' || url.pathname === '/index.html') {
+      if (url.pathname === '/') {
         res.writeHead(200, { ...headers, 'content-type': 'text/html; charset=utf-8' });
         return res.end(PAGE);
       }
       if (url.pathname === '/app.js') {
         res.writeHead(200, { ...headers, 'content-type': 'text/javascript' });
-        return res.end(APP);
+        return res.end(app);
       }
-      if (url.pathname.startsWith('/echo/')) {
-        requests.push({ path: url.pathname, method: req.method, headers: req.headers, body: Buffer.concat(chunks).toString() });
+      if (url.pathname.startsWith('/sink')) {
+        sink.push({ path: url.pathname, body: Buffer.concat(chunks).toString() });
         res.writeHead(200, { 'content-type': 'application/json' });
         return res.end('{}');
       }
-      if (url.pathname.startsWith('/pkg/')) {
-        const file = path.join(PKG_DIR, path.normalize(url.pathname.slice('/pkg/'.length)));
-        if (!file.startsWith(PKG_DIR) || !fs.existsSync(file) || (wasm404 && file.endsWith('.wasm'))) {
-          res.writeHead(404);
-          return res.end('not found');
-        }
-        const type = file.endsWith('.wasm') ? 'application/wasm' : 'text/javascript';
-        res.writeHead(200, { ...headers, 'content-type': type });
-        return res.end(fs.readFileSync(file));
+      if (url.pathname.startsWith('/echo/')) {
+        requests.push({ path: url.pathname, method: req.method, headers: req.headers, body: Buffer.concat(chunks).toString() });
+        res.writeHead(200, { 'content-type': 'text/plain', 'x-traceparent-seen': String(req.headers.traceparent || '') });
+        return res.end('ok');
       }
-      res.writeHead(404);
-      res.end();
+      const file = path.join(PKG_DIR, path.normalize(url.pathname.slice('/pkg/'.length)));
+      if (!url.pathname.startsWith('/pkg/') || !file.startsWith(PKG_DIR) || !fs.existsSync(file)) {
+        res.writeHead(404);
+        return res.end();
+      }
+      const send = () => {
+        res.writeHead(200, { ...headers, 'content-type': file.endsWith('.wasm') ? 'application/wasm' : 'text/javascript' });
+        res.end(fs.readFileSync(file));
+      };
+      return file.endsWith('.wasm') ? onWasm(send, res) : send();
     });
   });
-  return { server, origin: await listen(server), requests };
+  return { server, origin: await listen(server), sink, requests };
 }
 
 let browser;
@@ -118,7 +127,7 @@ for (const [name, variant, reason] of [
   ["a Content-Security-Policy without 'wasm-unsafe-eval'", { csp: "script-src 'self'" }, /CompileError|WebAssembly|wasm-unsafe-eval|Content Security Policy/i],
 ]) {
   test(`${name}: the app runs as without the SDK; calls are no-ops, requests go out untouched, getStats() says why`, { timeout: TEST_TIMEOUT }, async () => {
-    const v = await startVariant(variant);
+    const v = await startAppServer(APP, variant.wasm404 ? (send, res) => { res.writeHead(404); res.end('not found'); } : undefined, variant);
     const context = await browser.newContext();
     const page = await context.newPage();
     const messages = [];
@@ -156,50 +165,6 @@ for (const [name, variant, reason] of [
       await closeServer(v.server);
     }
   });
-}
-
-/**
- * A server for one page: `/` (PAGE), `/app.js` (`app`), `/echo/*` (answers with the
- * traceparent it got, in x-traceparent-seen), `/sink*` (bodies kept in `sink`), and `/pkg/*`
- * from PKG_DIR, where `onWasm(send, res)` decides when (or whether) the .wasm is answered.
- */
-async function startAppServer(app, onWasm) {
-  const sink = [];
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url, 'http://x');
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      if (url.pathname === '/') {
-        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-        return res.end(PAGE);
-      }
-      if (url.pathname === '/app.js') {
-        res.writeHead(200, { 'content-type': 'text/javascript' });
-        return res.end(app);
-      }
-      if (url.pathname.startsWith('/sink')) {
-        sink.push({ path: url.pathname, body: Buffer.concat(chunks).toString() });
-        res.writeHead(200, { 'content-type': 'application/json' });
-        return res.end('{}');
-      }
-      if (url.pathname.startsWith('/echo/')) {
-        res.writeHead(200, { 'content-type': 'text/plain', 'x-traceparent-seen': String(req.headers.traceparent || '') });
-        return res.end('ok');
-      }
-      const file = path.join(PKG_DIR, path.normalize(url.pathname.slice('/pkg/'.length)));
-      if (!url.pathname.startsWith('/pkg/') || !file.startsWith(PKG_DIR) || !fs.existsSync(file)) {
-        res.writeHead(404);
-        return res.end();
-      }
-      const send = () => {
-        res.writeHead(200, { 'content-type': file.endsWith('.wasm') ? 'application/wasm' : 'text/javascript' });
-        res.end(fs.readFileSync(file));
-      };
-      return file.endsWith('.wasm') ? onWasm(send, res) : send();
-    });
-  });
-  return { server, origin: await listen(server), sink };
 }
 
 // (a) The .wasm arrives 2 s late: the app's module runs at once, and what it does meanwhile
