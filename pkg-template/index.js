@@ -4,12 +4,16 @@
 // wasm faults are counted and a trap turns the SDK off; a module that cannot load leaves the
 // page as it was, with getStats().loadError saying why. The exports are documented in
 // index.d.ts.
-import initWasm, * as w from './edge_telemetry.js';
+import initWasm, * as raw from './edge_telemetry.js';
+import { drainFirst, setRunner, runOps, opStart, opSetAttribute, opSetAttributes, opEnd } from './ops.js';
 import { checkOptions, defaultOf } from './options.js';
 import { installFetch, installXhr } from './instrument.js';
 import { installTransport } from './export.js';
 import { installErrors, tagThrown } from './errors.js';
 import { installDocumentLoad, installInteractions } from './page.js';
+
+// The module's exports, each running the buffered span calls first (ops.js).
+const w = drainFirst(raw);
 
 // Calls recorded before the engine is ready, at most (each a time and a function).
 const MAX_EARLY_CALLS = 1000;
@@ -20,6 +24,9 @@ let engineReady = false;
 let dead = true;
 let stopped = false;
 let initialised = false;
+// Span calls go through the buffer of ops.js (not with an onSpanEnd callback, which the page
+// expects to run inside span.end()).
+let buffered = false;
 // The checked options of the init call made before the engine was ready.
 let early;
 // [time, fn, time, fn, ...]: calls made before the engine was ready.
@@ -87,6 +94,7 @@ function guard(fn, a, b, c, d, e, f, g) {
   }
 }
 guard.fault = fault;
+setRunner((ops, strings) => guard(raw.runOps, ops, strings));
 
 // Runs `fn` (which calls into wasm) now when the engine is ready, else records it to run
 // then, at the time of this call.
@@ -104,7 +112,14 @@ function later(fn) {
   }
 }
 
-const handle = (s) => (s !== null && typeof s === 'object' ? s.__edgeSpanId >>> 0 : 0);
+// A span's handle; one still in the buffer gets it by running the buffer.
+const handle = (s) => {
+  if (s === null || typeof s !== 'object') return 0;
+  if (s.q >= 0) runOps();
+  return s.__edgeSpanId >>> 0;
+};
+// Whether a span call may be buffered.
+const fast = () => buffered && !dead;
 export const SpanKind = Object.freeze({ INTERNAL: 0, SERVER: 1, CLIENT: 2, PRODUCER: 3, CONSUMER: 4 });
 export const SpanStatusCode = Object.freeze({ UNSET: 0, OK: 1, ERROR: 2 });
 
@@ -120,9 +135,17 @@ const INVALID_CONTEXT = Object.freeze({ traceId: '000000000000000000000000000000
 export class Span {
   constructor(id) {
     this.__edgeSpanId = id >>> 0;
+    // While the span waits for its handle in the buffer: its index there (ops.js).
+    this.q = -1;
   }
-  setAttribute(key, value) { spanCall(w.spanSetAttribute, this, key, value); return this; }
-  setAttributes(attributes) { spanCall(w.spanSetAttributes, this, attributes); return this; }
+  setAttribute(key, value) {
+    if (!(fast() && opSetAttribute(this, key, value))) spanCall(w.spanSetAttribute, this, key, value);
+    return this;
+  }
+  setAttributes(attributes) {
+    if (!(fast() && opSetAttributes(this, attributes))) spanCall(w.spanSetAttributes, this, attributes);
+    return this;
+  }
   addEvent(name, attributesOrTime, time) {
     if (engineReady) guard(w.spanAddEvent, handle(this), name, attributesOrTime, time);
     else later(() => w.spanAddEvent(handle(this), name, attributesOrTime, time));
@@ -132,7 +155,9 @@ export class Span {
   recordException(exception, time) { spanCall(w.spanRecordException, this, exception, time); }
   updateName(name) { spanCall(w.spanUpdateName, this, name); return this; }
   /** Ends the span; later calls are ignored. */
-  end(endTime) { spanCall(w.spanEnd, this, endTime); }
+  end(endTime) {
+    if (!(fast() && opEnd(this, endTime))) spanCall(w.spanEnd, this, endTime);
+  }
   /**
    * The context; also after end() (for the 1024 spans that ended last). Invalid (all zeros)
    * until the engine is ready.
@@ -240,6 +265,7 @@ function installRequests() {
 function startEngine(checked) {
   const started = w.init(checked, schedule, taskEpoch);
   if (!started) return false;
+  buffered = typeof checked.onSpanEnd !== 'function';
   try {
     instrumented = guard(w.instrumentations) | 0;
     if (!(instrumented & w.Instrumentation.Fetch) && wrappers.fetch) wrappers.fetch();
@@ -352,7 +378,11 @@ function start(name, o, flags) {
     }
   }
   if (engineReady) {
-    if (parent instanceof Span) parent = parent.__edgeSpanId;
+    if (fast() && links === undefined && (parent === undefined || parent instanceof Span)) {
+      const span = new Span(0);
+      if (opStart(span, name, kind, parent, time, attributes, flags)) return span;
+    }
+    if (parent instanceof Span) parent = handle(parent);
     try {
       return new Span(w.startSpan(name, kind, attributes, time, parent, links, flags));
     } catch (e) {

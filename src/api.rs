@@ -16,8 +16,8 @@ use edge_telemetry_core::web::http::HttpOutcome;
 use edge_telemetry_core::web::page::NAVIGATION_TIMING_EVENTS;
 use edge_telemetry_core::web::session::SESSION_STORAGE_KEY;
 use js_sys::{Array, Function, Object, Reflect};
-use opentelemetry::KeyValue;
 use opentelemetry::trace::{SpanContext, SpanKind};
+use opentelemetry::{KeyValue, Value};
 use wasm_bindgen::prelude::*;
 use web_sys::Headers;
 
@@ -28,7 +28,7 @@ use crate::platform::{
 };
 use crate::state::{self, Engine, Sdk, count, store_session, with_engine, with_sdk};
 
-fn invalid(what: &str) {
+pub(crate) fn invalid(what: &str) {
     count(|s| s.invalid_arguments += 1);
     if state::debug_enabled() {
         debug_log(&format!(
@@ -208,7 +208,7 @@ pub fn interaction_events() -> Vec<String> {
     with_sdk(|s| s.engine.config().interaction_events.clone()).unwrap_or_default()
 }
 
-fn parse_kind(v: &JsValue) -> Option<SpanKind> {
+pub(crate) fn parse_kind(v: &JsValue) -> Option<SpanKind> {
     if v.is_undefined() {
         return Some(SpanKind::Internal);
     }
@@ -239,7 +239,7 @@ pub enum StartFlag {
 /// Starts a span; returns its handle (0 before `init`). The JS layer passes the options'
 /// fields (`kind`, `attributes`, `startTime`, `parent` — a span as its handle —, `links`)
 /// one by one: reading them here by name would cost a JS string per key and call.
-/// `flags`: a sum of [`StartFlag`] values.
+/// `flags`: a sum of [`StartFlag`] values. (Most starts come through [`crate::ops`] instead.)
 #[wasm_bindgen(js_name = startSpan)]
 pub fn start_span(
     name: JsValue,
@@ -254,32 +254,12 @@ pub fn start_span(
     if !state::is_initialized() {
         return 0;
     }
-    let name = convert::to_name(&name).unwrap_or_else(|| {
-        invalid("startSpan (name)");
-        "unnamed".to_owned()
-    });
-    if flags & StartFlag::BadOptions as u32 != 0 {
-        invalid("startSpan (options)");
-    }
-    let kind = parse_kind(&kind).unwrap_or_else(|| {
-        invalid("startSpan (kind)");
-        SpanKind::Internal
-    });
     let mut attrs = Vec::new();
     let bad_attrs = convert::read_attributes(&attributes, &mut attrs);
-    count(|s| s.attributes_dropped += bad_attrs);
     let parent = if parent_v.is_undefined() {
         Parent::Active
     } else {
         convert::to_parent(&parent_v)
-    };
-    if parent == Parent::Invalid {
-        invalid("startSpan (parent)");
-    }
-    let parent = match parent {
-        _ if flags & StartFlag::Root as u32 != 0 => Parent::Root,
-        Parent::Invalid => Parent::Active,
-        p => p,
     };
     let links = if Array::is_array(&links_v) {
         convert::array_items(&links_v)
@@ -295,6 +275,47 @@ pub fn start_span(
         Vec::new()
     };
     let start = time_arg(&start_v, "startSpan (startTime)");
+    start_read(
+        convert::to_name(&name),
+        parse_kind(&kind),
+        (attrs, bad_attrs),
+        parent,
+        links,
+        start,
+        flags,
+    )
+}
+
+/// Starts a span from its converted arguments (`None`: invalid, counted here).
+pub(crate) fn start_read(
+    name: Option<String>,
+    kind: Option<SpanKind>,
+    (attrs, bad_attrs): (Vec<KeyValue>, u64),
+    parent: Parent,
+    links: Vec<(Parent, Vec<KeyValue>)>,
+    start: Option<u64>,
+    flags: u32,
+) -> SpanHandle {
+    let name = name.unwrap_or_else(|| {
+        invalid("startSpan (name)");
+        "unnamed".to_owned()
+    });
+    if flags & StartFlag::BadOptions as u32 != 0 {
+        invalid("startSpan (options)");
+    }
+    let kind = kind.unwrap_or_else(|| {
+        invalid("startSpan (kind)");
+        SpanKind::Internal
+    });
+    count(|s| s.attributes_dropped += bad_attrs);
+    if parent == Parent::Invalid {
+        invalid("startSpan (parent)");
+    }
+    let parent = match parent {
+        _ if flags & StartFlag::Root as u32 != 0 => Parent::Root,
+        Parent::Invalid => Parent::Active,
+        p => p,
+    };
     with_engine(|e| {
         e.start_span(SpanStart {
             name,
@@ -311,10 +332,16 @@ pub fn start_span(
 /// `span.setAttribute(key, value)`.
 #[wasm_bindgen(js_name = spanSetAttribute)]
 pub fn span_set_attribute(handle: SpanHandle, key: JsValue, value: JsValue) {
-    let (Some(key), Some(value)) = (
+    set_attribute_read(
+        handle,
         key.as_string().filter(|k| !k.is_empty()),
         convert::to_value(&value),
-    ) else {
+    );
+}
+
+/// `span.setAttribute` with converted arguments (`None`: invalid, counted here).
+pub(crate) fn set_attribute_read(handle: SpanHandle, key: Option<String>, value: Option<Value>) {
+    let (Some(key), Some(value)) = (key, value) else {
         count(|s| s.attributes_dropped += 1);
         invalid("setAttribute");
         return;
@@ -327,6 +354,11 @@ pub fn span_set_attribute(handle: SpanHandle, key: JsValue, value: JsValue) {
 pub fn span_set_attributes(handle: SpanHandle, attributes: JsValue) {
     let mut kvs = Vec::new();
     let bad = convert::read_attributes(&attributes, &mut kvs);
+    set_attributes_read(handle, (kvs, bad));
+}
+
+/// `span.setAttributes` with converted attributes and how many were invalid.
+pub(crate) fn set_attributes_read(handle: SpanHandle, (kvs, bad): (Vec<KeyValue>, u64)) {
     if bad > 0 {
         count(|s| s.attributes_dropped += bad);
         invalid("setAttributes");
@@ -337,8 +369,13 @@ pub fn span_set_attributes(handle: SpanHandle, attributes: JsValue) {
 /// A time argument: epoch nanoseconds, or `None` for now (absent or invalid). Converted
 /// before the SDK state is borrowed: reading it may run page code (array getters, proxies)
 /// that throws.
-fn time_arg(v: &JsValue, what: &str) -> Option<u64> {
-    match convert::to_time(v, BrowserClock::time_origin_ms()) {
+pub(crate) fn time_arg(v: &JsValue, what: &str) -> Option<u64> {
+    checked_time(convert::to_time(v, BrowserClock::time_origin_ms()), what)
+}
+
+/// A converted time argument; an invalid one is counted and read as now.
+pub(crate) fn checked_time(t: Result<Option<u64>, convert::Invalid>, what: &str) -> Option<u64> {
+    match t {
         Ok(t) => t,
         Err(convert::Invalid) => {
             invalid(what);
@@ -416,7 +453,11 @@ pub fn span_update_name(handle: SpanHandle, name: JsValue) {
 /// context stays available to `spanContext()` for a while (see `SpanTable::context`).
 #[wasm_bindgen(js_name = spanEnd)]
 pub fn span_end(handle: SpanHandle, end_time: JsValue) {
-    let end = time_arg(&end_time, "end (endTime)");
+    end_read(handle, time_arg(&end_time, "end (endTime)"));
+}
+
+/// `span.end` with a converted time.
+pub(crate) fn end_read(handle: SpanHandle, end: Option<u64>) {
     deliver(with_sdk(|s| s.engine.end(handle, end)).flatten());
 }
 

@@ -387,7 +387,8 @@ fn set_ids(o: &Object, ctx: &SpanContext) {
 /// Largest integer a JS number represents exactly.
 const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 
-fn number_value(n: f64) -> Value {
+/// A JS number as an attribute value: an int when it is a safe integer, else a double.
+pub fn number_value(n: f64) -> Value {
     if n.fract() == 0.0 && n.abs() <= MAX_SAFE_INTEGER {
         Value::I64(n as i64)
     } else {
@@ -437,8 +438,16 @@ pub fn to_value(v: &JsValue) -> Option<Value> {
     }
 }
 
-/// Reads the own string-keyed properties of `obj` as attributes; returns how many were
-/// invalid (non-object input counts as one).
+#[wasm_bindgen]
+extern "C" {
+    /// `Object.keys`, whose throw (a Proxy's trap) is an `Err`.
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = keys)]
+    fn object_keys(obj: &JsValue) -> Result<Array, JsValue>;
+}
+
+/// Reads the own enumerable string-keyed properties of `obj` (`Object.keys`, as
+/// OpenTelemetry JS reads attributes, and as `ops.js` does) as attributes; returns how many
+/// were invalid (non-object input counts as one).
 pub fn read_attributes(obj: &JsValue, out: &mut Vec<KeyValue>) -> u64 {
     if obj.is_undefined() || obj.is_null() {
         return 0;
@@ -446,7 +455,7 @@ pub fn read_attributes(obj: &JsValue, out: &mut Vec<KeyValue>) -> u64 {
     if !obj.is_object() || obj.is_function() {
         return 1;
     }
-    let Ok(keys) = Reflect::own_keys(&obj.clone().unchecked_into()) else {
+    let Ok(keys) = object_keys(obj) else {
         return 1;
     };
     let mut invalid = 0;
@@ -474,7 +483,7 @@ pub fn to_time(v: &JsValue, time_origin_ms: f64) -> Result<Option<u64>, Invalid>
         return Ok(None);
     }
     let nanos = if let Some(ms) = v.as_f64() {
-        time_input_to_unix_nanos(ms, time_origin_ms)
+        return number_time(ms, time_origin_ms);
     } else if let Ok(ms) = date_time(v) {
         time_input_to_unix_nanos(ms, 0.0)
     } else if let Some(items) = array_items(v) {
@@ -486,6 +495,13 @@ pub fn to_time(v: &JsValue, time_origin_ms: f64) -> Result<Option<u64>, Invalid>
         None
     };
     nanos.map(Some).ok_or(Invalid)
+}
+
+/// A time given as a number (epoch ms, or a `performance.now()` reading) in epoch nanoseconds.
+pub fn number_time(ms: f64, time_origin_ms: f64) -> Result<Option<u64>, Invalid> {
+    time_input_to_unix_nanos(ms, time_origin_ms)
+        .map(Some)
+        .ok_or(Invalid)
 }
 
 /// Reads a span reference: a `Span` (by its handle), a `{traceId, spanId, traceFlags}`

@@ -23,5 +23,6 @@ pub mod api;
 pub mod convert;
 pub mod errors;
 pub mod export;
+pub mod ops;
 pub mod platform;
 pub mod state;

@@ -34,6 +34,11 @@ pub fn set_replay_time(ms: f64) {
     REPLAY_AT.with(|t| t.set(ms));
 }
 
+/// The time the clock reads while replaying (NaN: none).
+pub fn replay_time() -> f64 {
+    REPLAY_AT.with(std::cell::Cell::get)
+}
+
 /// `performance.timeOrigin + performance.now()`, or the time of the call being replayed.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct BrowserClock;

@@ -356,3 +356,57 @@ fn hostile_arguments_never_panic_and_are_counted() {
     assert!(api::span_is_recording(ok));
     api::span_end(ok, JsValue::UNDEFINED);
 }
+
+#[wasm_bindgen_test]
+fn buffered_span_calls_run_in_order_at_their_own_times() {
+    use edge_telemetry::ops::{Arg, Op, run_ops};
+    ensure_init();
+    let (str_, num, undef, span, bool_) = (
+        Arg::Str as u32 as f64,
+        Arg::Num as u32 as f64,
+        Arg::Undefined as u32 as f64,
+        Arg::Span as u32 as f64,
+        Arg::Bool as u32 as f64,
+    );
+    #[rustfmt::skip]
+    let ops = [
+        // startSpan('ops-parent', { attributes: { k: 5 } }) at 1000 ms
+        Op::Start as u32 as f64, 0.0, str_, 0.0, undef, 0.0, undef, 0.0, undef, 0.0, 1.0, str_, 1.0, num, 5.0, 1000.0,
+        // startSpan('ops-child', { kind: CLIENT, parent: <the first span of this buffer> }) at 1001 ms
+        Op::Start as u32 as f64, 0.0, str_, 2.0, num, 2.0, span, -1.0, undef, 0.0, 0.0, 1001.0,
+        // child.setAttribute('k', true); child.end() at 1005 ms; parent.end() at 1010 ms
+        Op::SetAttribute as u32 as f64, -2.0, str_, 1.0, bool_, 1.0,
+        Op::End as u32 as f64, -2.0, undef, 0.0, 1005.0,
+        Op::End as u32 as f64, -1.0, undef, 0.0, 1010.0,
+        // not a record: counted, and the rest is not read
+        99.0, 1.0, 2.0,
+    ];
+    let stats = |k: &str| get(&api::get_stats(), k).as_f64().unwrap();
+    let faults = stats("internalErrors");
+    let before = ended().length();
+    let handles = run_ops(&ops, "ops-parent\0k\0ops-child");
+    assert_eq!(handles.len(), 2);
+    assert!(handles.iter().all(|h| *h != 0));
+    assert_eq!(stats("internalErrors"), faults + 1.0);
+    let spans = ended();
+    assert_eq!(spans.length(), before + 2, "both spans ended, child first");
+    let (c, p) = (spans.get(before), spans.get(before + 1));
+    assert_eq!(get(&c, "name").as_string().unwrap(), "ops-child");
+    assert_eq!(get(&c, "parentSpanId"), get(&p, "spanId"));
+    assert_eq!(get(&c, "kind").as_f64(), Some(2.0));
+    assert_eq!(get(&get(&c, "attributes"), "k").as_bool(), Some(true));
+    assert_eq!(get(&get(&p, "attributes"), "k").as_f64(), Some(5.0));
+    let origin = Reflect::get(&get(&js_sys::global(), "performance"), &"timeOrigin".into())
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    let at = |ms: u64| {
+        (edge_telemetry_core::time::millis_to_unix_nanos(origin).unwrap() + ms * 1_000_000)
+            .to_string()
+    };
+    let time = |s: &JsValue, k: &str| get(s, k).as_string().unwrap();
+    assert_eq!(time(&p, "startTimeUnixNano"), at(1000));
+    assert_eq!(time(&c, "startTimeUnixNano"), at(1001));
+    assert_eq!(time(&c, "endTimeUnixNano"), at(1005));
+    assert_eq!(time(&p, "endTimeUnixNano"), at(1010));
+}

@@ -465,6 +465,74 @@ pageTest('a span started with an ended span as its parent is its child (as in Op
   assert.deepEqual((by['late-link'].links || []).map((l) => l.spanId), [r.parent.spanId], 'a link to an ended span is kept');
 });
 
+pageTest('buffered span calls (ops.js, no onSpanEnd): order, times, parents, attributes and counters as the direct calls give them', {}, async ({ page, tid }) => {
+  const r = await page.evaluate(async (o) => {
+    ET.init(o);
+    const busy = (ms) => { const t = performance.now(); while (performance.now() - t < ms); };
+    // A parent and its child, started before anything crossed into wasm.
+    const p = ET.startRootSpan('b-parent', { attributes: { 'a.int': 1, 'a.str': 'x', 'a.bool': true, 'a.double': 1.5 } });
+    const c = ET.startSpan('b-child', { parent: p, kind: ET.SpanKind.CLIENT });
+    c.setAttribute('b', 1);
+    c.setAttribute('arr', [1, 2]); // an array crosses on its own, after what is buffered
+    c.setAttribute('b', 2);
+    c.setAttribute('nul', 'a\0b'); // so does a string holding NUL
+    c.setAttributes({ 'm.one': 1, 'm.two': 'two' });
+    busy(30);
+    c.end();
+    // withSpan runs the buffer first: p has its handle by then.
+    ET.withSpan(p, () => ET.startSpan('b-active-child').end());
+    const ctx = p.spanContext(); // no microtask yet: the buffer runs for it
+    p.end();
+    // More calls than the buffer holds, in one task.
+    for (let i = 0; i < 1000; i++) ET.startRootSpan('b-many', { attributes: { i, pad: 'p'.repeat(i % 7) } }).end();
+    // Invalid arguments are counted as the direct calls count them.
+    const before = ET.getStats();
+    const bad = ET.startSpan('b-bad');
+    bad.setAttribute('', 1);
+    bad.setAttribute('u', undefined);
+    bad.end();
+    bad.end();
+    await Promise.resolve();
+    const after = ET.getStats();
+    const ok = await ET.flush();
+    return {
+      ok, ctx,
+      invalid: after.invalidArguments - before.invalidArguments,
+      dropped: after.attributesDropped - before.attributesDropped,
+      afterEnd: after.callsAfterEnd - before.callsAfterEnd,
+      ended: after.spansEnded,
+    };
+  }, options(tid, { batch: { maxQueueSize: 4096, maxExportBatchSize: 4096 } }));
+  assert.equal(r.ok, true);
+  const spans = ackedSpans(tid);
+  const by = Object.fromEntries(spans.map((s) => [s.name, s]));
+  assert.match(r.ctx.traceId, HEX32, 'spanContext() of a buffered span is valid at once');
+  assert.equal(by['b-parent'].spanId, r.ctx.spanId);
+  assert.equal(by['b-child'].traceId, r.ctx.traceId);
+  assert.equal(by['b-child'].parentSpanId, r.ctx.spanId, 'a parent started in the same buffer');
+  assert.equal(by['b-active-child'].parentSpanId, r.ctx.spanId, 'withSpan of a buffered span');
+  assert.equal(by['b-child'].kind, 3, 'CLIENT');
+  const dur = (s) => Number(BigInt(s.endTimeUnixNano) - BigInt(s.startTimeUnixNano)) / 1e6;
+  assert.ok(dur(by['b-child']) >= 30 && dur(by['b-child']) < 1000, `the times are those of the calls (child lasted ${dur(by['b-child'])} ms)`);
+  assert.ok(BigInt(by['b-parent'].startTimeUnixNano) <= BigInt(by['b-child'].startTimeUnixNano));
+  const { 'session.id': _session, ...parentAttrs } = attrMap(by['b-parent'].attributes);
+  assert.deepEqual(parentAttrs, { 'a.int': 1, 'a.str': 'x', 'a.bool': true, 'a.double': 1.5 });
+  const childRaw = Object.fromEntries(by['b-child'].attributes.map((kv) => [kv.key, kv.value]));
+  assert.deepEqual(childRaw.b, { intValue: '2' }, 'the later setAttribute wins: the calls ran in order');
+  assert.deepEqual(childRaw.arr, { arrayValue: { values: [{ intValue: '1' }, { intValue: '2' }] } });
+  assert.deepEqual(childRaw.nul, { stringValue: 'a\0b' });
+  assert.deepEqual([childRaw['m.one'], childRaw['m.two']], [{ intValue: '1' }, { stringValue: 'two' }]);
+  const many = spans.filter((s) => s.name === 'b-many');
+  assert.equal(many.length, 1000);
+  assert.deepEqual(many.map((s) => attrMap(s.attributes).i).sort((a, b) => a - b), [...Array(1000).keys()]);
+  assert.ok(many.every((s) => attrMap(s.attributes).pad === 'p'.repeat(attrMap(s.attributes).i % 7)));
+  assert.deepEqual(Object.keys(attrMap(by['b-bad'].attributes)), ['session.id'], 'invalid attributes are dropped');
+  assert.equal(r.invalid, 2);
+  assert.equal(r.dropped, 2);
+  assert.equal(r.afterEnd, 1, 'a second end() is counted');
+  assert.equal(r.ended, 1004);
+});
+
 pageTest('session.id: the same across two page loads in one tab, another in a new context', {}, async ({ page, open, tid }) => {
   const once = (p, name) => p.evaluate(async ({ o, name: n }) => {
     ET.init(o);

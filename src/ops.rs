@@ -1,0 +1,259 @@
+//! Span calls recorded by the JS layer and run in one crossing (ARCHITECTURE.md, "The
+//! boundary"). `ops.js` writes each `startSpan`, `setAttribute(s)` and `end` of the page into
+//! a buffer of numbers, with the strings they name joined in one string, and calls
+//! [`run_ops`] when something needs the engine's state (any other export), when the buffer is
+//! full, or in a microtask of the task that made the calls. Each call runs here in order, at
+//! the `performance.now()` it was made at, through the same conversion functions as the
+//! direct exports, so its result is the one the direct call would have had.
+//!
+//! Layout: a call is its [`Op`], then its arguments. A span is a number: its handle, or
+//! `-(i + 1)` for the `i`-th span started in the same buffer. Any other argument is two
+//! numbers, an [`Arg`] tag and a value (a string by its index in the joined string). A set of
+//! attributes is a count, then that many (key, value) argument pairs.
+
+use edge_telemetry_core::trace::span::{span_kind_from_code, span_kind_from_name};
+use edge_telemetry_core::trace::table::SpanHandle;
+use opentelemetry::trace::SpanKind;
+use opentelemetry::{KeyValue, Value};
+use wasm_bindgen::prelude::*;
+
+use crate::api::{self, checked_time};
+use crate::convert;
+use crate::platform::{BrowserClock, replay_time, set_replay_time};
+use crate::state;
+
+/// A recorded call, as the first number of its record.
+#[wasm_bindgen]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// `startSpan`: flags ([`api::StartFlag`]), name, kind, parent, startTime, attributes,
+    /// then the time it was made.
+    Start = 1,
+    /// `span.setAttribute`: span, key, value.
+    SetAttribute = 2,
+    /// `span.setAttributes`: span, attributes.
+    SetAttributes = 3,
+    /// `span.end`: span, endTime, then the time it was made.
+    End = 4,
+}
+
+/// How an argument is written: this tag, then one number.
+#[wasm_bindgen]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arg {
+    /// `undefined` (the number is ignored).
+    Undefined = 0,
+    /// A string: the number is its index among the joined strings.
+    Str = 1,
+    /// A number: the number.
+    Num = 2,
+    /// A boolean: 1 or 0.
+    Bool = 3,
+    /// A span (as a parent): the number is a span as described above.
+    Span = 4,
+}
+
+/// An argument as read from the buffer.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Read {
+    Undefined,
+    /// A string, by its index among the joined strings.
+    Str(usize),
+    Num(f64),
+    Bool(bool),
+    Span(SpanHandle),
+    /// Not a valid record (a bad tag or index): treated as an invalid argument.
+    Bad,
+}
+
+struct Reader<'a> {
+    ops: &'a [f64],
+    at: usize,
+    strings: Vec<&'a str>,
+    /// Handles of the spans started so far by this buffer, in order.
+    started: Vec<SpanHandle>,
+}
+
+impl<'a> Reader<'a> {
+    fn num(&mut self) -> f64 {
+        let v = self.ops.get(self.at).copied().unwrap_or(f64::NAN);
+        self.at += 1;
+        v
+    }
+
+    fn span(&mut self) -> SpanHandle {
+        let r = self.num();
+        if r < 0.0 {
+            self.started.get((-r - 1.0) as usize).copied().unwrap_or(0)
+        } else if r <= f64::from(u32::MAX) {
+            r as SpanHandle
+        } else {
+            0
+        }
+    }
+
+    fn text(&self, i: usize) -> &'a str {
+        self.strings.get(i).copied().unwrap_or_default()
+    }
+
+    /// An attribute key: a non-empty string.
+    fn key(&self, a: Read) -> Option<String> {
+        match a {
+            Read::Str(i) if !self.text(i).is_empty() => Some(self.text(i).to_owned()),
+            _ => None,
+        }
+    }
+
+    /// An attribute value, as [`convert::to_value`] reads the same JS value.
+    fn value(&self, a: Read) -> Option<Value> {
+        match a {
+            Read::Str(i) => Some(Value::String(self.text(i).to_owned().into())),
+            Read::Num(n) => Some(convert::number_value(n)),
+            Read::Bool(b) => Some(Value::Bool(b)),
+            _ => None,
+        }
+    }
+
+    /// A span name, as [`convert::to_name`] reads the same JS value.
+    fn name(&self, a: Read) -> Option<String> {
+        match a {
+            Read::Str(i) => Some(self.text(i).to_owned()),
+            Read::Num(n) => Some(convert::number_to_string(n)),
+            Read::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+
+    /// A span kind, as [`api::parse_kind`] reads the same JS value.
+    fn kind(&self, a: Read) -> Option<SpanKind> {
+        match a {
+            Read::Undefined => Some(SpanKind::Internal),
+            Read::Str(i) => span_kind_from_name(self.text(i)),
+            Read::Num(n) => span_kind_from_code(n),
+            _ => None,
+        }
+    }
+
+    fn arg(&mut self) -> Read {
+        let tag = self.num();
+        let at = self.at;
+        let v = self.num();
+        match tag as u32 {
+            t if t == Arg::Undefined as u32 => Read::Undefined,
+            t if t == Arg::Str as u32 && (v as usize) < self.strings.len() => Read::Str(v as usize),
+            t if t == Arg::Num as u32 => Read::Num(v),
+            t if t == Arg::Bool as u32 => Read::Bool(v != 0.0),
+            t if t == Arg::Span as u32 => {
+                self.at = at;
+                Read::Span(self.span())
+            }
+            _ => Read::Bad,
+        }
+    }
+
+    /// A count, then (key, value) pairs: the valid ones, and how many were not.
+    fn attributes(&mut self) -> (Vec<KeyValue>, u64) {
+        let n = self.num();
+        let n = if n >= 0.0 { n as usize } else { 0 };
+        let mut kvs = Vec::with_capacity(n.min(64));
+        let mut bad = 0;
+        for _ in 0..n {
+            let key = self.arg();
+            let key = self.key(key);
+            let value = self.arg();
+            match (key, self.value(value)) {
+                (Some(k), Some(v)) => kvs.push(KeyValue::new(k, v)),
+                _ => bad += 1,
+            }
+        }
+        (kvs, bad)
+    }
+}
+
+/// A time argument, as [`api::time_arg`] reads the same JS value.
+fn time_of(a: Read, what: &str) -> Option<u64> {
+    let t = match a {
+        Read::Undefined => Ok(None),
+        Read::Num(ms) => convert::number_time(ms, BrowserClock::time_origin_ms()),
+        _ => Err(convert::Invalid),
+    };
+    checked_time(t, what)
+}
+
+/// A parent argument: `undefined` (the active span) or one of our spans.
+fn parent_of(a: Read) -> edge_telemetry_core::sdk::Parent {
+    use edge_telemetry_core::sdk::Parent;
+    match a {
+        Read::Undefined => Parent::Active,
+        Read::Span(h) if h != 0 => Parent::Span(h),
+        _ => Parent::Invalid,
+    }
+}
+
+/// Runs the recorded calls in `ops` (strings: `strings` split at NUL). Returns the handles
+/// of the spans they started, in order (0: not started).
+#[wasm_bindgen(js_name = runOps)]
+pub fn run_ops(ops: &[f64], strings: &str) -> Vec<SpanHandle> {
+    state::release_requests();
+    let before = replay_time();
+    let mut r = Reader {
+        ops,
+        at: 0,
+        strings: strings.split('\0').collect(),
+        started: Vec::new(),
+    };
+    while r.at < ops.len() {
+        let op = r.num();
+        match op as u32 {
+            o if o == Op::Start as u32 => {
+                let flags = r.num() as u32;
+                let name = r.arg();
+                let kind = r.arg();
+                let parent = r.arg();
+                let start = r.arg();
+                let attributes = r.attributes();
+                set_replay_time(r.num());
+                let handle = if state::is_initialized() {
+                    api::start_read(
+                        r.name(name),
+                        r.kind(kind),
+                        attributes,
+                        parent_of(parent),
+                        Vec::new(),
+                        time_of(start, "startSpan (startTime)"),
+                        flags,
+                    )
+                } else {
+                    0
+                };
+                r.started.push(handle);
+            }
+            o if o == Op::SetAttribute as u32 => {
+                let span = r.span();
+                let key = r.arg();
+                let key = r.key(key);
+                let value = r.arg();
+                let value = r.value(value);
+                api::set_attribute_read(span, key, value);
+            }
+            o if o == Op::SetAttributes as u32 => {
+                let span = r.span();
+                let attributes = r.attributes();
+                api::set_attributes_read(span, attributes);
+            }
+            o if o == Op::End as u32 => {
+                let span = r.span();
+                let end = r.arg();
+                set_replay_time(r.num());
+                api::end_read(span, time_of(end, "end (endTime)"));
+            }
+            _ => {
+                // Not a record this version writes: the rest cannot be read.
+                state::count(|s| s.internal_errors += 1);
+                break;
+            }
+        }
+    }
+    set_replay_time(before);
+    r.started
+}
