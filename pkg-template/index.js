@@ -205,7 +205,7 @@ const requests = {
     const r = { h: 0 };
     const bit = api === w.RequestApi.Xhr ? w.Instrumentation.Xhr : w.Instrumentation.Fetch;
     later(() => {
-      if (instrumented & bit) r.h = w.requestStart(method, url, api, own, {});
+      if (instrumented & bit) r.h = w.requestStart(method, url, api, own, []);
     });
     return r;
   },

@@ -19,6 +19,30 @@ function baseUrl() {
   return loc ? loc.href : undefined;
 }
 
+const NONE = [];
+// The trace headers requestStart pushed onto `out`: [name, value, name, value, ...].
+const traceHeaders = (out) => (out.length ? out[0].split('\n') : NONE);
+
+// A path the URL parser leaves as written (no character it would percent-encode, no dot
+// segment, no backslash), so that origin + path is its href.
+const PLAIN_PATH = /^\/(?!\/)[A-Za-z0-9\-._~!$&()*+,;=:@/?#%]*$/;
+const DOT_SEGMENT = /\/(\.|%2e){1,2}(?:[/?#]|$)/i;
+let pageOrigin;
+
+// The absolute URL of a request, as `new URL(url, location.href).href` gives it. A path
+// starting with one slash, the usual case, is joined to the page's origin without parsing
+// (a parse and location.href cost about 3 µs of a wrapped fetch).
+function absoluteUrl(url) {
+  if (typeof url === 'string' && PLAIN_PATH.test(url) && !DOT_SEGMENT.test(url)) {
+    if (pageOrigin === undefined) {
+      const loc = globalThis.location;
+      pageOrigin = loc && /^https?:$/.test(loc.protocol) ? loc.origin : null;
+    }
+    if (pageOrigin) return pageOrigin + url;
+  }
+  return new URL(url, baseUrl()).href;
+}
+
 // A copy of a RequestInit with `headers` replaced; getters on a non-plain init (e.g. a
 // Request passed as init) are read explicitly, since Object.assign copies own props only.
 function withHeaders(init, headers) {
@@ -33,8 +57,8 @@ function withHeaders(init, headers) {
 
 /**
  * Wraps globalThis.fetch. `w` gives the wasm module's enums; `rq` the request calls of the
- * facade (index.js): `start(method, url, api, ownTraceparent, trace)` before the request
- * (one call into wasm, which writes the trace headers into `trace`) returns its handle,
+ * facade (index.js): `start(method, url, api, ownTraceparent, out)` before the request
+ * (one call into wasm, which pushes the trace headers onto `out`) returns its handle,
  * `end(handle, outcome, status, errorType)` when it settles, `off()` when the SDK is off,
  * `fault(e)` counts an internal error. Returns the function that puts fetch back.
  */
@@ -49,16 +73,22 @@ export function installFetch(w, rq) {
     try {
       const req = typeof Request !== 'undefined' && input instanceof Request ? input : null;
       const method = normaliseMethod(init && init.method !== undefined ? init.method : req ? req.method : 'GET');
-      const url = new URL(req ? req.url : input, baseUrl()).href;
-      // The trace headers wasm writes into `trace` (name → value; none when not allowed).
-      const trace = {};
-      h = rq.start(method, url, w.RequestApi.Fetch, false, trace);
-      let headers;
-      for (const k in trace) {
-        if (!headers) headers = new Headers(init && init.headers !== undefined ? init.headers : req ? req.headers : undefined);
-        headers.set(k, trace[k]);
+      const url = req ? req.url : absoluteUrl(input);
+      const out = [];
+      h = rq.start(method, url, w.RequestApi.Fetch, false, out);
+      const trace = traceHeaders(out);
+      if (trace.length) {
+        let headers;
+        if (!req && (init == null || init.headers === undefined)) {
+          // No headers of the page's to merge with: a plain object is enough.
+          headers = {};
+          for (let i = 0; i < trace.length; i += 2) headers[trace[i]] = trace[i + 1];
+        } else {
+          headers = new Headers(init && init.headers !== undefined ? init.headers : req ? req.headers : undefined);
+          for (let i = 0; i < trace.length; i += 2) headers.set(trace[i], trace[i + 1]);
+        }
+        args = [input, withHeaders(init, headers)];
       }
-      if (headers) args = [input, withHeaders(init, headers)];
     } catch (e) {
       rq.fault(e);
     }
@@ -99,7 +129,7 @@ export function installXhr(w, rq) {
   wrapped.open = proto.open = function (method, url) {
     if (!on) return open.apply(this, arguments);
     try {
-      requests.set(this, { method: normaliseMethod(method), url: new URL(url, baseUrl()).href, ownTraceparent: false });
+      requests.set(this, { method: normaliseMethod(method), url: absoluteUrl(url), ownTraceparent: false });
     } catch (e) {
       requests.delete(this);
     }
@@ -114,10 +144,11 @@ export function installXhr(w, rq) {
     if (!on || rq.off()) return send.apply(this, arguments);
     try {
       const r = requests.get(this);
-      const trace = {};
-      const h = r ? rq.start(r.method, r.url, w.RequestApi.Xhr, r.ownTraceparent, trace) : 0;
+      const out = [];
+      const h = r ? rq.start(r.method, r.url, w.RequestApi.Xhr, r.ownTraceparent, out) : 0;
       if (h) {
-        for (const k in trace) setRequestHeader.call(this, k, trace[k]);
+        const trace = traceHeaders(out);
+        for (let i = 0; i < trace.length; i += 2) setRequestHeader.call(this, trace[i], trace[i + 1]);
         let outcome = w.Outcome.Response;
         const xhr = this;
         const mark = (o) => () => { outcome = o; };

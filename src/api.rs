@@ -611,17 +611,18 @@ pub enum RequestApi {
 
 /// An instrumented request starts: the one call the wrappers make before sending it. Starts
 /// its CLIENT span under the active span, keeps the active span for the page's callbacks on
-/// this request, and writes the trace headers it must carry into `out` (a plain object:
-/// header name → value; nothing when the URL is neither same-origin nor allow-listed, or
-/// when `own_traceparent`, the page set one itself). Returns the span's handle (0: not
-/// instrumented) for [`request_end`].
+/// this request, and pushes the trace headers it must carry onto `out` as one string of
+/// lines, name and value in turn (`"traceparent\n00-…"`: one string to copy out of wasm,
+/// where each costs a `TextDecoder` call; nothing when the URL is neither same-origin nor
+/// allow-listed, or when `own_traceparent`, the page set one itself). Returns the span's
+/// handle (0: not instrumented) for [`request_end`].
 #[wasm_bindgen(js_name = requestStart)]
 pub fn request_start(
     method: &str,
     url: &str,
     api: RequestApi,
     own_traceparent: bool,
-    out: &Object,
+    out: &Array,
 ) -> SpanHandle {
     state::release_requests();
     let started = with_sdk(|s| {
@@ -635,8 +636,17 @@ pub fn request_start(
     let Some((handle, headers)) = started else {
         return 0;
     };
+    let mut lines = String::new();
     for (k, v) in headers.iter() {
-        let _ = Reflect::set(out, &JsValue::from_str(k), &JsValue::from_str(v));
+        if !lines.is_empty() {
+            lines.push('\n');
+        }
+        lines.push_str(k);
+        lines.push('\n');
+        lines.push_str(v);
+    }
+    if !lines.is_empty() {
+        out.push(&JsValue::from_str(&lines));
     }
     handle
 }

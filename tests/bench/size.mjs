@@ -1,0 +1,103 @@
+// The package's size as an app loads it at start-up: the size entry (entries/ours-size.js:
+// init, a span, an instrumented fetch, flush) bundled by esbuild (minified ESM), plus the
+// .wasm, each compressed with gzip -9, the figure issue 14's budget and scripts/bench use.
+// scripts/size runs this file: it prints the figure and fails when it is more than 2 % over
+// the one committed in scripts/size-baseline. bench.mjs imports `sizes` and `bundle`.
+import { build } from 'esbuild';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '..', '..');
+
+/** Raw, gzip -9 and brotli q11 bytes of `buf`. */
+export const sizes = (buf) => ({
+  raw: buf.length,
+  gzip: zlib.gzipSync(buf, { level: 9 }).length,
+  brotli: zlib.brotliCompressSync(buf, {
+    params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: buf.length },
+  }).length,
+});
+export const addSizes = (a, b) => ({ raw: a.raw + b.raw, gzip: a.gzip + b.gzip, brotli: a.brotli + b.brotli });
+
+/** Bundles entries/`entry` minified into `outfile` (with `banner` first); returns its bytes. */
+export async function bundle(entry, outfile, banner) {
+  await build({
+    entryPoints: [path.join(HERE, 'entries', entry)],
+    outfile,
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    logLevel: 'silent',
+    ...(banner ? { banner: { js: banner } } : {}),
+  });
+  return fs.readFileSync(outfile);
+}
+
+/** The installed package's start-up size: { js, wasm, total }, each { raw, gzip, brotli }. */
+export async function packageSize(outDir) {
+  fs.mkdirSync(outDir, { recursive: true });
+  const js = sizes(await bundle('ours-size.js', path.join(outDir, 'ours-size.js')));
+  const wasm = sizes(fs.readFileSync(path.join(HERE, 'node_modules', 'edge-telemetry', 'edge_telemetry_bg.wasm')));
+  return { js, wasm, total: addSizes(js, wasm) };
+}
+
+// The committed figure: the first number in scripts/size-baseline (comments start with #).
+function baseline(file) {
+  const text = fs.readFileSync(file, 'utf8').split('\n').filter((l) => !l.startsWith('#')).join(' ');
+  const m = /\d+/.exec(text);
+  if (!m) throw new Error(`${file} holds no figure`);
+  return Number(m[0]);
+}
+
+// twiggy's `top --format csv` rows summed by crate (the first path segment of each name).
+function byCrate(csvFile) {
+  const rows = fs.readFileSync(csvFile, 'utf8').trim().split('\n').slice(1);
+  const total = new Map();
+  let all = 0;
+  for (const line of rows) {
+    const m = /^"?(.*?)"?,(\d+),/.exec(line);
+    if (!m) continue;
+    const name = m[1];
+    const bytes = Number(m[2]);
+    all += bytes;
+    let crate;
+    if (/^data\[/.test(name)) crate = '(constant data)';
+    else if (/^(import|export|table|elem|type|global|memory)\b|section|^custom/.test(name)) crate = '(wasm sections, imports, exports)';
+    else {
+      const path = name.replace(/^[<&(]+|^dyn |^impl /g, '');
+      const seg = /^([A-Za-z_][A-Za-z0-9_]*)(\[[0-9a-f]+\])?::/.exec(path);
+      crate = seg ? seg[1] : /^__wbg|^__wbindgen|wasm_bindgen|externref/.test(name) ? 'wasm_bindgen' : '(other, unnamed)';
+    }
+    total.set(crate, (total.get(crate) || 0) + bytes);
+  }
+  for (const [crate, bytes] of [...total].sort((a, b) => b[1] - a[1]).slice(0, 16)) {
+    console.log(`${crate.padEnd(36)} ${String(bytes).padStart(8)} B ${((bytes / all) * 100).toFixed(1).padStart(5)} %`);
+  }
+  console.log(`${'total'.padEnd(36)} ${String(all).padStart(8)} B`);
+}
+
+if (process.argv[2] === '--crates') {
+  byCrate(process.argv[3]);
+} else if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const file = process.env.SIZE_BASELINE || path.join(ROOT, 'scripts', 'size-baseline');
+  const s = await packageSize(path.join(ROOT, 'target', 'size'));
+  const base = baseline(file);
+  const limit = Math.floor(base * 1.02);
+  const row = (name, x) => console.log(`${name.padEnd(34)} ${String(x.raw).padStart(9)} ${String(x.gzip).padStart(9)} ${String(x.brotli).padStart(9)}`);
+  console.log(`${'start-up bundle (esbuild, minified)'.padEnd(34)} ${'raw'.padStart(9)} ${'gzip -9'.padStart(9)} ${'brotli'.padStart(9)}`);
+  row('JS (index + modules, glue)', s.js);
+  row('edge_telemetry_bg.wasm', s.wasm);
+  row('total', s.total);
+  const pct = ((s.total.gzip / base - 1) * 100).toFixed(1);
+  if (s.total.gzip > limit) {
+    console.error(`size: the package is ${s.total.gzip} bytes gzip, ${pct} % over the ${base} committed in ${path.relative(ROOT, file)} (2 % allowed: ${limit}). A size regression has to be a decision: shrink it, or raise the figure there with the reason in the commit.`);
+    process.exit(1);
+  }
+  console.log(`size: ${s.total.gzip} bytes gzip, ${pct} % against the ${base} committed in ${path.relative(ROOT, file)} (fails above ${limit})`);
+  if (s.total.gzip < base * 0.98) console.log(`size: more than 2 % smaller than committed: lower the figure in ${path.relative(ROOT, file)} to ${s.total.gzip}`);
+}
