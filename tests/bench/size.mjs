@@ -54,7 +54,26 @@ function baseline(file) {
   return Number(m[0]);
 }
 
-// twiggy's `top --format csv` rows summed by crate (the first path segment of each name).
+const PRIMITIVE = /^(char|bool|str|[iuf](8|16|32|64|128|size)|T|\[.*\])$/;
+
+// The crate an item of twiggy's list belongs to, from its demangled name.
+function crateOf(name) {
+  if (/^data segment|^data\[/.test(name)) return '(constant data)';
+  if (/^(table|elem|type|global|memory|import|export)\b|^(__wbg|__wbindgen|__externref)/.test(name)) return 'wasm_bindgen (glue, tables)';
+  let path = name.replace(/^[&(]+/, '');
+  // <X as Trait>::f: X's crate, or the trait's when X is a primitive or a type parameter.
+  const m = /^<(.+?)(?: as (.+?))?>::/.exec(path);
+  if (m) path = PRIMITIVE.test(m[1].replace(/^&(mut )?/, '')) && m[2] ? m[2] : m[1];
+  path = path.replace(/^[<&]+|^dyn |^impl /g, '');
+  if (PRIMITIVE.test(path.split('>')[0].split('::')[0])) return 'core';
+  const seg = /^([A-Za-z_][A-Za-z0-9_]*)(\[[0-9a-f]+\])?::/.exec(path);
+  if (seg) return seg[1];
+  // wasm-bindgen's export shims carry the JS names (startSpan, ...).
+  return /^[a-z][A-Za-z0-9]*$/.test(name) ? 'edge_telemetry (export shims)' : '(other)';
+}
+
+// twiggy's `top --format csv` rows summed by crate. The name section is left out: the
+// shipped module has none.
 function byCrate(csvFile) {
   const rows = fs.readFileSync(csvFile, 'utf8').trim().split('\n').slice(1);
   const total = new Map();
@@ -62,23 +81,17 @@ function byCrate(csvFile) {
   for (const line of rows) {
     const m = /^"?(.*?)"?,(\d+),/.exec(line);
     if (!m) continue;
-    const name = m[1];
+    const name = m[1].replace(/""/g, '"');
+    if (/subsection|custom section/.test(name)) continue;
     const bytes = Number(m[2]);
     all += bytes;
-    let crate;
-    if (/^data\[/.test(name)) crate = '(constant data)';
-    else if (/^(import|export|table|elem|type|global|memory)\b|section|^custom/.test(name)) crate = '(wasm sections, imports, exports)';
-    else {
-      const path = name.replace(/^[<&(]+|^dyn |^impl /g, '');
-      const seg = /^([A-Za-z_][A-Za-z0-9_]*)(\[[0-9a-f]+\])?::/.exec(path);
-      crate = seg ? seg[1] : /^__wbg|^__wbindgen|wasm_bindgen|externref/.test(name) ? 'wasm_bindgen' : '(other, unnamed)';
-    }
+    const crate = crateOf(name);
     total.set(crate, (total.get(crate) || 0) + bytes);
   }
   for (const [crate, bytes] of [...total].sort((a, b) => b[1] - a[1]).slice(0, 16)) {
     console.log(`${crate.padEnd(36)} ${String(bytes).padStart(8)} B ${((bytes / all) * 100).toFixed(1).padStart(5)} %`);
   }
-  console.log(`${'total'.padEnd(36)} ${String(all).padStart(8)} B`);
+  console.log(`${'total (code and data)'.padEnd(36)} ${String(all).padStart(8)} B`);
 }
 
 if (process.argv[2] === '--crates') {
