@@ -254,6 +254,8 @@ export interface Stats {
   asyncScopesForgotten: number;
   spansEvicted: number;
   openSpans: number;
+  /** The WebAssembly module's linear memory in bytes (it never shrinks; it stops growing once the queues have filled once). */
+  wasmMemoryBytes: number;
   /** Finished spans dropped because the export queue was full. */
   spansDropped: number;
   /** Spans the endpoint acknowledged. */

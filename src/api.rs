@@ -698,6 +698,16 @@ pub fn get_stats() -> JsValue {
     for (k, v) in state::stats().entries() {
         let _ = Reflect::set(&o, &JsValue::from_str(k), &JsValue::from_f64(v as f64));
     }
+    // The module's linear memory (it only grows: a figure that keeps growing is a leak).
+    #[cfg(target_arch = "wasm32")]
+    let memory = core::arch::wasm32::memory_size(0) as f64 * 65536.0;
+    #[cfg(not(target_arch = "wasm32"))]
+    let memory = 0.0;
+    let _ = Reflect::set(
+        &o,
+        &JsValue::from_str("wasmMemoryBytes"),
+        &JsValue::from_f64(memory),
+    );
     o.into()
 }
 

@@ -56,6 +56,7 @@
 //    measured once the engine is ready.
 //  8 calls into wasm per span (start + end; alone, and in a task making 1,000) and per
 //    instrumented fetch, counted.
+//  9 wasm memory while 100,000 spans are made and exported.
 
 import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
@@ -92,6 +93,7 @@ const CFG = {
   exportSpans: 512,
   exportRounds: QUICK ? 2 : 7, // plus one warm-up round
   fetchN: QUICK ? 100 : 500,
+  memoryBatches: QUICK ? 10 : 100,
   fetchRounds: QUICK ? 2 : 7, // plus one warm-up round
   initRounds: QUICK ? 2 : 9, // plus one warm-up round
   // The same for both SDKs. The queue holds a whole timed loop and the batch size equals the
@@ -567,6 +569,34 @@ async function fetchLoops(out, raw) {
 // Figure 7: init, on a fresh page (new browser context) each time.
 // ---------------------------------------------------------------------------------------------
 
+// ---------------------------------------------------------------------------------------------
+// Figure 9: the wasm module's linear memory (getStats().wasmMemoryBytes) while 100,000 spans
+// are made and exported, 1,000 at a time (traces of 8, 4 attributes each), each batch flushed
+// to the sink: after the first 5 batches and after the last. Flat means no leak (wasm memory
+// never shrinks, so a leak shows as growth). OpenTelemetry JS has no wasm memory.
+// ---------------------------------------------------------------------------------------------
+
+async function memoryFigure(out) {
+  log(`memory: ${CFG.memoryBatches} batches of 1,000 spans, each exported`);
+  srvPhase('memory');
+  const p = await openSdkPage(SDKS[0], 'memory');
+  try {
+    if (!p.ok) return;
+    out.memory = await p.eval(async ({ batches }) => {
+      const m = window.SDK;
+      const samples = [];
+      for (let b = 1; b <= batches; b++) {
+        m.makeSpans(1000);
+        await m.flush();
+        if (b === 5 || b === batches) samples.push({ spans: b * 1000, bytes: m.stats().wasmMemoryBytes });
+      }
+      return { samples, exported: m.stats().spansExported, dropped: m.stats().spansDropped };
+    }, { batches: CFG.memoryBatches }, 'memory');
+  } finally {
+    await p.close();
+  }
+}
+
 async function initFigure(out) {
   log(`init: ${CFG.initRounds} fresh pages (+1 warm-up) per SDK`);
   srvPhase('init');
@@ -702,6 +732,7 @@ function summarise(out) {
     return v === null || base === null ? null : v - base;
   };
   const init = (id, k) => median(out.init?.[id]?.[k] || []);
+  const memKB = (i) => (out.memory ? out.memory.samples.at(i).bytes / 1024 : null);
 
   const S = out.size;
   const kb = (b) => b / 1024;
@@ -730,6 +761,8 @@ function summarise(out) {
     { figure: 'init: init() alone, ms', ours: init('ours', 'initMs'), otel: init('otel', 'initMs'), d: 3, budget: { abs: 5, text: '≤ 5 ms' } },
     { figure: 'app entry blocked, ms', ours: init('ours', 'blockedMs'), otel: init('otel', 'blockedMs'), d: 2, budget: { ratio: 1 } },
     { figure: 'engine ready, ms from bundle start', ours: init('ours', 'readyMs'), otel: init('otel', 'readyMs'), d: 2 },
+    { figure: 'wasm memory after 5,000 spans exported, KB', ours: memKB(0), otel: 'no wasm', d: 0, noRatio: true },
+    { figure: `wasm memory after ${(CFG.memoryBatches * 1000).toLocaleString('en-US')} spans exported, KB`, ours: memKB(-1), otel: 'no wasm', d: 0, noRatio: true, budget: { abs: memKB(0) ?? 0, text: 'flat' } },
     { figure: 'calls into wasm per span (start + end)', ours: out.crossings?.span?.sdk ?? null, otel: 0, d: 0, noRatio: true },
     { figure: '  same, per span of 1,000 made in one task (root + 3 attributes)', ours: out.crossings?.thousand ? out.crossings.thousand.sdk / 1000 : null, otel: 0, d: 3, noRatio: true },
     { figure: '  same, with wasm-bindgen allocator calls', ours: out.crossings?.span?.all ?? null, otel: 0, d: 0, noRatio: true },
@@ -864,6 +897,7 @@ async function main() {
     await fetchFigure(out);
     await initFigure(out);
     await crossingsFigure(out);
+    await memoryFigure(out);
   } finally {
     await browser.close();
     await srv.close();
