@@ -124,11 +124,15 @@ const ref = (span) => (span.q >= 0 ? -(span.q + 1) : span.__edgeSpanId >>> 0);
 const NONE = [];
 
 // The keys of an attributes object, as the engine reads one (Object.keys); undefined when
-// this layout does not carry it.
+// this layout does not carry it (or a Proxy's trap threw).
 function keysOf(a) {
   if (a === undefined || a === null) return NONE;
   if (typeof a !== 'object' || Array.isArray(a)) return undefined;
-  return Object.keys(a);
+  try {
+    return Object.keys(a);
+  } catch (_) {
+    return undefined;
+  }
 }
 
 // Writes the attributes `keys` of `a` names: false when a key is not a string or a value is
@@ -148,12 +152,7 @@ function putAttributes(a, keys) {
 
 export function opStart(span, name, kind, parent, time, attributes, flags) {
   if (time !== undefined && typeof time !== 'number') return false;
-  let keys;
-  try {
-    keys = keysOf(attributes);
-  } catch (_) {
-    return false;
-  }
+  const keys = keysOf(attributes);
   if (keys === undefined) return false;
   room(16 + 4 * keys.length);
   const at = n;
@@ -190,12 +189,7 @@ export function opSetAttribute(span, key, value) {
 }
 
 export function opSetAttributes(span, attributes) {
-  let keys;
-  try {
-    keys = keysOf(attributes);
-  } catch (_) {
-    return false;
-  }
+  const keys = keysOf(attributes);
   if (keys === undefined) return false;
   room(3 + 4 * keys.length);
   const at = n;

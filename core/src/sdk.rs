@@ -50,7 +50,9 @@ use crate::trace::span::{
 };
 use crate::trace::table::{OpenSpan, SpanHandle, SpanTable};
 use crate::trace::tracer::{ParentChoice, Tracer, select_parent};
-use crate::web::http::{HttpOutcome, client_span_end, client_span_start, should_propagate};
+use crate::web::http::{
+    HttpOutcome, client_span_end, client_span_start_parsed, should_propagate_parsed,
+};
 use crate::web::page::{
     DOCUMENT_LOAD_SPAN_NAME, document_load_attributes, document_load_end_attributes,
     document_load_parent, interaction_attributes, navigation_events,
@@ -861,10 +863,11 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
     /// The trace headers for `ctx` (traceparent, tracestate, page baggage); empty when
     /// there is no valid context or (with `url`) the URL is neither same-origin nor
     /// allow-listed. `regex`: whether one of the page's RegExp rules matches a URL.
+    /// `url`: the request's URL, with `Url::parse` of it.
     fn trace_headers(
         &self,
         ctx: Option<&SpanContext>,
-        url: Option<&str>,
+        url: Option<(&str, Option<&Url<'_>>)>,
         regex: impl FnOnce(&str) -> bool,
     ) -> HeaderList {
         let mut out = HeaderList::default();
@@ -872,9 +875,10 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
             return out;
         };
         let page = self.page_url.as_deref().and_then(Url::parse);
-        if let Some(url) = url
-            && !should_propagate(
+        if let Some((url, target)) = url
+            && !should_propagate_parsed(
                 url,
+                target,
                 page.as_ref(),
                 &self.config.propagate_trace_header_cors_urls,
                 || regex(url),
@@ -895,12 +899,28 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
         url: Option<&str>,
         regex: impl FnOnce(&str) -> bool,
     ) -> HeaderList {
-        self.trace_headers(self.stack.active_context(), url, regex)
+        let target = url.and_then(Url::parse);
+        self.trace_headers(
+            self.stack.active_context(),
+            url.map(|u| (u, target.as_ref())),
+            regex,
+        )
     }
 
     /// Starts a CLIENT span for a request to absolute `url` (fetch, or XHR when `xhr`).
     pub fn http_start(&mut self, method: &str, url: &str, xhr: bool) -> SpanHandle {
-        let info = client_span_start(method, url);
+        self.http_start_parsed(method, url, Url::parse(url).as_ref(), xhr)
+    }
+
+    /// [`Sdk::http_start`] with `Url::parse(url)` done once for the request.
+    fn http_start_parsed(
+        &mut self,
+        method: &str,
+        url: &str,
+        parsed: Option<&Url<'_>>,
+        xhr: bool,
+    ) -> SpanHandle {
+        let info = client_span_start_parsed(method, url, parsed);
         let parent = self.stack.active_context().cloned();
         let now = self.clock.now_unix_nanos();
         let h = self.open(
@@ -928,8 +948,19 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
         url: &str,
         regex: impl FnOnce(&str) -> bool,
     ) -> HeaderList {
+        self.http_headers_parsed(handle, url, Url::parse(url).as_ref(), regex)
+    }
+
+    /// [`Sdk::http_headers`] with `Url::parse(url)` done once for the request.
+    fn http_headers_parsed(
+        &mut self,
+        handle: SpanHandle,
+        url: &str,
+        parsed: Option<&Url<'_>>,
+        regex: impl FnOnce(&str) -> bool,
+    ) -> HeaderList {
         let ctx = self.table.get(handle).map(|s| s.context.clone());
-        let list = self.trace_headers(ctx.as_ref(), Some(url), regex);
+        let list = self.trace_headers(ctx.as_ref(), Some((url, parsed)), regex);
         if !list.is_empty() {
             self.stats.requests_propagated += 1;
         }
@@ -971,7 +1002,8 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
         regex: impl FnOnce(&str) -> bool,
     ) -> (SpanHandle, HeaderList) {
         let scope = self.open_active_scope();
-        let handle = self.http_start(method, url, xhr);
+        let parsed = Url::parse(url);
+        let handle = self.http_start_parsed(method, url, parsed.as_ref(), xhr);
         if let Some(scope) = scope {
             if self.request_scopes.len() >= MAX_REQUEST_SCOPES {
                 // Requests that never settle: their scope is forgotten, not kept forever.
@@ -982,7 +1014,7 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
             self.request_scopes.push((handle, scope, None));
         }
         let headers = if propagate {
-            self.http_headers(handle, url, regex)
+            self.http_headers_parsed(handle, url, parsed.as_ref(), regex)
         } else {
             HeaderList::default()
         };

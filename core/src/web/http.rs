@@ -5,7 +5,7 @@
 use opentelemetry::trace::Status;
 use opentelemetry::{KeyValue, Value};
 
-use crate::web::url::{Url, scrub_url};
+use crate::web::url::{Url, scrub_parsed};
 
 /// `http.request.method`
 pub const HTTP_REQUEST_METHOD: &str = "http.request.method";
@@ -53,7 +53,24 @@ pub fn should_propagate(
     string_rules: &[String],
     regex_rules: impl FnOnce() -> bool,
 ) -> bool {
-    let Some(target) = Url::parse(url) else {
+    should_propagate_parsed(
+        url,
+        Url::parse(url).as_ref(),
+        page,
+        string_rules,
+        regex_rules,
+    )
+}
+
+/// [`should_propagate`] for `url` already parsed (`target`: `Url::parse(url)`).
+pub fn should_propagate_parsed(
+    url: &str,
+    target: Option<&Url<'_>>,
+    page: Option<&Url<'_>>,
+    string_rules: &[String],
+    regex_rules: impl FnOnce() -> bool,
+) -> bool {
+    let Some(target) = target else {
         return false;
     };
     if !target.is_http() {
@@ -77,6 +94,15 @@ pub struct ClientSpanStart {
 
 /// The name and attributes of a CLIENT span for `method` and absolute `url`.
 pub fn client_span_start(method: &str, url: &str) -> ClientSpanStart {
+    client_span_start_parsed(method, url, Url::parse(url).as_ref())
+}
+
+/// [`client_span_start`] for `url` already parsed (`parsed`: `Url::parse(url)`).
+pub fn client_span_start_parsed(
+    method: &str,
+    url: &str,
+    parsed: Option<&Url<'_>>,
+) -> ClientSpanStart {
     let mut attributes = Vec::with_capacity(5);
     let name = match KNOWN_METHODS.iter().find(|m| **m == method) {
         Some(known) => {
@@ -92,8 +118,8 @@ pub fn client_span_start(method: &str, url: &str) -> ClientSpanStart {
             "HTTP".to_owned()
         }
     };
-    attributes.push(KeyValue::new(URL_FULL, scrub_url(url)));
-    if let Some(u) = Url::parse(url).filter(|u| !u.host.is_empty()) {
+    attributes.push(KeyValue::new(URL_FULL, scrub_parsed(url, parsed)));
+    if let Some(u) = parsed.filter(|u| !u.host.is_empty()) {
         attributes.push(KeyValue::new(
             SERVER_ADDRESS,
             u.host_without_brackets().to_owned(),

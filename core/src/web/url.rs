@@ -128,10 +128,16 @@ pub fn default_port(scheme: &str) -> Option<u16> {
 /// value becomes `REDACTED` (keys are kept), and the fragment is removed. Works on relative
 /// URLs too.
 pub fn scrub_url(url: &str) -> String {
+    scrub_parsed(url, Url::parse(url).as_ref())
+}
+
+/// [`scrub_url`] of `url` already parsed (`parsed`: `Url::parse(url)`).
+pub fn scrub_parsed(url: &str, parsed: Option<&Url<'_>>) -> String {
     let mut out = String::with_capacity(url.len() + 16);
     let without_fragment = url.split('#').next().unwrap_or("");
     let (base, query) = split_once_opt(without_fragment, '?');
-    match Url::parse(base).and_then(|u| u.userinfo.map(|ui| (u, ui))) {
+    // The user info is in the authority, before any `?` or `#`: the same in `base` and `url`.
+    match parsed.and_then(|u| u.userinfo.map(|ui| (u, ui))) {
         Some((u, userinfo)) => {
             // scheme://user:pass@rest -> scheme://REDACTED:REDACTED@rest
             let at = u.scheme.len() + 3 + userinfo.len();
