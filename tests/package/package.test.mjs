@@ -861,6 +861,36 @@ pageTest('i. plain <script type="module"> page (no bundler): same-origin fetch a
   assert.equal(r.tp, `00-${r.root.traceId}-${r.root.spanId}-${r.root.traceFlags.toString(16).padStart(2, '0')}`, 'Span.traceparent() matches spanContext()');
 });
 
+pageTest('i2. url.full is the URL the browser resolved, for every form a page writes (joined to the origin, or parsed)', { path: '/plain.html' }, async ({ page }) => {
+  const forms = [
+    '/echo/i2-a?x=1', // the joined fast path
+    '/echo/i2-b/../i2-b2?y=2', // a dot segment: parsed
+    '/echo/i2-c/%2e%2e/i2-c2', // an encoded dot segment: parsed
+    'echo/i2-rel', // relative to the page's path: parsed
+    '/echo/i2-d?q=a b', // a character the parser encodes: parsed
+    '/echo/i2-e#frag', // a fragment
+  ];
+  const r = await page.evaluate(async (forms) => {
+    const h = window.__h;
+    ET.init({ onSpanEnd: h.onSpanEnd });
+    const out = [];
+    for (const u of forms) {
+      await fetch(u).catch(() => {});
+      await h.xhr('GET', u).catch(() => {});
+      out.push(new URL(u, location.href).href);
+    }
+    await h.waitFor(() => h.spans.filter((s) => s.kind === 2).length >= forms.length * 2);
+    return { want: out, got: h.spans.filter((s) => s.kind === 2).map((s) => s.attributes['url.full']) };
+  }, forms);
+  // What the SDK records: the resolved URL with query values scrubbed and no fragment.
+  const scrub = (u) => {
+    const x = new URL(u);
+    const q = [...x.searchParams.keys()].map((k) => `${k}=REDACTED`).join('&');
+    return `${x.origin}${x.pathname}${q ? `?${q}` : ''}`;
+  };
+  assert.deepEqual(r.got, r.want.flatMap((u) => [scrub(u), scrub(u)]));
+});
+
 // ---------------------------------------------------------------------------
 // j. Manual API: spans, context, injectHeaders
 // ---------------------------------------------------------------------------
