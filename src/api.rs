@@ -17,7 +17,7 @@ use edge_telemetry_core::web::page::NAVIGATION_TIMING_EVENTS;
 use edge_telemetry_core::web::session::SESSION_STORAGE_KEY;
 use js_sys::{Array, Function, Object, Reflect};
 use opentelemetry::trace::{SpanContext, SpanKind};
-use opentelemetry::{KeyValue, Value};
+use opentelemetry::{Key, KeyValue, Value};
 use wasm_bindgen::prelude::*;
 use web_sys::Headers;
 
@@ -340,7 +340,11 @@ pub fn span_set_attribute(handle: SpanHandle, key: JsValue, value: JsValue) {
 }
 
 /// `span.setAttribute` with converted arguments (`None`: invalid, counted here).
-pub(crate) fn set_attribute_read(handle: SpanHandle, key: Option<String>, value: Option<Value>) {
+pub(crate) fn set_attribute_read(
+    handle: SpanHandle,
+    key: Option<impl Into<Key>>,
+    value: Option<Value>,
+) {
     let (Some(key), Some(value)) = (key, value) else {
         count(|s| s.attributes_dropped += 1);
         invalid("setAttribute");

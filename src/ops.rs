@@ -14,7 +14,8 @@
 use edge_telemetry_core::trace::span::{span_kind_from_code, span_kind_from_name};
 use edge_telemetry_core::trace::table::SpanHandle;
 use opentelemetry::trace::SpanKind;
-use opentelemetry::{KeyValue, Value};
+use opentelemetry::{Key, KeyValue, StringValue, Value};
+use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 
 use crate::api::{self, checked_time};
@@ -70,6 +71,9 @@ struct Reader<'a> {
     ops: &'a [f64],
     at: usize,
     strings: Vec<&'a str>,
+    /// The strings used as attribute keys and values, each allocated once per run and shared
+    /// by reference count (a page's spans repeat the same keys).
+    shared: Vec<Option<Arc<str>>>,
     /// Handles of the spans started so far by this buffer, in order.
     started: Vec<SpanHandle>,
 }
@@ -96,18 +100,29 @@ impl<'a> Reader<'a> {
         self.strings.get(i).copied().unwrap_or_default()
     }
 
+    fn shared(&mut self, i: usize) -> Arc<str> {
+        if let Some(Some(s)) = self.shared.get(i) {
+            return s.clone();
+        }
+        let s: Arc<str> = Arc::from(self.text(i));
+        if let Some(slot) = self.shared.get_mut(i) {
+            *slot = Some(s.clone());
+        }
+        s
+    }
+
     /// An attribute key: a non-empty string.
-    fn key(&self, a: Read) -> Option<String> {
+    fn key(&mut self, a: Read) -> Option<Key> {
         match a {
-            Read::Str(i) if !self.text(i).is_empty() => Some(self.text(i).to_owned()),
+            Read::Str(i) if !self.text(i).is_empty() => Some(Key::from(self.shared(i))),
             _ => None,
         }
     }
 
     /// An attribute value, as [`convert::to_value`] reads the same JS value.
-    fn value(&self, a: Read) -> Option<Value> {
+    fn value(&mut self, a: Read) -> Option<Value> {
         match a {
-            Read::Str(i) => Some(Value::String(self.text(i).to_owned().into())),
+            Read::Str(i) => Some(Value::String(StringValue::from(self.shared(i)))),
             Read::Num(n) => Some(convert::number_value(n)),
             Read::Bool(b) => Some(Value::Bool(b)),
             _ => None,
@@ -196,10 +211,12 @@ fn parent_of(a: Read) -> edge_telemetry_core::sdk::Parent {
 pub fn run_ops(ops: &[f64], strings: &str) -> Vec<SpanHandle> {
     state::release_requests();
     let before = replay_time();
+    let strings: Vec<&str> = strings.split('\0').collect();
     let mut r = Reader {
         ops,
         at: 0,
-        strings: strings.split('\0').collect(),
+        shared: vec![None; strings.len()],
+        strings,
         started: Vec::new(),
     };
     while r.at < ops.len() {
