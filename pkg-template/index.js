@@ -115,7 +115,7 @@ function later(fn) {
 // A span's handle; one still in the buffer gets it by running the buffer.
 const handle = (s) => {
   if (s === null || typeof s !== 'object') return 0;
-  if (s.q >= 0) runOps();
+  if (s.__edgeQueued >= 0) runOps();
   return s.__edgeSpanId >>> 0;
 };
 // Whether a span call may be buffered.
@@ -136,7 +136,7 @@ export class Span {
   constructor(id) {
     this.__edgeSpanId = id >>> 0;
     // While the span waits for its handle in the buffer: its index there (ops.js).
-    this.q = -1;
+    this.__edgeQueued = -1;
   }
   setAttribute(key, value) {
     if (!(fast() && opSetAttribute(this, key, value))) spanCall(w.spanSetAttribute, this, key, value);

@@ -17,7 +17,7 @@ let n = 0;
 // The strings of the buffered calls (each once), and their index.
 let strings = [];
 const stringIndex = new Map();
-// Spans started in the buffer, awaiting their handle; span.q is the index here.
+// Spans started in the buffer, awaiting their handle; span.__edgeQueued is the index here.
 let waiting = [];
 let queued = false;
 let running = false;
@@ -47,7 +47,7 @@ export function runOps() {
     running = false;
     for (let i = 0; i < spans.length; i++) {
       spans[i].__edgeSpanId = handles && i < handles.length ? handles[i] >>> 0 : 0;
-      spans[i].q = -1;
+      spans[i].__edgeQueued = -1;
     }
   }
 }
@@ -119,7 +119,7 @@ function put(v) {
 }
 
 // A span as one number: its handle, or -(i + 1) while it awaits one in this buffer.
-const ref = (span) => (span.q >= 0 ? -(span.q + 1) : span.__edgeSpanId >>> 0);
+const ref = (span) => (span.__edgeQueued >= 0 ? -(span.__edgeQueued + 1) : span.__edgeSpanId >>> 0);
 
 const NONE = [];
 
@@ -173,7 +173,7 @@ export function opStart(span, name, kind, parent, time, attributes, flags) {
     return false;
   }
   buf[n++] = performance.now();
-  span.q = waiting.length;
+  span.__edgeQueued = waiting.length;
   waiting.push(span);
   return done();
 }
