@@ -533,6 +533,78 @@ pageTest('buffered span calls (ops.js, no onSpanEnd): order, times, parents, att
   assert.equal(r.ended, 1004);
 });
 
+// The same pseudo-random sequence of span calls (every kind of argument the buffer carries and
+// the ones it hands to the direct path, withSpan, spanContext, microtask boundaries) on two
+// pages: buffered (no onSpanEnd) and direct (with one). What arrives and what is counted must
+// be the same.
+pageTest('buffered and direct span calls give the same spans and counters for the same random sequence', { path: null }, async ({ open, tid }) => {
+  const run = async (page, tag, direct) => page.evaluate(async ({ o, direct }) => {
+    ET.init(direct ? { ...o, onSpanEnd: () => {} } : o);
+    let seed = 20261207;
+    const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const pick = (a) => a[Math.floor(rnd() * a.length)];
+    const values = [1, -2, 1.5, 2 ** 53, 'str', '', 'a\0b', 'é😀', true, false, [1, 2], ['x', 'y'], [true], [], null, undefined, {}, NaN, -Infinity];
+    const keys = ['k1', 'k2', 'k3', '', 'k.long.' + 'x'.repeat(20)];
+    const spans = [];
+    for (let i = 0; i < 400; i++) {
+      const r = rnd();
+      if (r < 0.3 || spans.length === 0) {
+        const opts = {};
+        if (rnd() < 0.6) {
+          opts.attributes = {};
+          const n = Math.floor(rnd() * 4);
+          for (let j = 0; j < n; j++) opts.attributes[pick(keys)] = pick(values);
+        }
+        if (rnd() < 0.3 && spans.length) opts.parent = pick(spans);
+        if (rnd() < 0.2) opts.kind = pick([0, 1, 2, 'client', 'bogus', 7, 2.5]);
+        if (rnd() < 0.1) opts.root = true;
+        if (rnd() < 0.05) opts.startTime = pick([performance.now() - 5, -1, 'soon']);
+        const name = rnd() < 0.05 ? pick([42, true, null]) : `s${i}`;
+        spans.push(ET.startSpan(name, rnd() < 0.05 ? 'not options' : opts));
+      } else if (r < 0.6) {
+        pick(spans).setAttribute(pick(keys), pick(values));
+      } else if (r < 0.68) {
+        const a = {};
+        a[pick(keys)] = pick(values);
+        pick(spans).setAttributes(rnd() < 0.2 ? 'bad' : a);
+      } else if (r < 0.85) {
+        pick(spans).end(rnd() < 0.1 ? pick([performance.now(), 'later']) : undefined);
+      } else if (r < 0.9) {
+        const s = pick(spans);
+        ET.withSpan(s, () => spans.push(ET.startSpan(`w${i}`)));
+      } else if (r < 0.95) {
+        pick(spans).spanContext();
+      } else {
+        await Promise.resolve();
+      }
+    }
+    for (const s of spans) s.end();
+    const st = ET.getStats();
+    await ET.flush();
+    return { invalidArguments: st.invalidArguments, attributesDropped: st.attributesDropped, callsAfterEnd: st.callsAfterEnd, spansStarted: st.spansStarted, spansEnded: st.spansEnded };
+  }, { o: options(`${tid}-${tag}`, { batch: { maxQueueSize: 4096, maxExportBatchSize: 4096 } }), direct });
+  const buffered = await run(await open('/plain.html'), 'b', false);
+  const direct = await run(await open('/plain.html'), 'd', true);
+  assert.deepEqual(buffered, direct, 'the same counters');
+  assert.ok(buffered.invalidArguments > 20 && buffered.spansEnded > 100, `the sequence exercises the paths: ${JSON.stringify(buffered)}`);
+  const shape = (t) => {
+    const spans = ackedSpans(t);
+    const nameOf = new Map(spans.map((s) => [s.spanId, s.name]));
+    return spans.map((s) => {
+      const { 'session.id': _s, ...attrs } = attrMap(s.attributes);
+      return {
+        name: s.name, kind: s.kind, status: s.status, parent: s.parentSpanId ? nameOf.get(s.parentSpanId) || 'elsewhere' : null,
+        attrs: JSON.stringify(attrs), dropped: s.droppedAttributesCount || 0,
+        ok: BigInt(s.endTimeUnixNano) >= BigInt(s.startTimeUnixNano),
+      };
+    }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.attrs < b.attrs ? -1 : 1));
+  };
+  const b = shape(`${tid}-b`);
+  const d = shape(`${tid}-d`);
+  assert.equal(b.length, buffered.spansEnded);
+  assert.deepEqual(b, d, 'the same spans, names, kinds, parents and attributes');
+});
+
 pageTest('session.id: the same across two page loads in one tab, another in a new context', {}, async ({ page, open, tid }) => {
   const once = (p, name) => p.evaluate(async ({ o, name: n }) => {
     ET.init(o);
