@@ -307,7 +307,9 @@ pub(crate) fn start_read(
         invalid("startSpan (kind)");
         SpanKind::Internal
     });
-    count(|s| s.attributes_dropped += bad_attrs);
+    if bad_attrs > 0 {
+        count(|s| s.attributes_dropped += bad_attrs);
+    }
     if parent == Parent::Invalid {
         invalid("startSpan (parent)");
     }

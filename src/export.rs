@@ -5,7 +5,6 @@
 
 use edge_telemetry_core::export::otlp::push_non_finite;
 use edge_telemetry_core::sdk::{ChannelKind, Ended};
-use edge_telemetry_core::trace::span::SpanData;
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 
@@ -58,14 +57,6 @@ fn note(note: Option<String>) {
     if let Some(n) = note {
         debug_log(&n);
     }
-}
-
-/// Queues a finished span for export at `now_ms`. Returns the delay to arm the span
-/// channel's timer with.
-pub fn enqueue(data: SpanData, now_ms: u64) -> Option<u64> {
-    let (arm, n) = with_sdk(|s| s.engine.queue_span(data, now_ms))?;
-    note(n);
-    arm
 }
 
 /// The channels that are on, as `Channel` values.
@@ -201,17 +192,31 @@ pub(crate) fn deliver(ended: Option<Ended>) {
     let Some(Ended { data, now_ms }) = ended else {
         return;
     };
-    if let Some(cb) = with_sdk(|s| s.on_span_end.clone()).flatten() {
-        // User code: run with no SDK borrow held; its exceptions stay its own.
-        if cb
-            .call1(&JsValue::UNDEFINED, &crate::convert::span_data_to_js(&data))
-            .is_err()
-            && state::debug_enabled()
-        {
-            debug_log("edge-telemetry: onSpanEnd threw");
+    // Without a callback, one borrow queues it.
+    let queued = with_sdk(|s| match &s.on_span_end {
+        None => Ok(s.engine.queue_span(*data, now_ms)),
+        Some(cb) => Err((cb.clone(), data)),
+    });
+    let (arm, n) = match queued {
+        None => return,
+        Some(Ok(queued)) => queued,
+        Some(Err((cb, data))) => {
+            // User code: run with no SDK borrow held; its exceptions stay its own.
+            if cb
+                .call1(&JsValue::UNDEFINED, &crate::convert::span_data_to_js(&data))
+                .is_err()
+                && state::debug_enabled()
+            {
+                debug_log("edge-telemetry: onSpanEnd threw");
+            }
+            let Some(queued) = with_sdk(|s| s.engine.queue_span(*data, now_ms)) else {
+                return;
+            };
+            queued
         }
-    }
-    if let Some(ms) = enqueue(*data, now_ms) {
+    };
+    note(n);
+    if let Some(ms) = arm {
         schedule(Channel::Spans, ms);
     }
 }
