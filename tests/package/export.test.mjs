@@ -543,7 +543,9 @@ pageTest('buffered and direct span calls give the same spans and counters for th
     let seed = 20261207;
     const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     const pick = (a) => a[Math.floor(rnd() * a.length)];
-    const values = [1, -2, 1.5, 2 ** 53, 'str', '', 'a\0b', 'é😀', true, false, [1, 2], ['x', 'y'], [true], [], null, undefined, {}, NaN, -Infinity];
+    // No NaN or ±Infinity: the captured bodies are decoded with opentelemetry-proto's serde
+    // afterwards, which does not read their proto3 JSON strings (core's otlp tests cover them).
+    const values = [1, -2, 1.5, 2 ** 53, 'str', '', 'a\0b', 'é😀', true, false, [1, 2], ['x', 'y'], [true], [], null, undefined, {}];
     const keys = ['k1', 'k2', 'k3', '', 'k.long.' + 'x'.repeat(20)];
     const spans = [];
     for (let i = 0; i < 400; i++) {
