@@ -12,7 +12,8 @@ const { Op, Arg } = raw;
 // Numbers the buffer holds before it runs (64 KB).
 const CAPACITY = 8192;
 
-let buf = new Float64Array(CAPACITY);
+// Allocated by the first call (room), not at import.
+let buf = new Float64Array(0);
 let n = 0;
 // The strings of the buffered calls (each once), and their index.
 let strings = [];
