@@ -15,6 +15,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::convert::{self, regex_matches};
 use crate::export::{Channel, deliver, js_f64, schedule};
+use crate::local::Local;
 use crate::platform::{current_page_url, debug_log, now_millis, random_seed};
 use crate::state::{self, count, with_sdk};
 
@@ -244,18 +245,18 @@ pub fn error_settings() -> JsValue {
 // Panics
 // ---------------------------------------------------------------------------------------
 
-thread_local! {
-    /// `errors.js`'s last-gasp sender: called with `[Channel, body, ...]` and a lost item.
-    static ON_FATAL: RefCell<Option<Function>> = const { RefCell::new(None) };
-    /// A copy of the reporter, for a panic met while the engine's state is in use.
-    static PANIC_REPORTER: RefCell<Option<Reporter>> = const { RefCell::new(None) };
-    /// Set while the hook runs: a panic inside it is not reported again.
-    static IN_HOOK: Cell<bool> = const { Cell::new(false) };
-}
+/// `errors.js`'s last-gasp sender: called with `[Channel, body, ...]` and a lost item.
+static ON_FATAL: Local<RefCell<Option<Function>>> = Local::new(RefCell::new(None));
+/// A copy of the reporter, for a panic met while the engine's state is in use.
+static PANIC_REPORTER: Local<RefCell<Option<Reporter>>> = Local::new(RefCell::new(None));
+/// Set while the hook runs: a panic inside it is not reported again.
+static IN_HOOK: Local<Cell<bool>> = Local::new(Cell::new(false));
 
 /// Keeps a copy of the reporter for panics met while the engine's state is in use.
 pub fn keep_panic_reporter(reporter: Reporter) {
-    PANIC_REPORTER.with(|r| *r.borrow_mut() = Some(reporter));
+    if let Ok(mut r) = PANIC_REPORTER.try_borrow_mut() {
+        *r = Some(reporter);
+    }
 }
 
 /// Installs the panic hook (chained: the previous hook runs after ours). `on_fatal(out,
@@ -265,10 +266,12 @@ pub fn keep_panic_reporter(reporter: Reporter) {
 /// (without trace ids) when the SDK's state was in use.
 #[wasm_bindgen(js_name = installPanicHook)]
 pub fn install_panic_hook(on_fatal: Function) {
-    ON_FATAL.with(|f| *f.borrow_mut() = Some(on_fatal));
+    if let Ok(mut f) = ON_FATAL.try_borrow_mut() {
+        *f = Some(on_fatal);
+    }
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        if !IN_HOOK.with(|h| h.replace(true)) {
+        if !IN_HOOK.replace(true) {
             let here = js_sys::Error::new("");
             let stack = Reflect::get(&here, &JsValue::from_str("stack"))
                 .ok()
@@ -330,17 +333,17 @@ fn report_panic(message: &str, stack: &str) {
     let unreachable = !reached && state::is_initialized();
     let lost = if unreachable {
         PANIC_REPORTER
-            .with(|r| {
-                r.try_borrow()
-                    .ok()?
-                    .as_ref()
+            .try_borrow()
+            .ok()
+            .and_then(|r| {
+                r.as_ref()
                     .map(|r| r.panic_item(id, message, stack, now_millis(), page, js_f64))
             })
             .map_or(JsValue::UNDEFINED, |item| JsValue::from_str(&item))
     } else {
         JsValue::UNDEFINED
     };
-    if let Some(f) = ON_FATAL.with(|f| f.borrow().clone()) {
+    if let Some(f) = ON_FATAL.try_borrow().ok().and_then(|f| f.clone()) {
         let _ = f.call2(&JsValue::UNDEFINED, &out, &lost);
     }
 }

@@ -23,6 +23,7 @@ pub mod api;
 pub mod convert;
 pub mod errors;
 pub mod export;
+pub mod local;
 pub mod ops;
 pub mod platform;
 pub mod state;

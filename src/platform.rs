@@ -1,9 +1,13 @@
 //! Browser capabilities: clock, CSPRNG seed, console, sessionStorage, navigator.
 
+use std::cell::Cell;
+
 use edge_telemetry_core::resource::BrowserInfo;
 use edge_telemetry_core::time::{Clock, millis_to_unix_nanos};
 use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
+
+use crate::local::Local;
 
 #[wasm_bindgen]
 extern "C" {
@@ -23,20 +27,18 @@ extern "C" {
     fn session_set(key: &str, value: &str) -> Result<(), JsValue>;
 }
 
-thread_local! {
-    /// While calls recorded before the module was ready are replayed: the `performance.now()`
-    /// value each was made at (NaN otherwise).
-    static REPLAY_AT: std::cell::Cell<f64> = const { std::cell::Cell::new(f64::NAN) };
-}
+/// While calls recorded before the module was ready are replayed: the `performance.now()`
+/// value each was made at (NaN otherwise).
+static REPLAY_AT: Local<Cell<f64>> = Local::new(Cell::new(f64::NAN));
 
 /// Makes the clock read `ms` (a `performance.now()` value) until called with NaN.
 pub fn set_replay_time(ms: f64) {
-    REPLAY_AT.with(|t| t.set(ms));
+    REPLAY_AT.set(ms);
 }
 
 /// The time the clock reads while replaying (NaN: none).
 pub fn replay_time() -> f64 {
-    REPLAY_AT.with(std::cell::Cell::get)
+    REPLAY_AT.get()
 }
 
 /// `performance.timeOrigin + performance.now()`, or the time of the call being replayed.
@@ -53,7 +55,7 @@ impl BrowserClock {
 impl Clock for BrowserClock {
     fn now_unix_nanos(&self) -> u64 {
         let origin = millis_to_unix_nanos(Self::time_origin_ms()).unwrap_or(0);
-        let replayed = REPLAY_AT.with(std::cell::Cell::get);
+        let replayed = REPLAY_AT.get();
         let now = if replayed.is_nan() {
             performance_now()
         } else {

@@ -1,5 +1,5 @@
 //! The page's SDK state: the engine (`edge_telemetry_core::sdk::Sdk`) and the JS objects
-//! beside it. wasm32 is single-threaded, so it lives in thread-locals; every
+//! beside it. wasm32 is single-threaded, so it lives in statics (`crate::local`); every
 //! access uses `try_borrow_mut` so a re-entrant call (user code run from inside the SDK)
 //! degrades to a counted no-op instead of a panic.
 
@@ -9,6 +9,7 @@ use edge_telemetry_core::stats::Stats;
 use edge_telemetry_core::trace::ids::AnyIdGenerator;
 use js_sys::{Function, RegExp};
 
+use crate::local::Local;
 use crate::platform::{BrowserClock, storage_set};
 use edge_telemetry_core::web::session::SESSION_STORAGE_KEY;
 
@@ -44,75 +45,71 @@ impl Sdk {
     }
 }
 
-thread_local! {
-    static SDK: RefCell<Option<Sdk>> = const { RefCell::new(None) };
-    static STATS: RefCell<Stats> = RefCell::new(Stats::default());
-}
+static SDK: Local<RefCell<Option<Sdk>>> = Local::new(RefCell::new(None));
+static STATS: Local<RefCell<Option<Stats>>> = Local::new(RefCell::new(None));
 
 /// Requests that ended in an earlier task give their scope back: called first by every
 /// export that reads the context. Not inlined (one copy for all of them).
 #[inline(never)]
 pub fn release_requests() {
-    SDK.with(|cell| {
-        if let Ok(mut guard) = cell.try_borrow_mut()
-            && let Some(s) = guard.as_mut()
-            && s.engine.requests_to_release()
-        {
-            let epoch = s.epoch();
-            s.engine.release_requests(epoch);
-        }
-    });
+    if let Ok(mut guard) = SDK.try_borrow_mut()
+        && let Some(s) = guard.as_mut()
+        && s.engine.requests_to_release()
+    {
+        let epoch = s.epoch();
+        s.engine.release_requests(epoch);
+    }
 }
 
 /// Runs `f` with the SDK if it is initialised and not already in use.
 pub fn with_sdk<R>(f: impl FnOnce(&mut Sdk) -> R) -> Option<R> {
-    SDK.with(|cell| match cell.try_borrow_mut() {
+    match SDK.try_borrow_mut() {
         Ok(mut guard) => guard.as_mut().map(f),
         Err(_) => {
             count(|s| s.internal_errors += 1);
             None
         }
-    })
+    }
 }
 
 /// Installs the SDK; false if one is already installed.
 pub fn install(sdk: Sdk) -> bool {
-    SDK.with(|cell| match cell.try_borrow_mut() {
+    match SDK.try_borrow_mut() {
         Ok(mut guard) if guard.is_none() => {
             *guard = Some(sdk);
             true
         }
         _ => false,
-    })
+    }
 }
 
 /// Whether `init` has run.
 pub fn is_initialized() -> bool {
-    SDK.with(|cell| cell.try_borrow().map(|g| g.is_some()).unwrap_or(true))
+    SDK.try_borrow().map(|g| g.is_some()).unwrap_or(true)
 }
 
 /// Whether debug logging is on.
 pub fn debug_enabled() -> bool {
-    SDK.with(|cell| {
-        cell.try_borrow()
-            .ok()
-            .and_then(|g| g.as_ref().map(|s| s.engine.config().debug))
-            .unwrap_or(false)
-    })
+    SDK.try_borrow()
+        .ok()
+        .and_then(|g| g.as_ref().map(|s| s.engine.config().debug))
+        .unwrap_or(false)
 }
 
 /// Updates the counters.
 pub fn count(f: impl FnOnce(&mut Stats)) {
-    STATS.with(|s| {
-        if let Ok(mut s) = s.try_borrow_mut() {
-            f(&mut s)
-        }
-    });
+    if let Ok(mut s) = STATS.try_borrow_mut() {
+        f(s.get_or_insert_with(Stats::default))
+    }
 }
 
 /// The counters: the glue's (what it found converting arguments, faults) and the engine's.
 pub fn stats() -> Stats {
-    let mut stats = STATS.with(|s| s.try_borrow().map(|s| s.clone()).unwrap_or_default());
+    let mut stats = STATS
+        .try_borrow()
+        .ok()
+        .and_then(|s| s.clone())
+        .unwrap_or_default();
     with_sdk(|sdk| {
         stats.merge(&sdk.engine.stats);
         stats.open_spans = sdk.engine.open_spans() as u64;
