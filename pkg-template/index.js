@@ -7,6 +7,7 @@
 import initWasm, * as raw from './edge_telemetry.js';
 import { drainFirst, setRunner, runOps, opStart, opSetAttribute, opSetAttributes, opEnd } from './ops.js';
 import { checkOptions, defaultOf } from './options.js';
+import { SESSION_STORAGE_KEY } from './options-schema.js';
 import { installFetch, installXhr } from './instrument.js';
 import { installTransport } from './export.js';
 import { installErrors, tagThrown } from './errors.js';
@@ -64,11 +65,24 @@ function wasmUrl() {
   return /\/node_modules\/\.vite\/deps\/[^/]*$/.test(url.pathname) ? new URL('../../edge-telemetry/' + 'edge_telemetry_bg.wasm', url) : url;
 }
 
+// What sessionStorage held for the session, read while the module loads (the first read of a
+// page's sessionStorage takes 1-5 ms; the engine continues that session at init). null: none,
+// or storage unavailable (sandboxed frames, storage disabled).
+let storedSession = null;
+
 // Fetches the .wasm a microtask after the import, after the app's entry module (ARCHITECTURE.md,
-// "The load"), with the page's own fetch, taken now.
+// "The load"), with the page's own fetch, taken now; reads the stored session while it loads.
 function load() {
   const pageFetch = globalThis.fetch;
-  return Promise.resolve().then(() => initWasm({ module_or_path: pageFetch.call(globalThis, wasmUrl()) }));
+  return Promise.resolve().then(() => {
+    const loaded = initWasm({ module_or_path: pageFetch.call(globalThis, wasmUrl()) });
+    try {
+      storedSession = sessionStorage.getItem(SESSION_STORAGE_KEY);
+    } catch (_) {
+      storedSession = null;
+    }
+    return loaded;
+  });
 }
 
 // Errors reporting (errors.js), once the engine has configured it.
@@ -265,7 +279,7 @@ function installRequests() {
 
 // Starts the engine with checked options. Returns what w.init returned.
 function startEngine(checked) {
-  const started = w.init(checked, schedule, taskEpoch);
+  const started = w.init(checked, schedule, taskEpoch, storedSession);
   if (!started) return false;
   buffered = typeof checked.onSpanEnd !== 'function';
   try {

@@ -14,7 +14,6 @@ use edge_telemetry_core::trace::span::{span_kind_from_code, span_kind_from_name}
 use edge_telemetry_core::trace::table::SpanHandle;
 use edge_telemetry_core::web::http::HttpOutcome;
 use edge_telemetry_core::web::page::NAVIGATION_TIMING_EVENTS;
-use edge_telemetry_core::web::session::SESSION_STORAGE_KEY;
 use js_sys::{Array, Function, Object, Reflect};
 use opentelemetry::trace::{SpanContext, SpanKind};
 use opentelemetry::{Key, KeyValue, Value};
@@ -23,9 +22,7 @@ use web_sys::Headers;
 
 use crate::convert;
 use crate::export::{self, deliver};
-use crate::platform::{
-    BrowserClock, browser_info, current_page_url, debug_log, random_seed, storage_get,
-};
+use crate::platform::{BrowserClock, browser_info, current_page_url, debug_log, random_seed};
 use crate::state::{self, Engine, Sdk, count, store_session, with_engine, with_sdk};
 
 pub(crate) fn invalid(what: &str) {
@@ -63,9 +60,16 @@ fn resolve_export_url(
 /// Initialises the SDK with options the facade checked (`options.js`, from core's
 /// `config::schema`). Returns `true`, or `false` when it was already initialised (nothing
 /// changes). `schedule(channel, ms)` arms `export.js`'s timer of a channel; `epoch()` gives
-/// the page's task number (see `requestEnd`).
+/// the page's task number (see `requestEnd`); `stored_session`: what sessionStorage held
+/// under `SESSION_STORAGE_KEY` (the facade reads it while the module loads: the first read
+/// of a page's sessionStorage costs 1-5 ms, then off the path to a ready engine).
 #[wasm_bindgen]
-pub fn init(options: JsValue, schedule: JsValue, epoch: JsValue) -> bool {
+pub fn init(
+    options: JsValue,
+    schedule: JsValue,
+    epoch: JsValue,
+    stored_session: Option<String>,
+) -> bool {
     let opts = convert::read_init_options(&options);
     let page = current_page_url();
     let cfg = &opts.config;
@@ -140,7 +144,7 @@ pub fn init(options: JsValue, schedule: JsValue, epoch: JsValue) -> bool {
         ids,
         BrowserClock,
         page,
-        storage_get(SESSION_STORAGE_KEY).as_deref(),
+        stored_session.as_deref(),
     );
     store_session(&mut engine);
     if let Some(spans) = exporter {

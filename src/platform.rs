@@ -21,8 +21,6 @@ extern "C" {
     fn math_random() -> f64;
     #[wasm_bindgen(js_namespace = console, js_name = debug)]
     fn console_debug(msg: &str);
-    #[wasm_bindgen(catch, js_namespace = sessionStorage, js_name = getItem)]
-    fn session_get(key: &str) -> Result<Option<String>, JsValue>;
     #[wasm_bindgen(catch, js_namespace = sessionStorage, js_name = setItem)]
     fn session_set(key: &str, value: &str) -> Result<(), JsValue>;
 }
@@ -73,12 +71,6 @@ pub fn now_millis() -> u64 {
 /// A number in `[0, 1)` for retry jitter.
 pub fn unit_random() -> f64 {
     math_random()
-}
-
-/// A sessionStorage item; `None` when absent or storage is unavailable (sandboxed frames,
-/// storage disabled), which the SDK treats as "no stored session".
-pub fn storage_get(key: &str) -> Option<String> {
-    session_get(key).ok().flatten()
 }
 
 /// Writes a sessionStorage item; failures (quota, unavailable storage) are ignored.

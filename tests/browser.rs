@@ -83,7 +83,7 @@ fn ensure_init() {
         ]);
         // The page's task number (index.js advances it a task after requests ended).
         let epoch = Function::new_no_args("return globalThis.__epoch | 0");
-        assert!(api::init(opts, JsValue::UNDEFINED, epoch.into()));
+        assert!(api::init(opts, JsValue::UNDEFINED, epoch.into(), None));
     }
 }
 
@@ -93,7 +93,8 @@ fn second_init_is_a_no_op() {
     assert!(!api::init(
         JsValue::UNDEFINED,
         JsValue::UNDEFINED,
-        JsValue::UNDEFINED
+        JsValue::UNDEFINED,
+        None
     ));
 }
 
