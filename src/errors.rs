@@ -165,7 +165,7 @@ pub fn error_capture(
             hint,
             uuid,
             page,
-            |m| rules.iter().any(|re| regex_matches(re, m)),
+            &|m: &str| rules.iter().any(|re| regex_matches(re, m)),
             js_f64,
         );
         state::store_session(&mut s.engine);
@@ -305,7 +305,7 @@ fn report_panic(message: &str, stack: &str) {
             0,
             id.clone(),
             page.clone(),
-            |_| false,
+            &|_: &str| false,
             js_f64,
         )
     });

@@ -1172,7 +1172,7 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
         hint: SpanHandle,
         uuid: String,
         page_url: Option<String>,
-        regex_ignored: impl FnOnce(&str) -> bool,
+        regex_ignored: &dyn Fn(&str) -> bool,
         f64_format: FormatF64,
     ) -> (Captured, Option<String>) {
         // Script URLs in stacks may carry tokens in their query, as the page URL may.
@@ -2054,7 +2054,7 @@ mod tests {
             hint,
             uuid.to_owned(),
             Some("https://shop.example/cart?id=7".to_owned()),
-            |m| m.contains("by-regex"),
+            &|m: &str| m.contains("by-regex"),
             crate::export::otlp::push_f64,
         )
         .0

@@ -155,7 +155,7 @@ impl Reporter {
         first: &RawError,
         frames: &[StackFrame],
         now_ms: u64,
-        regex_ignored: impl FnOnce(&str) -> bool,
+        regex_ignored: &dyn Fn(&str) -> bool,
     ) -> Result<(), NotAdmitted> {
         if is_ignored(&first.message, &self.ignored) || regex_ignored(&first.message) {
             return Err(NotAdmitted::Ignored);
