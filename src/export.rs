@@ -194,7 +194,7 @@ pub(crate) fn deliver(ended: Option<Ended>) {
     };
     // Without a callback, one borrow queues it.
     let queued = with_sdk(|s| match &s.on_span_end {
-        None => Ok(s.engine.queue_span(*data, now_ms)),
+        None => Ok(s.engine.queue_span(data, now_ms)),
         Some(cb) => Err((cb.clone(), data)),
     });
     let (arm, n) = match queued {
@@ -209,7 +209,7 @@ pub(crate) fn deliver(ended: Option<Ended>) {
             {
                 debug_log("edge-telemetry: onSpanEnd threw");
             }
-            let Some(queued) = with_sdk(|s| s.engine.queue_span(*data, now_ms)) else {
+            let Some(queued) = with_sdk(|s| s.engine.queue_span(data, now_ms)) else {
                 return;
             };
             queued

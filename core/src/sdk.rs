@@ -150,7 +150,7 @@ impl ChannelKind {
 }
 
 /// The span channel.
-pub type SpanChannel = Channel<SpanData, OtlpEncoder>;
+pub type SpanChannel = Channel<Box<SpanData>, OtlpEncoder>;
 /// The Rollbar item channel.
 pub type ItemChannel = Channel<String, Verbatim>;
 
@@ -386,7 +386,11 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
 
     /// Queues a finished span for export; the delay to arm the span channel's timer with.
     /// A full queue drops it (counted; the 1st, 10th, 100th… drop is noted in debug mode).
-    pub fn queue_span(&mut self, data: SpanData, now_ms: u64) -> (Option<u64>, Option<String>) {
+    pub fn queue_span(
+        &mut self,
+        data: Box<SpanData>,
+        now_ms: u64,
+    ) -> (Option<u64>, Option<String>) {
         let Some(channel) = self.spans.as_mut() else {
             return (None, None);
         };
@@ -1858,7 +1862,7 @@ mod tests {
         // success.
         let h = sdk.start_span(SpanStart::named("checkout"));
         let ended = sdk.end(h, None).unwrap();
-        let (arm, note) = sdk.queue_span(*ended.data, ended.now_ms);
+        let (arm, note) = sdk.queue_span(ended.data, ended.now_ms);
         assert_eq!(
             arm,
             Some(u64::from(
@@ -1928,7 +1932,7 @@ mod tests {
         assert_eq!(off.queue_item("{}".to_owned(), 0), Err(ItemDrop::Off));
         let h = off.start_span(SpanStart::named("x"));
         let e = off.end(h, None).unwrap();
-        assert_eq!(off.queue_span(*e.data, e.now_ms), (None, None));
+        assert_eq!(off.queue_span(e.data, e.now_ms), (None, None));
         assert_eq!(off.flush(ChannelKind::Spans), None);
         assert_eq!(off.flush_result(ChannelKind::Spans, 1), Some(true));
 
@@ -1936,7 +1940,7 @@ mod tests {
         for i in 0..3 {
             let h = sdk.start_span(SpanStart::named(format!("s{i}")));
             let e = sdk.end(h, None).unwrap();
-            sdk.queue_span(*e.data, e.now_ms);
+            sdk.queue_span(e.data, e.now_ms);
         }
         sdk.queue_item("{\"item\":1}".to_owned(), T0 / 1_000_000)
             .unwrap();

@@ -26,11 +26,12 @@ pub trait Encode<T> {
     fn encode_chunked(&self, items: &[T], max_bytes: usize) -> Vec<(String, u32)>;
 }
 
-impl Encode<SpanData> for OtlpEncoder {
-    fn encode(&self, items: &[SpanData]) -> String {
+// Spans stay boxed from start to export: a move is a pointer, not the 224-byte record.
+impl Encode<Box<SpanData>> for OtlpEncoder {
+    fn encode(&self, items: &[Box<SpanData>]) -> String {
         OtlpEncoder::encode(self, items)
     }
-    fn encode_chunked(&self, items: &[SpanData], max_bytes: usize) -> Vec<(String, u32)> {
+    fn encode_chunked(&self, items: &[Box<SpanData>], max_bytes: usize) -> Vec<(String, u32)> {
         OtlpEncoder::encode_chunked(self, items, max_bytes)
     }
 }

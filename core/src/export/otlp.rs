@@ -18,6 +18,8 @@
 //! );
 //! ```
 
+use std::borrow::Borrow;
+
 use crate::json::{push_i64, push_str_value, push_u64};
 use crate::propagation::write_hex;
 use crate::trace::span::{SpanData, SpanEvent};
@@ -99,16 +101,20 @@ impl OtlpEncoder {
     }
 
     /// One request body holding all `spans`, in order.
-    pub fn encode(&self, spans: &[SpanData]) -> String {
-        let capacity =
-            self.prefix.len() + SUFFIX.len() + spans.iter().map(estimated_span_len).sum::<usize>();
+    pub fn encode<S: Borrow<SpanData>>(&self, spans: &[S]) -> String {
+        let capacity = self.prefix.len()
+            + SUFFIX.len()
+            + spans
+                .iter()
+                .map(|s| estimated_span_len(s.borrow()))
+                .sum::<usize>();
         let mut out = String::with_capacity(capacity);
         out.push_str(&self.prefix);
         for (i, span) in spans.iter().enumerate() {
             if i > 0 {
                 out.push(',');
             }
-            encode_span_with(span, &mut out, self.f64_format);
+            encode_span_with(span.borrow(), &mut out, self.f64_format);
         }
         out.push_str(SUFFIX);
         out
@@ -118,14 +124,21 @@ impl OtlpEncoder {
     /// once and in order. A span too large to fit in a body of its own is still sent, alone
     /// in its body (which is then longer than `max_bytes`). No spans, no bodies. Each body
     /// comes with the number of spans it holds.
-    pub fn encode_chunked(&self, spans: &[SpanData], max_bytes: usize) -> Vec<(String, u32)> {
+    pub fn encode_chunked<S: Borrow<SpanData>>(
+        &self,
+        spans: &[S],
+        max_bytes: usize,
+    ) -> Vec<(String, u32)> {
         let mut bodies = Vec::new();
         if spans.is_empty() {
             return bodies;
         }
         let capacity = (self.prefix.len()
             + SUFFIX.len()
-            + spans.iter().map(estimated_span_len).sum::<usize>())
+            + spans
+                .iter()
+                .map(|s| estimated_span_len(s.borrow()))
+                .sum::<usize>())
         .min(max_bytes);
         let mut body = String::with_capacity(capacity);
         body.push_str(&self.prefix);
@@ -135,7 +148,7 @@ impl OtlpEncoder {
             if in_body > 0 {
                 body.push(',');
             }
-            encode_span_with(span, &mut body, self.f64_format);
+            encode_span_with(span.borrow(), &mut body, self.f64_format);
             if in_body > 0 && body.len() + SUFFIX.len() > max_bytes {
                 // Move the span just written into a new body and close the full one.
                 let mut next = String::with_capacity(capacity);
@@ -818,7 +831,7 @@ mod tests {
                 )
             )
         );
-        let no_version = OtlpEncoder::new(&[], "et", "", push_f64).encode(&[]);
+        let no_version = OtlpEncoder::new(&[], "et", "", push_f64).encode::<SpanData>(&[]);
         assert_eq!(
             no_version,
             r#"{"resourceSpans":[{"resource":{"attributes":[]},"scopeSpans":[{"scope":{"name":"et"},"spans":[]}]}]}"#
@@ -1032,7 +1045,7 @@ mod tests {
 
     #[test]
     fn chunking_nothing_gives_no_bodies() {
-        assert!(encoder().encode_chunked(&[], 100).is_empty());
+        assert!(encoder().encode_chunked::<SpanData>(&[], 100).is_empty());
     }
 
     #[test]
