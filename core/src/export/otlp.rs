@@ -8,10 +8,11 @@
 //!
 //! ```
 //! use edge_telemetry_core::export::otlp::{OtlpEncoder, push_f64};
+//! use edge_telemetry_core::trace::span::SpanData;
 //! use opentelemetry::KeyValue;
 //!
 //! let encoder = OtlpEncoder::new(&[KeyValue::new("service.name", "shop")], "edge-telemetry", "0.1.0", push_f64);
-//! let body = encoder.encode(&[]);
+//! let body = encoder.encode::<SpanData>(&[]);
 //! assert_eq!(
 //!     body,
 //!     r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"shop"}}]},"scopeSpans":[{"scope":{"name":"edge-telemetry","version":"0.1.0"},"spans":[]}]}]}"#
