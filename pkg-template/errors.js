@@ -1,13 +1,35 @@
 // Errors to Rollbar, JS side: the window `error` and `unhandledrejection` listeners, reading
-// an error (and its `cause` chain) into plain strings, the `beforeSend` / `transform` hooks,
-// and the last gasp after a panic. Which errors become items, the item itself and its link
-// to the active span are decided in Rust (src/errors.rs, core/src/rollbar.rs,
-// core/src/errors/item_limits.rs); the bytes go through the items channel's transport
-// (export.js).
+// an error (and its `cause` chain) into plain strings, loading the item encoder, the
+// `beforeSend` / `transform` hooks, and the last gasp after a panic. The engine links each
+// error to its span when it is captured (src/errors.rs); the item encoder, a second wasm
+// module loaded after start-up (errors-module/: filters, stack parsing, the item), builds the
+// item; the engine queues it and marks the span; the bytes go through the items channel's
+// transport (export.js). Decisions are Rust's; this file moves values between the two.
 import { sendNow } from './export.js';
+import { ERRORS_STORAGE_KEY, NotSent, Source } from './options-schema.js';
 
 // Causes followed at most.
 const MAX_CHAIN = 5;
+// Errors kept while the item encoder loads, at most (the engine's item queue holds as many).
+const MAX_WAITING = 100;
+// The encoder loads when the page is first idle after the engine is ready, at the latest
+// this long after (or at once on the first error).
+const LOAD_WITHIN_MS = 2000;
+
+// The item encoder's URL: beside this file, with the same Vite 7 fallback as the engine's
+// (index.js, wasmUrl).
+function encoderUrl() {
+  const url = new URL('./edge_telemetry_errors_bg.wasm', import.meta.url);
+  return /\/node_modules\/\.vite\/deps\/[^/]*$/.test(url.pathname) ? new URL('../../edge-telemetry/' + 'edge_telemetry_errors_bg.wasm', url) : url;
+}
+
+function pageUrl() {
+  try {
+    return String(location.href);
+  } catch (_) {
+    return undefined;
+  }
+}
 
 // Errors thrown out of withSpan, with the span they were thrown under: objects in a
 // WeakMap, primitives (a rejected string) in a short list, most recent last.
@@ -76,66 +98,248 @@ function chainOf(err, fallbackClass) {
 }
 
 /**
- * Starts error reporting. `w`: the wasm functions; `guard`: calls one without throwing;
- * `fetchFn`: the page's fetch before instrumentation; `settings`: from w.errorSettings()
- * ({captureUncaught, captureUnhandledRejections, trapItem}); `channels`: the settings of
- * every channel by `Channel` value (for the last gasp after a panic); `hooks`: the
- * `rollbar.transform` and `rollbar.beforeSend` options; `onDead()`: the module is about to
- * trap, turn the SDK off.
- * Returns { report(kind, value, level, custom), fatal(out, lost), trapped(e), replay(event),
- * close() }.
+ * Starts error reporting and loads the item encoder. `w`: the engine's functions; `guard`:
+ * calls one without throwing; `fetchFn`: the page's fetch before instrumentation;
+ * `settings`: w.errorSettings() ({captureUncaught, captureUnhandledRejections, trapUuid});
+ * `channels`: the settings of every channel by `Channel` value (for the last gasp after a
+ * panic); `options`: the checked init options (the encoder reads its own from them);
+ * `onDead()`: the engine is about to trap, turn the SDK off.
+ * Returns { report(kind, value, level, custom, hint), panicItem(link, message, stack),
+ * fatal(out, lost), trapped(), replay(event), load() (a promise: the encoder loaded, or
+ * not), waiting(), close() }.
  */
-export function installErrors(w, guard, fetchFn, settings, channels, hooks, onDead) {
+export function installErrors(w, guard, fetchFn, settings, channels, options, onDead) {
   const items = channels[w.Channel.Items];
-  const hooked = typeof hooks.transform === 'function' || typeof hooks.beforeSend === 'function';
+  const rollbar = options.rollbar || {};
+  const transform = typeof rollbar.transform === 'function' ? rollbar.transform : undefined;
+  const beforeSend = typeof rollbar.beforeSend === 'function' ? rollbar.beforeSend : undefined;
   let busy = false;
   let gone = false;
+  // The encoder's functions once it is loaded and configured; its JS module and bytes while
+  // it loads (beforeHide instantiates it synchronously from them).
+  let enc;
+  let mod;
+  let bytes;
+  let failed = false;
+  // Errors captured before the encoder was there, and items to send as they are once
+  // encoded (the engine died meanwhile: a panic, a trap).
+  const waiting = [];
+  let trapPending = false;
 
   function runHooks(body) {
     let payload = JSON.parse(body);
-    if (typeof hooks.transform === 'function') {
-      const t = hooks.transform(payload);
+    if (transform) {
+      const t = transform(payload);
       if (t && typeof t === 'object') payload = t;
     }
-    if (typeof hooks.beforeSend === 'function') {
-      const out = hooks.beforeSend(payload);
+    if (beforeSend) {
+      const out = beforeSend(payload);
       if (out === null || out === false) return undefined;
       if (out && typeof out === 'object') payload = out;
     }
     return JSON.stringify(payload);
   }
 
+  // The item for report `r`, or a NotSent number. An encoder that throws is not used again.
+  function encode(r) {
+    try {
+      return enc.encode(r);
+    } catch (_) {
+      enc = undefined;
+      failed = true;
+      return NotSent.Raised;
+    }
+  }
+
+  // Encodes `r` and queues its item (or says why not); the uuid when queued.
+  function send(r) {
+    const uuid = r.link[0];
+    const out = encode(r);
+    if (typeof out !== 'string') {
+      guard(w.errorNotSent, out, uuid);
+      return undefined;
+    }
+    let body = out;
+    if (transform || beforeSend) {
+      try {
+        body = runHooks(out);
+      } catch (_) {
+        guard(w.errorNotSent, NotSent.Raised, uuid);
+        return undefined;
+      }
+      if (body === undefined) {
+        guard(w.errorNotSent, NotSent.Dropped, uuid);
+        return undefined;
+      }
+    }
+    return guard(w.errorQueue, uuid, body) ? uuid : undefined;
+  }
+
+  // Once the encoder is there (or will never be): what waited for it.
+  function settleWaiting() {
+    const list = waiting.splice(0);
+    busy = true;
+    try {
+      for (const r of list) {
+        if (gone) {
+          // The engine is dead: the item goes out as it is, without hooks or a span mark.
+          const out = enc ? encode(r) : undefined;
+          if (typeof out === 'string') sendNow(fetchFn, items, out);
+        } else if (enc) {
+          send(r);
+        } else {
+          guard(w.errorNotSent, NotSent.Lost, r.link[0]);
+        }
+      }
+      if (trapPending && enc) {
+        trapPending = false;
+        const trap = enc.trapItem(settings.trapUuid);
+        if (typeof trap === 'string') sendNow(fetchFn, items, trap);
+      }
+    } catch (_) {
+      if (!gone) guard(w.errorNotSent, NotSent.Raised);
+    } finally {
+      busy = false;
+    }
+  }
+
+  function ready(m) {
+    m.configure(options);
+    enc = m;
+  }
+
+  // Errors a page hidden before its encoder arrived kept for the next one (beforeHide).
+  function takeStored() {
+    try {
+      const kept = localStorage.getItem(ERRORS_STORAGE_KEY);
+      if (kept === null) return [];
+      localStorage.removeItem(ERRORS_STORAGE_KEY);
+      const list = JSON.parse(kept);
+      return Array.isArray(list) ? list : [];
+    } catch (_) {
+      return [];
+    }
+  }
+
+  // The JS glue, then the bytes (kept until instantiated, so that a page hidden meanwhile can
+  // instantiate synchronously), then the module; then what waited, and what an earlier page
+  // kept. Started once: on the first error, when the page is idle, or by ready().
+  let loading;
+  function load() {
+    if (loading) return loading;
+    loading = import('./edge_telemetry_errors.js')
+      .then((m) => {
+        mod = m;
+        return fetchFn.call(globalThis, encoderUrl());
+      })
+      .then((res) => {
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        return res.arrayBuffer();
+      })
+      .then((b) => {
+        bytes = b;
+        if (enc) return undefined;
+        return mod.default({ module_or_path: b }).then(() => {
+          if (!enc) ready(mod);
+        });
+      })
+      .catch((e) => {
+        failed = true;
+        if (options.debug && typeof console !== 'undefined') console.debug(`edge-telemetry: the item encoder could not be loaded (${e && e.message}); errors are counted, not sent`);
+      })
+      .then(() => {
+        bytes = undefined;
+        if (enc && !gone) waiting.push(...takeStored());
+        settleWaiting();
+      });
+    return loading;
+  }
+  // (Errors an earlier page kept are sent from here too: the storage is read then, not at
+  // start-up, where a first localStorage read costs milliseconds.)
+  const idle = typeof requestIdleCallback === 'function' ? requestIdleCallback(load, { timeout: LOAD_WITHIN_MS }) : setTimeout(load, LOAD_WITHIN_MS / 4);
+
+  /**
+   * Before the transports' page-hide flush (installed first): an encoder that has its bytes
+   * but is not instantiated yet is instantiated now, synchronously, so that what waited for
+   * it is queued in time. Without its bytes, what waited is kept in localStorage for the
+   * next page of the origin (its span marked now, to leave with this page).
+   */
+  function beforeHide() {
+    if (!waiting.length || gone) return;
+    if (!enc && mod && bytes) {
+      try {
+        mod.initSync({ module: bytes });
+        ready(mod);
+      } catch (_) {
+        failed = true;
+      }
+    }
+    if (enc || failed) {
+      settleWaiting();
+      return;
+    }
+    const list = waiting.splice(0);
+    try {
+      const kept = takeStored().concat(list.map((r) => {
+        let custom;
+        try {
+          custom = JSON.parse(JSON.stringify(r.custom === undefined ? null : r.custom));
+        } catch (_) {
+          custom = null;
+        }
+        return Object.assign({}, r, { custom });
+      }));
+      localStorage.setItem(ERRORS_STORAGE_KEY, JSON.stringify(kept.slice(-MAX_WAITING)));
+      for (const r of list) guard(w.errorDeferred, r.link[0]);
+    } catch (_) {
+      for (const r of list) guard(w.errorNotSent, NotSent.Lost, r.link[0]);
+    }
+  }
+
   /** Reports `value`; returns the item's uuid, or undefined when it is not sent. */
   function report(kind, value, level, custom, hint) {
     // An error raised while reporting (a throwing hook, a getter) is counted, never reported.
     if (busy || gone) {
-      if (busy) guard(w.errorNotSent, true);
+      if (busy) guard(w.errorNotSent, NotSent.Raised);
       return undefined;
     }
     busy = true;
     try {
-      const chain = kind === w.Source.Message ? [{ name: '', message: text(value), stack: '' }] : chainOf(value, kind === w.Source.Rejection ? 'UnhandledRejection' : 'Error');
-      const r = guard(w.errorCapture, kind, level, chain, custom, hint === undefined ? hintOf(value) : hint, hooked);
-      if (!hooked || !r) return r;
-      const [uuid, item] = r;
-      let body;
-      try {
-        body = runHooks(item);
-      } catch (_) {
-        guard(w.errorNotSent, true, uuid);
+      const chain = kind === Source.Message ? [{ name: '', message: text(value), stack: '' }] : chainOf(value, kind === Source.Rejection ? 'UnhandledRejection' : 'Error');
+      const first = chain[0];
+      const link = guard(w.errorCapture, kind, hint === undefined ? hintOf(value) : hint, first.name, first.message, first.stack);
+      if (!link) return undefined;
+      const r = { kind, level, chain, custom, link, pageUrl: pageUrl() };
+      if (enc) return send(r);
+      load();
+      if (failed || waiting.length >= MAX_WAITING) {
+        guard(w.errorNotSent, NotSent.Lost, link[0]);
         return undefined;
       }
-      if (body === undefined) {
-        guard(w.errorNotSent, false, uuid);
-        return undefined;
-      }
-      return guard(w.errorQueue, uuid, body) ? uuid : undefined;
+      // Queued once the encoder is loaded; its uuid is already the item's.
+      waiting.push(r);
+      return link[0];
     } catch (_) {
-      guard(w.errorNotSent, true);
+      guard(w.errorNotSent, NotSent.Raised);
       return undefined;
     } finally {
       busy = false;
     }
+  }
+
+  /**
+   * The panic hook's item (src/errors.rs report_panic): built now when the encoder is there,
+   * else sent as it is once it is (the engine will be dead by then).
+   */
+  function panicItem(link, message, stack) {
+    const r = { kind: Source.Panic, level: undefined, chain: [{ name: 'panic', message, stack }], custom: undefined, link, pageUrl: pageUrl() };
+    if (!enc) {
+      if (!failed) waiting.push(r);
+      load();
+      return undefined;
+    }
+    const out = encode(r);
+    return typeof out === 'string' ? out : undefined;
   }
 
   /**
@@ -156,13 +360,19 @@ export function installErrors(w, guard, fetchFn, settings, channels, hooks, onDe
 
   /**
    * A WebAssembly trap reached the SDK's guard. After a panic the hook has reported it;
-   * a trap without a panic (stack overflow, out of memory) is reported here, once, with the
-   * item the SDK prepared at start (sent as it is).
+   * a trap without a panic (stack overflow, out of memory) is reported here, once, with an
+   * item the encoder builds (now, or when it is loaded), sent as it is.
    */
   function trapped() {
     if (gone) return;
     gone = true;
-    if (typeof settings.trapItem === 'string') sendNow(fetchFn, items, settings.trapItem);
+    if (!enc) {
+      trapPending = !failed;
+      load();
+      return;
+    }
+    const trap = enc.trapItem(settings.trapUuid);
+    if (typeof trap === 'string') sendNow(fetchFn, items, trap);
   }
 
   function onError(ev) {
@@ -174,23 +384,30 @@ export function installErrors(w, guard, fetchFn, settings, channels, hooks, onDe
       message: text(ev.message),
       stack: ev.filename ? `Error: ${text(ev.message)}\n    at ${ev.filename}:${ev.lineno}:${ev.colno}` : '',
     };
-    report(w.Source.Uncaught, value, undefined, undefined, hintOf(err));
+    report(Source.Uncaught, value, undefined, undefined, hintOf(err));
   }
 
   function onRejection(ev) {
     let reason;
     try { reason = ev.reason; } catch (_) { reason = undefined; }
-    report(w.Source.Rejection, reason, undefined, undefined);
+    report(Source.Rejection, reason, undefined, undefined);
   }
 
   const listeners = [];
-  const listen = (type, fn) => {
-    addEventListener(type, fn);
-    listeners.push([type, fn]);
+  const listen = (target, type, fn) => {
+    target.addEventListener(type, fn);
+    listeners.push([target, type, fn]);
   };
   if (typeof addEventListener === 'function') {
-    if (settings.captureUncaught) listen('error', onError);
-    if (settings.captureUnhandledRejections) listen('unhandledrejection', onRejection);
+    if (settings.captureUncaught) listen(globalThis, 'error', onError);
+    if (settings.captureUnhandledRejections) listen(globalThis, 'unhandledrejection', onRejection);
+    // Installed before the transports' listeners, so these run first.
+    listen(globalThis, 'pagehide', beforeHide);
+    if (typeof document !== 'undefined') {
+      listen(document, 'visibilitychange', () => {
+        if (document.visibilityState === 'hidden') beforeHide();
+      });
+    }
   }
 
   /** A window `error` or `unhandledrejection` event seen before the engine was ready. */
@@ -201,8 +418,13 @@ export function installErrors(w, guard, fetchFn, settings, channels, hooks, onDe
 
   /** Removes the window listeners. */
   function close() {
-    for (const [type, fn] of listeners.splice(0)) removeEventListener(type, fn);
+    if (typeof cancelIdleCallback === 'function') cancelIdleCallback(idle);
+    clearTimeout(idle);
+    for (const [target, type, fn] of listeners.splice(0)) target.removeEventListener(type, fn);
   }
 
-  return { report, fatal, trapped, replay, close };
+  /** Whether errors wait for the encoder. */
+  const isWaiting = () => waiting.length > 0 && !gone;
+
+  return { report, panicItem, fatal, trapped, replay, load, waiting: isWaiting, close };
 }

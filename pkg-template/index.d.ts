@@ -312,6 +312,9 @@ export declare function getStats(): Stats;
  * Resolves once the WebAssembly module is loaded (true) or could not be (false: the SDK is
  * off). Calls made before are recorded and replayed; only requests made before it carry no
  * trace headers, so an app that wants its very first request traced can await this first.
+ * Called after an `init` that turned on error reporting, it also waits for the item encoder
+ * (a second module, loaded after start-up; errors reported before it are kept and sent once
+ * it is there).
  */
 export declare function ready(): Promise<boolean>;
 /**
@@ -333,6 +336,8 @@ export declare function shutdown(): Promise<boolean>;
  * Reports an error to Rollbar, linked to the active span (or the span it was thrown under in
  * `withSpan`), which gets an `exception` event, ERROR status and the item's uuid.
  * `context` is custom data for this item. Returns the uuid, or undefined when not sent.
+ * Until the item encoder is loaded (see `ready()`) the error waits, and the uuid it will be
+ * sent with is returned even if a filter (`ignoredMessages`, the rate limits) drops it then.
  */
 export declare function captureException(error: unknown, context?: Record<string, unknown>): string | undefined;
 /** Reports a message (level default `info`). Returns the item's uuid, or undefined when not sent. */

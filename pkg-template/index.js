@@ -7,7 +7,7 @@
 import initWasm, * as raw from './edge_telemetry.js';
 import { drainFirst, setRunner, runOps, opStart, opSetAttribute, opSetAttributes, opEnd } from './ops.js';
 import { checkOptions, defaultOf } from './options.js';
-import { SESSION_STORAGE_KEY } from './options-schema.js';
+import { SESSION_STORAGE_KEY, Source } from './options-schema.js';
 import { installFetch, installXhr } from './instrument.js';
 import { installTransport } from './export.js';
 import { installErrors, tagThrown } from './errors.js';
@@ -207,11 +207,6 @@ const schedule = (channel, ms) => {
   if (t) t.schedule(ms);
 };
 
-function hook(options, name) {
-  const r = options.rollbar;
-  return r && typeof r[name] === 'function' ? r[name] : undefined;
-}
-
 // The request wrappers' calls (instrument.js): a span handle when the engine is ready, else a
 // record the start and end calls are replayed from.
 const requests = {
@@ -290,17 +285,18 @@ function startEngine(checked) {
     if (typeof pageFetch === 'function') {
       for (const channel of guard(w.channels) || []) {
         const settings = guard(w.channelSettings, channel);
-        if (!settings) continue;
-        channels[channel] = settings;
-        transports[channel] = installTransport(channel, w, guard, pageFetch, settings);
+        if (settings) channels[channel] = settings;
       }
     }
+    // Errors first: their page-hide listener runs before the transports' flush.
     const es = guard(w.errorSettings);
     if (es && channels[w.Channel.Items]) {
-      const hooks = { transform: hook(checked, 'transform'), beforeSend: hook(checked, 'beforeSend') };
-      errors = installErrors(w, guard, pageFetch, es, channels, hooks, () => { dead = true; });
-      guard(w.installPanicHook, errors.fatal);
+      errors = installErrors(w, guard, pageFetch, es, channels, checked, () => { dead = true; });
+      guard(w.installPanicHook, errors.panicItem, errors.fatal);
     }
+    channels.forEach((settings, channel) => {
+      transports[channel] = installTransport(channel, w, guard, pageFetch, settings);
+    });
     for (const t of transports) if (t) release.push(() => t.close());
     if (errors) release.push(errors.close);
     if (instrumented & w.Instrumentation.DocumentLoad) release.push(installDocumentLoad(w, guard));
@@ -521,6 +517,8 @@ function whenLoaded(fn, gaveUp) {
 
 export function flush() {
   if (!engineReady && loadError === undefined) return whenLoaded(flush);
+  // Errors reported while the item encoder loads are queued once it is there.
+  if (errors && errors.waiting()) return errors.load().then(flush);
   try {
     return Promise.all(transports.filter(Boolean).map((t) => t.flush())).then((r) => r.every((ok) => ok !== false));
   } catch (e) {
@@ -578,11 +576,11 @@ function report(source, value, level, context) {
 }
 
 export function captureException(error, context) {
-  return report(w.Source.Manual, error, undefined, context);
+  return report(Source.Manual, error, undefined, context);
 }
 
 export function captureMessage(message, level, context) {
-  return report(w.Source.Message, message, level, context);
+  return report(Source.Message, message, level, context);
 }
 
 export function reportPanic(message, stack) {
@@ -592,7 +590,7 @@ export function reportPanic(message, stack) {
   } catch (_) {
     return later(() => w.countInvalid());
   }
-  return report(w.Source.Panic, value, 'critical');
+  return report(Source.Panic, value, 'critical');
 }
 
 export function __reportRenderError(error, componentStack) {
@@ -602,11 +600,12 @@ export function __reportRenderError(error, componentStack) {
   } catch (_) {
     context = undefined;
   }
-  return report(w.Source.React, error, undefined, context);
+  return report(Source.React, error, undefined, context);
 }
 
 export function ready() {
-  return loading.then(() => loadError === undefined);
+  // The item encoder too, when init turned error reporting on (it loads after the engine).
+  return loading.then(() => errors && errors.load()).then(() => loadError === undefined);
 }
 
 export function getStats() {

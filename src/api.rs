@@ -2,7 +2,6 @@
 //! (bad input is counted in `getStats().invalidArguments` and, in debug mode, logged);
 //! only `init` reports errors, as one `Error` naming the field.
 
-use edge_telemetry_core::errors::capture::{ItemExtras, Reporter};
 use edge_telemetry_core::export::exporter::{export_headers, traces_url};
 use edge_telemetry_core::export::otlp::OtlpEncoder;
 use edge_telemetry_core::propagation::Baggage;
@@ -109,26 +108,7 @@ pub fn init(
         .reporting()
         .then(|| crate::errors::item_url(cfg.rollbar.endpoint.as_deref(), page.as_deref()))
         .flatten();
-    let reporter = if let Some(url) = item_url {
-        let channel = item_channel(url, cfg.rollbar.access_token.as_deref());
-        let extras = ItemExtras {
-            person: opts.rollbar.person.clone(),
-            custom: opts.rollbar.custom.clone(),
-        };
-        Some((
-            channel,
-            Reporter::new(
-                &cfg.rollbar,
-                extras,
-                &cfg.service_name,
-                cfg.environment.as_deref(),
-                cfg.service_version.as_deref(),
-                browser_info().user_agent,
-            ),
-        ))
-    } else {
-        None
-    };
+    let items = item_url.map(|url| item_channel(url, cfg.rollbar.access_token.as_deref()));
     if state::is_initialized() {
         if opts.config.debug {
             debug_log("edge-telemetry: init called again; the first configuration stays");
@@ -138,7 +118,6 @@ pub fn init(
     let ids = AnyIdGenerator::new(opts.config.id_format, random_seed());
     let debug = opts.config.debug;
     let export_on = exporter.is_some();
-    let (items, reporter) = reporter.unzip();
     let mut engine = Engine::new(
         opts.config,
         ids,
@@ -153,14 +132,9 @@ pub fn init(
     if let Some(items) = items {
         engine.set_item_channel(items);
     }
-    if let Some(reporter) = reporter {
-        crate::errors::keep_panic_reporter(reporter.clone());
-        engine.set_reporter(reporter);
-    }
     let sdk = Sdk {
         engine,
         regex_rules: opts.regex_rules,
-        ignored_regexes: opts.rollbar.ignored_regexes,
         on_span_end: opts.on_span_end,
         schedule: schedule.dyn_into::<Function>().ok(),
         epoch: epoch.dyn_into::<Function>().ok(),

@@ -4,7 +4,6 @@
 //! unwinding through wasm.
 
 use edge_telemetry_core::config::{SdkConfig, id_format, schema};
-use edge_telemetry_core::errors::rollbar::Json;
 use edge_telemetry_core::export::retry::RetryConfig;
 use edge_telemetry_core::propagation::{
     format_traceparent, format_tracestate, parse_hex_bytes, parse_traceparent,
@@ -18,43 +17,17 @@ use opentelemetry::{Array as OtelArray, KeyValue, StringValue, Value};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
+pub use edge_telemetry_bindings::read::{
+    MAX_ARRAY_ITEMS, array_items, get, number_to_string, read_bool, read_count,
+    read_rollbar_options, read_rules, read_string, read_strings, regex_matches,
+};
+
 #[wasm_bindgen]
 extern "C" {
-    /// `RegExp.prototype.test` that reports a throw (a user subclass may override `exec`)
-    /// instead of unwinding through wasm.
-    #[wasm_bindgen(catch, js_namespace = ["RegExp", "prototype", "test"], js_name = call)]
-    fn regexp_test(this: &RegExp, text: &str) -> Result<bool, JsValue>;
     /// `Date.prototype.getTime` on any value: reads the internal time value, so a subclass
     /// cannot override it; a non-Date throws, which is caught.
     #[wasm_bindgen(catch, js_namespace = ["Date", "prototype", "getTime"], js_name = call)]
     fn date_time(this: &JsValue) -> Result<f64, JsValue>;
-}
-
-/// Longest array read from page objects; a proxy may claim any length.
-pub const MAX_ARRAY_ITEMS: u32 = 10_000;
-
-/// The items of a JS array, read with `catch` (getters and proxies may throw). `None` for
-/// a non-array, a throwing read, or more than [`MAX_ARRAY_ITEMS`] items.
-pub fn array_items(v: &JsValue) -> Option<Vec<JsValue>> {
-    if !Array::is_array(v) {
-        return None;
-    }
-    let len = Reflect::get(v, &JsValue::from_str("length"))
-        .ok()?
-        .as_f64()?;
-    if !(0.0..=f64::from(MAX_ARRAY_ITEMS)).contains(&len) {
-        return None;
-    }
-    (0..len as u32)
-        .map(|i| Reflect::get_u32(v, i).ok())
-        .collect()
-}
-
-/// Whether an allow-list RegExp matches `url`, from the start of the string like
-/// `String.prototype.match` (so a `g` or `y` flag's `lastIndex` does not carry over).
-pub fn regex_matches(re: &RegExp, url: &str) -> bool {
-    re.set_last_index(0);
-    regexp_test(re, url).unwrap_or(false)
 }
 
 /// The property on the JS `Span` object holding its handle.
@@ -69,42 +42,6 @@ pub struct InitOptions {
     pub regex_rules: Vec<RegExp>,
     /// `onSpanEnd`.
     pub on_span_end: Option<Function>,
-    /// What the `rollbar` options hold besides the core config.
-    pub rollbar: RollbarExtras,
-}
-
-/// The `rollbar` options kept as JS-derived values.
-#[derive(Debug, Default)]
-pub struct RollbarExtras {
-    /// RegExp rules of `rollbar.ignoredMessages`.
-    pub ignored_regexes: Vec<RegExp>,
-    /// `rollbar.person`.
-    pub person: Option<Json>,
-    /// `rollbar.custom`: sent with every item.
-    pub custom: Option<Json>,
-}
-
-fn get(obj: &JsValue, key: &str) -> JsValue {
-    if !obj.is_object() {
-        return JsValue::UNDEFINED;
-    }
-    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-}
-
-fn read_bool(obj: &JsValue, key: &str, default: bool) -> bool {
-    get(obj, key).as_bool().unwrap_or(default)
-}
-
-fn read_string(obj: &JsValue, key: &str) -> Option<String> {
-    get(obj, key).as_string()
-}
-
-/// A count option: a whole number from 0 to 2^32-1.
-fn read_count(obj: &JsValue, key: &str) -> Option<u32> {
-    get(obj, key)
-        .as_f64()
-        .filter(|n| n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(n))
-        .map(|n| n as u32)
 }
 
 /// Calls `put` for each count of the group option `name` (its fields in `group`) present.
@@ -115,136 +52,6 @@ fn read_counts(obj: &JsValue, name: &str, group: &[schema::Opt], mut put: impl F
             put(o.name, n);
         }
     }
-}
-
-/// A rule list option: one string or RegExp, or an array of them.
-fn read_rules(obj: &JsValue, key: &str) -> (Vec<String>, Vec<RegExp>) {
-    let rules = get(obj, key);
-    let list = if Array::is_array(&rules) {
-        array_items(&rules).unwrap_or_default()
-    } else {
-        vec![rules]
-    };
-    let mut strings = Vec::new();
-    let mut regexes = Vec::new();
-    for rule in list {
-        if let Some(s) = rule.as_string() {
-            strings.push(s);
-        } else if let Some(re) = rule.dyn_ref::<RegExp>() {
-            regexes.push(re.clone());
-        }
-    }
-    (strings, regexes)
-}
-
-fn read_strings(obj: &JsValue, key: &str) -> Option<Vec<String>> {
-    let list = array_items(&get(obj, key))?;
-    Some(list.iter().filter_map(JsValue::as_string).collect())
-}
-
-/// Reads the `rollbar` options into `config.rollbar`; returns what stays a JS-derived value.
-fn read_rollbar_options(options: &JsValue, config: &mut SdkConfig) -> RollbarExtras {
-    let group = get(options, "rollbar");
-    let r = &mut config.rollbar;
-    r.access_token = read_string(&group, "accessToken");
-    r.endpoint = read_string(&group, "endpoint");
-    r.environment = read_string(&group, "environment");
-    r.code_version = read_string(&group, "codeVersion");
-    r.framework = read_string(&group, "framework");
-    r.context = read_string(&group, "context");
-    r.honeycomb_team = read_string(&group, "honeycombTeam");
-    r.honeycomb_environment = read_string(&group, "honeycombEnvironment");
-    r.enabled = read_bool(&group, "enabled", r.enabled);
-    r.capture_uncaught = read_bool(&group, "captureUncaught", r.capture_uncaught);
-    r.capture_unhandled_rejections = read_bool(
-        &group,
-        "captureUnhandledRejections",
-        r.capture_unhandled_rejections,
-    );
-    r.capture_ip = read_bool(&group, "captureIp", r.capture_ip);
-    r.source_map_enabled = read_bool(&group, "sourceMapEnabled", r.source_map_enabled);
-    r.guess_uncaught_frames = read_bool(&group, "guessUncaughtFrames", r.guess_uncaught_frames);
-    r.items_per_minute = read_count(&group, "itemsPerMinute").unwrap_or(r.items_per_minute);
-    r.max_items = read_count(&group, "maxItems").unwrap_or(r.max_items);
-    r.scrub_fields = read_strings(&group, "scrubFields").unwrap_or_default();
-    let (strings, ignored_regexes) = read_rules(&group, "ignoredMessages");
-    r.ignored_messages = strings;
-    let json = |key: &str| {
-        Some(get(&group, key))
-            .filter(JsValue::is_object)
-            .map(|v| to_json(&v))
-    };
-    RollbarExtras {
-        ignored_regexes,
-        person: json("person"),
-        custom: json("custom"),
-    }
-}
-
-/// Nesting depth kept by [`to_json`]; deeper values become `"[depth limit]"`.
-const MAX_JSON_DEPTH: u32 = 8;
-/// Keys or items kept per object or array by [`to_json`].
-const MAX_JSON_ENTRIES: u32 = 256;
-
-/// Any JS value as JSON data: own string keys of objects, arrays, strings,
-/// finite numbers, booleans; `undefined`, functions and symbols as `null`. Errors give
-/// their `name`, `message` and `stack`. Depth and size are bounded, so cyclic values end.
-pub fn to_json(v: &JsValue) -> Json {
-    to_json_at(v, 0)
-}
-
-fn to_json_at(v: &JsValue, depth: u32) -> Json {
-    if let Some(s) = v.as_string() {
-        return Json::String(s);
-    }
-    if let Some(n) = v.as_f64() {
-        return Json::Number(n);
-    }
-    if let Some(b) = v.as_bool() {
-        return Json::Bool(b);
-    }
-    if !v.is_object() || v.is_function() {
-        return Json::Null;
-    }
-    if depth >= MAX_JSON_DEPTH {
-        return Json::String("[depth limit]".into());
-    }
-    if Array::is_array(v) {
-        let items = array_items(v).unwrap_or_default();
-        return Json::Array(
-            items
-                .iter()
-                .take(MAX_JSON_ENTRIES as usize)
-                .map(|i| to_json_at(i, depth + 1))
-                .collect(),
-        );
-    }
-    if let Some(e) = v.dyn_ref::<js_sys::Error>() {
-        let prop = |k: &str| {
-            Reflect::get(e, &JsValue::from_str(k))
-                .ok()
-                .and_then(|v| v.as_string())
-        };
-        let mut fields = Vec::new();
-        for k in ["name", "message", "stack"] {
-            if let Some(s) = prop(k) {
-                fields.push((k.to_owned(), Json::String(s)));
-            }
-        }
-        return Json::Object(fields);
-    }
-    let Ok(keys) = Reflect::own_keys(&v.clone().unchecked_into()) else {
-        return Json::Null;
-    };
-    let mut fields = Vec::new();
-    for key in keys.iter().take(MAX_JSON_ENTRIES as usize) {
-        let Some(name) = key.as_string() else {
-            continue;
-        };
-        let value = Reflect::get(v, &key).map_or(Json::Null, |x| to_json_at(&x, depth + 1));
-        fields.push((name, value));
-    }
-    Json::Object(fields)
 }
 
 /// Reads the export, resource, sampling and automatic-span options.
@@ -327,12 +134,12 @@ pub fn read_init_options(options: &JsValue) -> InitOptions {
     }
     let on_span_end = get(options, "onSpanEnd").dyn_into::<Function>().ok();
     read_export_options(options, &mut config);
-    let rollbar = read_rollbar_options(options, &mut config);
+    // The RegExp rules of `ignoredMessages` are the item encoder's (edge_telemetry_errors).
+    let _ = read_rollbar_options(options, &mut config.rollbar);
     InitOptions {
         config,
         regex_rules,
         on_span_end,
-        rollbar,
     }
 }
 
@@ -346,15 +153,6 @@ pub fn to_name(v: &JsValue) -> Option<String> {
         return Some(number_to_string(n));
     }
     v.as_bool().map(|b| b.to_string())
-}
-
-/// A number as JS's `String(n)` writes it. Done by JS: Rust's float formatting would add
-/// about 20 KB to the wasm module.
-pub fn number_to_string(n: f64) -> String {
-    js_sys::Number::from(n)
-        .to_string_with_radix(10)
-        .map(String::from)
-        .unwrap_or_default()
 }
 
 /// An attribute value as text (for baggage), without Rust's float formatting.

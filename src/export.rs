@@ -3,10 +3,11 @@
 //! that are due and reports how each attempt ended; the engine (`core::sdk`, over
 //! `core::export::channel`) decides everything else.
 
-use edge_telemetry_core::export::otlp::push_non_finite;
 use edge_telemetry_core::sdk::{ChannelKind, Ended};
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
+
+pub use edge_telemetry_bindings::read::js_f64;
 
 use crate::platform::{debug_log, unit_random};
 use crate::state;
@@ -37,19 +38,6 @@ impl From<ChannelKind> for Channel {
             ChannelKind::Spans => Channel::Spans,
             ChannelKind::Items => Channel::Items,
         }
-    }
-}
-
-/// Writes a double as JSON with JavaScript's number formatting (shortest round-trip text,
-/// as Rust's), keeping Rust's float formatter out of the wasm module.
-pub fn js_f64(v: f64, out: &mut String) {
-    if push_non_finite(v, out) {
-        return;
-    }
-    if v == 0.0 && v.is_sign_negative() {
-        out.push_str("-0.0");
-    } else {
-        out.push_str(&crate::convert::number_to_string(v));
     }
 }
 

@@ -23,10 +23,11 @@ pub mod api;
 pub mod convert;
 pub mod errors;
 pub mod export;
-pub mod local;
 pub mod ops;
 pub mod platform;
 pub mod state;
+
+pub use edge_telemetry_bindings::local;
 
 /// The allocator: talc instead of the standard library's dlmalloc. 2.9 KB gzip smaller, with
 /// the same cost per span (lol_alloc's free list was 0.5 KB smaller again but made a span

@@ -25,8 +25,6 @@ pub struct Sdk {
     pub regex_rules: Vec<RegExp>,
     /// `onSpanEnd` callback.
     pub on_span_end: Option<Function>,
-    /// RegExp rules of `rollbar.ignoredMessages`.
-    pub ignored_regexes: Vec<RegExp>,
     /// `export.js`'s timers: `schedule(channel, ms)` arms a channel's.
     pub schedule: Option<Function>,
     /// `epoch()`: the page's task number (index.js advances it in the task after requests

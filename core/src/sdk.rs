@@ -28,13 +28,11 @@ use opentelemetry::propagation::Injector as _;
 use opentelemetry::trace::{SpanContext, SpanKind, Status};
 
 use crate::config::{ExportConfig, SdkConfig};
-use crate::errors::capture::{NotAdmitted, RawError, Reporter, Source, item_body};
+use crate::errors::capture::{NotSent, RawError};
 use crate::errors::rollbar::ACCESS_TOKEN_HEADER;
-use crate::errors::rollbar::{Json, Level, MAX_ITEM_BYTES};
-use crate::errors::stack::{StackFrame, parse_stack};
+use crate::errors::rollbar::MAX_ITEM_BYTES;
 use crate::export::batch::{BatchConfig, Push};
 use crate::export::channel::{Channel, ChannelSettings, Outgoing, Request, Verbatim};
-use crate::export::otlp::FormatF64;
 use crate::export::otlp::{OtlpEncoder, parse_partial_success};
 use crate::export::retry::{ExportOutcome, FailReason, RetryConfig, RetryStatuses};
 use crate::propagation::write_hex;
@@ -123,6 +121,8 @@ pub struct Ended {
 /// How a span that an error item is linked to gets marked.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ErrorMark {
+    /// When the error was captured (the event's time), in epoch nanoseconds.
+    pub time: u64,
     /// A `captureMessage`: a `message` event and no ERROR status.
     pub message: bool,
     /// The error's class.
@@ -221,11 +221,13 @@ pub enum ItemDrop {
     Paused,
 }
 
-/// Marks waiting for `beforeSend` / `transform` (the hooks run synchronously: a few at most).
-pub const MAX_PENDING_MARKS: usize = 8;
+/// Marks waiting for their item: while the item encoder loads, and while `beforeSend` /
+/// `transform` look at an item. Past this many, the oldest is given up (its span is left
+/// unmarked; the item may still be sent).
+pub const MAX_PENDING_MARKS: usize = 32;
 
 /// The span an item is linked to, marked only once the item is queued.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct PendingMark {
     /// The span.
     pub handle: SpanHandle,
@@ -233,20 +235,21 @@ pub struct PendingMark {
     pub created: bool,
     /// How it is marked.
     pub mark: ErrorMark,
+    /// The span, when it ended while the mark waited: held back from `onSpanEnd` and the
+    /// export queue until the mark is settled.
+    pub ended: Option<Ended>,
 }
 
-/// What [`Sdk::capture_error`] decided.
+/// An error the engine linked to its span ([`Sdk::capture_error`]): what its item needs
+/// from the engine. The span's mark waits until the item is queued or refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Captured {
-    /// Not reported (counted).
-    Refused,
-    /// The encoded item, and the span mark to apply once it is queued ([`Sdk::settle`]).
-    Item {
-        /// The item, as Rollbar takes it.
-        body: String,
-        /// Its span's mark (`mark.mark.uuid` is the item's uuid).
-        mark: PendingMark,
-    },
+pub struct ErrorLink {
+    /// The item's uuid.
+    pub uuid: String,
+    /// When it was captured, in epoch milliseconds.
+    pub now_ms: u64,
+    /// The trace and span id (hex) of the span it is linked to.
+    pub trace: Option<(String, String)>,
 }
 
 /// The engine. `G` makes ids, `C` tells the time.
@@ -267,7 +270,6 @@ pub struct Sdk<G, C> {
     request_scopes: Vec<(SpanHandle, ScopeId, Option<u32>)>,
     spans: Option<SpanChannel>,
     items: Option<ItemChannel>,
-    reporter: Option<Reporter>,
     pending: Vec<PendingMark>,
     /// What the engine did and dropped.
     pub stats: Stats,
@@ -320,7 +322,6 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
             request_scopes: Vec::new(),
             spans: None,
             items: None,
-            reporter: None,
             pending: Vec::new(),
             stats: Stats::default(),
             config,
@@ -579,6 +580,14 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
     /// Everything queued on every channel, as bodies to send at once: the last gasp before
     /// the module dies (a panic). Items first.
     pub fn drain(&mut self) -> Vec<(ChannelKind, String)> {
+        // Spans held for a mark go out unmarked.
+        for m in std::mem::take(&mut self.pending) {
+            if let Some(e) = m.ended
+                && !m.created
+            {
+                self.queue_span(e.data, e.now_ms);
+            }
+        }
         let mut out = Vec::new();
         for kind in [ChannelKind::Items, ChannelKind::Spans] {
             loop {
@@ -759,10 +768,26 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
         let now = self.clock.now_unix_nanos();
         data.end_time_unix_nano = end.unwrap_or(now).max(data.start_time_unix_nano);
         self.stats.spans_ended += 1;
-        Some(Ended {
+        let ended = Ended {
             data,
             now_ms: now / 1_000_000,
-        })
+        };
+        self.hold_ended(handle, ended)
+    }
+
+    /// A span that ends while an error's mark for it waits is held by that mark.
+    fn hold_ended(&mut self, handle: SpanHandle, ended: Ended) -> Option<Ended> {
+        match self
+            .pending
+            .iter_mut()
+            .find(|m| m.handle == handle && m.ended.is_none())
+        {
+            Some(m) => {
+                m.ended = Some(ended);
+                None
+            }
+            None => Some(ended),
+        }
     }
 
     /// Forgets an open span without ending it (nothing is exported).
@@ -1150,77 +1175,23 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
         self.end_auto_span(handle, None)
     }
 
-    /// Reports errors through `reporter` (its items go on the item channel).
-    pub fn set_reporter(&mut self, reporter: Reporter) {
-        self.reporter = Some(reporter);
-    }
-
-    /// The item a trap the panic hook did not see is reported with (built now: the module
-    /// cannot run after a trap); `None` when reporting is off.
-    pub fn trap_item(&self, uuid: String, f64_format: FormatF64) -> Option<String> {
-        Some(self.reporter.as_ref()?.trap_item(uuid, f64_format))
-    }
-
-    /// Decides whether an error becomes an item and builds it. `chain`: the error and its
-    /// causes, outermost first; `hint`: the span it was thrown under (0: the active one; with
-    /// no span, a root span `exception` is started for it); `regex_ignored`: the page's RegExp
-    /// rules of `ignoredMessages`; `page_url`: the page's URL now (a single-page app's route).
-    /// Refusals are counted; the note explains, in debug mode.
-    #[allow(clippy::too_many_arguments)]
+    /// Links an error to its span for its item, which the item encoder builds later: the
+    /// span it was thrown under (`hint`), else the active span, else a root span `exception`
+    /// started for it. `first`: the outermost error, for the span's mark; `message`: a
+    /// `captureMessage`. The mark waits until the item is queued ([`Sdk::queue_captured`]) or
+    /// not sent ([`Sdk::not_sent`]); a span that ends meanwhile is held. `None` when error
+    /// reporting is off. Also returns a span released because too many marks waited.
     pub fn capture_error(
         &mut self,
-        source: Source,
-        level: Option<Level>,
-        mut chain: Vec<RawError>,
-        custom: Json,
+        message: bool,
+        first: RawError,
         hint: SpanHandle,
         uuid: String,
-        page_url: Option<String>,
-        regex_ignored: &dyn Fn(&str) -> bool,
-        f64_format: FormatF64,
-    ) -> (Captured, Option<String>) {
-        // Script URLs in stacks may carry tokens in their query, as the page URL may.
-        for e in &mut chain {
-            if e.stack.contains('?') {
-                e.stack = scrub_urls_in_text(&e.stack);
-            }
+    ) -> (Option<ErrorLink>, Option<Ended>) {
+        if self.items.is_none() {
+            return (None, None);
         }
-        let now_ms = self.clock.now_unix_nanos() / 1_000_000;
-        let Some(first) = chain.first().cloned() else {
-            return (Captured::Refused, None);
-        };
-        let Some(reporter) = self.reporter.as_mut() else {
-            return (Captured::Refused, None);
-        };
-        let first_frames = parse_stack(&first.stack);
-        if let Err(why) = reporter.admit(&first, &first_frames, now_ms, regex_ignored) {
-            let note = match why {
-                NotAdmitted::Ignored => {
-                    self.stats.items_ignored += 1;
-                    Some("edge-telemetry: error ignored (rollbar.ignoredMessages)".to_owned())
-                }
-                NotAdmitted::Duplicate => {
-                    self.stats.items_deduplicated += 1;
-                    None
-                }
-                NotAdmitted::MaxItems | NotAdmitted::PerMinute => {
-                    self.stats.items_dropped += 1;
-                    let limit = if why == NotAdmitted::MaxItems {
-                        "rollbar.maxItems"
-                    } else {
-                        "rollbar.itemsPerMinute"
-                    };
-                    Some(format!(
-                        "edge-telemetry: error item dropped ({limit}); {} dropped so far",
-                        self.stats.items_dropped
-                    ))
-                }
-            };
-            return (Captured::Refused, note.filter(|_| self.config.debug));
-        }
-        let mut frames: Vec<Vec<StackFrame>> = Vec::with_capacity(chain.len());
-        frames.push(first_frames);
-        frames.extend(chain[1..].iter().map(|e| parse_stack(&e.stack)));
+        let now = self.clock.now_unix_nanos();
         let (handle, context, created) = match self.error_span(hint) {
             Some((h, c)) => (h, c, false),
             None => {
@@ -1238,43 +1209,50 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
             write_hex(&mut span_id, &context.span_id().to_bytes());
             (trace_id, span_id)
         });
-        let body = item_body(source, &chain, frames);
-        let page = page_url;
-        let Some(reporter) = self.reporter.as_ref() else {
-            return (Captured::Refused, None);
-        };
-        let body = reporter.item(
-            uuid.clone(),
-            source,
-            level,
-            body,
-            now_ms,
-            page,
-            custom,
-            trace,
-            f64_format,
-        );
+        let RawError {
+            class,
+            message: text,
+            mut stack,
+        } = first;
+        // Script URLs in stacks may carry tokens in their query, as the page URL may.
+        if stack.contains('?') {
+            stack = scrub_urls_in_text(&stack);
+        }
         let mark = PendingMark {
             handle,
             created,
             mark: ErrorMark {
-                message: source == Source::Message,
-                class: first.class,
-                text: first.message,
-                stack: first.stack,
-                uuid,
+                time: now,
+                message,
+                class,
+                text,
+                stack,
+                uuid: uuid.clone(),
             },
+            ended: None,
         };
-        (Captured::Item { body, mark }, None)
+        self.pending.push(mark);
+        let released = if self.pending.len() > MAX_PENDING_MARKS {
+            let oldest = self.pending.remove(0);
+            self.settle(oldest, false)
+        } else {
+            None
+        };
+        let link = ErrorLink {
+            uuid,
+            now_ms: now / 1_000_000,
+            trace,
+        };
+        (Some(link), released)
     }
 
-    /// Queues an item that was captured (or came back from `beforeSend`) and settles its
-    /// span mark: the item's uuid when queued, with the delay to arm the item channel's timer
-    /// with; the span that was started for the error, when it ended.
+    /// Queues item `uuid` (as the encoder built it, or as `beforeSend` returned it) and
+    /// settles its span's mark: the delay to arm the item channel's timer with when queued;
+    /// the span to deliver, when the mark held it or a root span was started for the error.
     pub fn queue_captured(
         &mut self,
+        uuid: &str,
         body: String,
-        mark: Option<PendingMark>,
     ) -> (Result<Option<u64>, ItemDrop>, Option<Ended>) {
         let now_ms = self.clock.now_unix_nanos() / 1_000_000;
         let queued = if body.len() > MAX_ITEM_BYTES {
@@ -1283,56 +1261,94 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
         } else {
             self.queue_item(body, now_ms)
         };
-        let ended = mark.and_then(|m| self.settle(m, queued.is_ok()));
+        let ended = self
+            .take_pending(uuid)
+            .and_then(|m| self.settle(m, queued.is_ok()));
         (queued, ended)
     }
 
     /// Marks the span of a queued item (see [`Sdk::mark_error`]) or, when the item was not
     /// queued, leaves it alone. A root span started for the error is ended (returned) or
-    /// discarded unexported.
+    /// discarded unexported; a span the mark held is returned (for another mark of it still
+    /// waiting, held by that one).
     pub fn settle(&mut self, pending: PendingMark, queued: bool) -> Option<Ended> {
         let PendingMark {
             handle,
             created,
             mark,
+            mut ended,
         } = pending;
-        if !queued {
-            if created {
-                self.discard(handle);
-            }
+        if created && !queued {
+            self.discard(handle);
             return None;
         }
-        self.mark_error(handle, mark);
-        if created {
-            self.end(handle, None)
-        } else {
-            None
+        if queued {
+            match ended.as_mut() {
+                Some(e) => {
+                    let limits = *self.tracer.limits();
+                    mark_data(&mut e.data, &limits, &mut self.stats, mark);
+                }
+                None => self.mark_error(handle, mark),
+            }
         }
+        if created {
+            return self.end(handle, None);
+        }
+        self.hold_ended(handle, ended?)
     }
 
-    /// Keeps a mark while `beforeSend` looks at its item; the oldest one past
-    /// [`MAX_PENDING_MARKS`] is given back (settle it as not queued).
-    pub fn hold(&mut self, mark: PendingMark) -> Option<PendingMark> {
-        self.pending.push(mark);
-        (self.pending.len() > MAX_PENDING_MARKS).then(|| self.pending.remove(0))
+    /// Item `uuid` leaves with a later page (the page is hidden before the item encoder
+    /// arrived; the item is kept in storage): its span is marked now, to leave with this one.
+    pub fn defer(&mut self, uuid: &str) -> Option<Ended> {
+        let m = self.take_pending(uuid)?;
+        self.settle(m, true)
     }
 
-    /// The held mark of item `uuid`.
+    /// The waiting mark of item `uuid`.
     pub fn take_pending(&mut self, uuid: &str) -> Option<PendingMark> {
         let i = self.pending.iter().position(|m| m.mark.uuid == uuid)?;
         Some(self.pending.remove(i))
     }
 
-    /// An item was not sent: `beforeSend` dropped it (`raised` false), or an error was raised
-    /// while reporting (`raised` true). Counted; its span is left alone.
-    pub fn not_sent(&mut self, raised: bool, uuid: Option<&str>) -> Option<Ended> {
-        if raised {
-            self.stats.reporting_errors += 1;
-        } else {
-            self.stats.items_dropped += 1;
-        }
-        let mark = uuid.and_then(|u| self.take_pending(u))?;
-        self.settle(mark, false)
+    /// Item `uuid` is not sent, for `why`. Counted; its span is left alone (a span the mark
+    /// held is returned). The note explains, in debug mode.
+    pub fn not_sent(
+        &mut self,
+        why: NotSent,
+        uuid: Option<&str>,
+    ) -> (Option<Ended>, Option<String>) {
+        let s = &mut self.stats;
+        let note = match why {
+            NotSent::Raised => {
+                s.reporting_errors += 1;
+                None
+            }
+            NotSent::Duplicate => {
+                s.items_deduplicated += 1;
+                None
+            }
+            NotSent::Ignored => {
+                s.items_ignored += 1;
+                Some("edge-telemetry: error ignored (rollbar.ignoredMessages)".to_owned())
+            }
+            NotSent::Dropped | NotSent::MaxItems | NotSent::PerMinute | NotSent::Lost => {
+                s.items_dropped += 1;
+                let why = match why {
+                    NotSent::MaxItems => "rollbar.maxItems",
+                    NotSent::PerMinute => "rollbar.itemsPerMinute",
+                    NotSent::Lost => "the item encoder did not load in time",
+                    _ => "beforeSend",
+                };
+                Some(format!(
+                    "edge-telemetry: error item dropped ({why}); {} dropped so far",
+                    s.items_dropped
+                ))
+            }
+        };
+        let ended = uuid
+            .and_then(|u| self.take_pending(u))
+            .and_then(|m| self.settle(m, false));
+        (ended, note.filter(|_| self.config.debug))
     }
 
     /// The span an error belongs to: `hint` (the span it was thrown under) when known, else
@@ -1360,38 +1376,38 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
         )
     }
 
-    /// Marks the span of a queued item: an `exception` event (`message` for messages) with
-    /// the item's uuid, ERROR status (not for messages) and `rollbar.item.uuid`.
+    /// Marks the span of a queued item (see [`mark_data`]).
     pub fn mark_error(&mut self, handle: SpanHandle, mark: ErrorMark) {
-        let now = self.clock.now_unix_nanos();
-        self.with_data(handle, |d, l, s| {
-            let ErrorMark {
-                message,
-                class,
-                text,
-                stack,
-                uuid,
-            } = mark;
-            let (name, mut attrs) = if message {
-                ("message", vec![KeyValue::new("message", text.clone())])
-            } else {
-                (
-                    EXCEPTION_EVENT_NAME,
-                    exception_attributes(
-                        class,
-                        text.clone(),
-                        Some(stack).filter(|s| !s.is_empty()),
-                    ),
-                )
-            };
-            attrs.push(KeyValue::new(ITEM_UUID_ATTRIBUTE, uuid.clone()));
-            add_event(d, l, s, name.to_owned(), now, attrs);
-            if !message {
-                d.set_status(Status::error(text));
-            }
-            d.set_attribute(KeyValue::new(ITEM_UUID_ATTRIBUTE, uuid), l);
-        });
+        self.with_data(handle, |d, l, s| mark_data(d, l, s, mark));
     }
+}
+
+/// Marks the span of a queued item: an `exception` event (`message` for messages) with the
+/// item's uuid at the time the error was captured, ERROR status (not for messages) and
+/// `rollbar.item.uuid`.
+fn mark_data(d: &mut SpanData, l: &SpanLimits, s: &mut Stats, mark: ErrorMark) {
+    let ErrorMark {
+        time,
+        message,
+        class,
+        text,
+        stack,
+        uuid,
+    } = mark;
+    let (name, mut attrs) = if message {
+        ("message", vec![KeyValue::new("message", text.clone())])
+    } else {
+        (
+            EXCEPTION_EVENT_NAME,
+            exception_attributes(class, text.clone(), Some(stack).filter(|s| !s.is_empty())),
+        )
+    };
+    attrs.push(KeyValue::new(ITEM_UUID_ATTRIBUTE, uuid.clone()));
+    add_event(d, l, s, name.to_owned(), time, attrs);
+    if !message {
+        d.set_status(Status::error(text));
+    }
+    d.set_attribute(KeyValue::new(ITEM_UUID_ATTRIBUTE, uuid), l);
 }
 
 fn describe(status: u16) -> String {
@@ -1429,6 +1445,8 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     use super::*;
+    use crate::errors::capture::{ErrorReport, NotAdmitted, Reporter, Source};
+    use crate::errors::rollbar::Json;
     use crate::time::ManualClock;
     use crate::trace::ids::RandomIdGenerator;
     use opentelemetry::trace::{SpanId, TraceFlags, TraceId, TraceState};
@@ -1741,6 +1759,7 @@ mod tests {
         sdk.mark_error(
             work,
             ErrorMark {
+                time: T0,
                 message: false,
                 class: "TypeError".to_owned(),
                 text: "boom".to_owned(),
@@ -1760,6 +1779,7 @@ mod tests {
         sdk.mark_error(
             e,
             ErrorMark {
+                time: T0,
                 message: true,
                 class: String::new(),
                 text: "hello".to_owned(),
@@ -2013,8 +2033,7 @@ mod tests {
         assert!(sdk.stats.async_scopes_forgotten >= 3);
     }
 
-    fn reporting() -> TestSdk {
-        let mut sdk = with_channels(false);
+    fn reporter() -> Reporter {
         let cfg = crate::config::RollbarConfig {
             ignored_messages: vec!["ResizeObserver".to_owned()],
             items_per_minute: 2,
@@ -2022,58 +2041,91 @@ mod tests {
             honeycomb_environment: Some("dev".to_owned()),
             ..crate::config::RollbarConfig::default()
         };
-        sdk.set_reporter(Reporter::new(
+        Reporter::new(
             &cfg,
             crate::errors::capture::ItemExtras::default(),
             "shop-web",
             Some("staging"),
             Some("1.2.3"),
             Some("UA".to_owned()),
-        ));
-        sdk
+        )
     }
 
-    fn chain(message: &str) -> Vec<RawError> {
-        vec![RawError {
+    fn raw(message: &str) -> RawError {
+        RawError {
             class: "TypeError".to_owned(),
             message: message.to_owned(),
             stack: format!(
                 "TypeError: {message}\n    at pay (https://shop.example/app.js?token=abc:10:5)"
             ),
-        }]
+        }
     }
 
+    /// Captures an error under `hint` and has `reporter` encode its item, as the page does
+    /// with the two modules.
     fn capture(
         sdk: &mut TestSdk,
+        reporter: &mut Reporter,
         source: Source,
         message: &str,
         hint: SpanHandle,
         uuid: &str,
-    ) -> Captured {
-        sdk.capture_error(
-            source,
-            None,
-            chain(message),
-            Json::Null,
+    ) -> (ErrorLink, Result<String, NotAdmitted>) {
+        let (link, released) = sdk.capture_error(
+            source == Source::Message,
+            raw(message),
             hint,
             uuid.to_owned(),
-            Some("https://shop.example/cart?id=7".to_owned()),
+        );
+        assert!(released.is_none());
+        let link = link.expect("reporting is on");
+        let report = ErrorReport {
+            uuid: link.uuid.clone(),
+            source,
+            level: None,
+            chain: vec![raw(message)],
+            custom: Json::Null,
+            page_url: Some("https://shop.example/cart?id=7".to_owned()),
+            now_ms: link.now_ms,
+            trace: link.trace.clone(),
+        };
+        let item = reporter.encode(
+            report,
             &|m: &str| m.contains("by-regex"),
             crate::export::otlp::push_f64,
-        )
-        .0
+        );
+        (link, item)
+    }
+
+    fn uuids_on(data: &SpanData) -> usize {
+        data.attributes
+            .iter()
+            .filter(|kv| kv.key.as_str() == ITEM_UUID_ATTRIBUTE)
+            .count()
     }
 
     #[test]
     fn errors_become_items_linked_to_their_span() {
-        let mut sdk = reporting();
+        let mut sdk = with_channels(false);
+        let mut reporter = reporter();
         let work = sdk.start_span(SpanStart::named("work"));
-        let Captured::Item { body, mark } =
-            capture(&mut sdk, Source::Uncaught, "boom", work, "u-1")
-        else {
-            panic!("an item")
-        };
+        let (link, item) = capture(
+            &mut sdk,
+            &mut reporter,
+            Source::Uncaught,
+            "boom",
+            work,
+            "u-1",
+        );
+        let body = item.unwrap();
         let ctx = sdk.span_context(work).unwrap().clone();
+        assert_eq!(
+            link.trace,
+            Some((
+                format!("{:032x}", ctx.trace_id()),
+                format!("{:016x}", ctx.span_id())
+            ))
+        );
         assert!(body.contains(&format!("{:032x}", ctx.trace_id())), "{body}");
         assert!(body.contains(&format!("{:016x}", ctx.span_id())));
         assert!(body.contains("\"environment\":\"staging\""));
@@ -2086,86 +2138,155 @@ mod tests {
             "query values in stacks are scrubbed"
         );
         assert!(body.contains("id=REDACTED"), "and in the page URL");
-        assert_eq!((mark.handle, mark.created), (work, false));
         // Marked only once queued.
-        let (queued, ended) = sdk.queue_captured(body, Some(mark));
+        let (queued, ended) = sdk.queue_captured("u-1", body);
         assert_eq!(queued, Ok(Some(0)));
         assert!(ended.is_none(), "the page's own span is not ended");
         let data = sdk.end(work, None).unwrap().data;
-        assert_eq!(
-            data.attributes
-                .iter()
-                .filter(|kv| kv.key.as_str() == ITEM_UUID_ATTRIBUTE)
-                .count(),
-            1
-        );
+        assert_eq!(uuids_on(&data), 1);
+        let stack = data.events[0]
+            .attributes
+            .iter()
+            .find(|kv| kv.key.as_str() == "exception.stacktrace")
+            .map(|kv| kv.value.as_str().into_owned())
+            .unwrap();
+        assert!(!stack.contains("token=abc"), "{stack}");
 
         // With no span, a root span `exception` is started and ended when the item is queued.
-        let Captured::Item { body, mark } = capture(&mut sdk, Source::Manual, "alone", 0, "u-2")
-        else {
-            panic!("an item")
-        };
-        assert!(mark.created);
-        let (_, ended) = sdk.queue_captured(body, Some(mark));
-        assert_eq!(ended.unwrap().data.name, ERROR_SPAN_NAME);
+        let (link, item) = capture(&mut sdk, &mut reporter, Source::Manual, "alone", 0, "u-2");
+        assert!(link.trace.is_some());
+        let (_, ended) = sdk.queue_captured("u-2", item.unwrap());
+        let ended = ended.unwrap().data;
+        assert_eq!(ended.name, ERROR_SPAN_NAME);
+        assert_eq!(uuids_on(&ended), 1);
+        // Reporting off: nothing is captured.
+        let mut off = sdk_with(SdkConfig::default());
+        assert!(
+            off.capture_error(false, raw("x"), 0, "u".to_owned())
+                .0
+                .is_none()
+        );
     }
 
     #[test]
-    fn filters_hooks_and_refusals_are_counted() {
-        let mut sdk = reporting();
-        assert_eq!(
-            capture(&mut sdk, Source::Manual, "ResizeObserver loop", 0, "a"),
-            Captured::Refused
+    fn a_span_that_ends_while_its_mark_waits_is_held_until_the_item_is_settled() {
+        let mut sdk = with_channels(false);
+        let mut reporter = reporter();
+        let work = sdk.start_span(SpanStart::named("work"));
+        let (link, item) = capture(
+            &mut sdk,
+            &mut reporter,
+            Source::Uncaught,
+            "early",
+            work,
+            "u-1",
         );
-        assert_eq!(
-            capture(&mut sdk, Source::Manual, "x by-regex", 0, "b"),
-            Captured::Refused
+        sdk.clock.advance(5_000_000);
+        assert!(
+            sdk.end(work, None).is_none(),
+            "held while the item is encoded"
         );
-        assert_eq!(sdk.stats.items_ignored, 2);
-        assert!(matches!(
-            capture(&mut sdk, Source::Manual, "one", 0, "c"),
-            Captured::Item { .. }
-        ));
+        let (queued, ended) = sdk.queue_captured("u-1", item.unwrap());
+        assert!(queued.is_ok());
+        let data = ended.expect("delivered once queued").data;
+        assert_eq!(uuids_on(&data), 1, "marked");
         assert_eq!(
-            capture(&mut sdk, Source::Manual, "one", 0, "d"),
-            Captured::Refused
+            data.events[0].time_unix_nano / 1_000_000,
+            link.now_ms,
+            "the event is at the time of the error"
+        );
+        // Two errors under one span: held until both are settled; a refused one leaves no mark.
+        let work = sdk.start_span(SpanStart::named("twice"));
+        let (a, _) = sdk.capture_error(false, raw("a"), work, "a".to_owned());
+        let (b, _) = sdk.capture_error(false, raw("b"), work, "b".to_owned());
+        assert!(a.is_some() && b.is_some());
+        assert!(sdk.end(work, None).is_none());
+        assert!(
+            sdk.not_sent(NotSent::Duplicate, Some("a")).0.is_none(),
+            "b still waits"
         );
         assert_eq!(sdk.stats.items_deduplicated, 1);
-        assert!(matches!(
-            capture(&mut sdk, Source::Manual, "two", 0, "e"),
-            Captured::Item { .. }
-        ));
+        let (_, ended) = sdk.queue_captured("b", "{}".to_owned());
+        assert_eq!(uuids_on(&ended.unwrap().data), 1, "only b's mark");
+        // Past the limit, the oldest mark is given up and its span released unmarked.
+        let spans: Vec<SpanHandle> = (0..=MAX_PENDING_MARKS)
+            .map(|i| sdk.start_span(SpanStart::named(format!("s{i}"))))
+            .collect();
+        let first = spans[0];
+        let mut released = None;
+        for (i, h) in spans.iter().enumerate() {
+            if i == 1 {
+                assert!(sdk.end(first, None).is_none());
+            }
+            released = sdk.capture_error(false, raw("x"), *h, format!("x{i}")).1;
+        }
+        assert_eq!(uuids_on(&released.expect("the first span").data), 0);
+        // Deferred to a later page: marked now, and a held span is let go.
+        let later = sdk.start_span(SpanStart::named("later"));
+        sdk.capture_error(false, raw("kept"), later, "k".to_owned());
+        assert!(sdk.end(later, None).is_none());
+        assert_eq!(uuids_on(&sdk.defer("k").unwrap().data), 1);
+        // A panic's last gasp takes the held spans, unmarked (x1 was given up for "k").
+        assert!(sdk.end(spans[2], None).is_none());
+        let drained = sdk.drain();
+        assert!(drained.iter().any(|(k, _)| *k == ChannelKind::Spans));
+    }
+
+    #[test]
+    fn refusals_and_hooks_are_counted() {
+        let mut sdk = with_channels(false);
+        let mut reporter = reporter();
+        let mut refused = |sdk: &mut TestSdk, m: &str, u: &str| {
+            let (_, item) = capture(sdk, &mut reporter, Source::Manual, m, 0, u);
+            let why = item.err()?;
+            assert!(sdk.not_sent(why.into(), Some(u)).0.is_none());
+            Some(why)
+        };
         assert_eq!(
-            capture(&mut sdk, Source::Manual, "three", 0, "f"),
-            Captured::Refused,
+            refused(&mut sdk, "ResizeObserver loop", "a"),
+            Some(NotAdmitted::Ignored)
+        );
+        assert_eq!(
+            refused(&mut sdk, "x by-regex", "b"),
+            Some(NotAdmitted::Ignored)
+        );
+        assert_eq!(sdk.stats.items_ignored, 2);
+        assert_eq!(refused(&mut sdk, "one", "c"), None);
+        assert_eq!(refused(&mut sdk, "one", "d"), Some(NotAdmitted::Duplicate));
+        assert_eq!(sdk.stats.items_deduplicated, 1);
+        assert_eq!(refused(&mut sdk, "two", "e"), None);
+        assert_eq!(
+            refused(&mut sdk, "three", "f"),
+            Some(NotAdmitted::PerMinute),
             "itemsPerMinute 2"
         );
         assert_eq!(sdk.stats.items_dropped, 1);
 
-        // beforeSend: the mark waits; a dropped item leaves its span alone and discards the
-        // root span started for it.
-        let mut sdk = reporting();
-        let Captured::Item { mark, .. } = capture(&mut sdk, Source::Message, "hello", 0, "m-1")
-        else {
-            panic!("an item")
-        };
-        let handle = mark.handle;
-        assert!(sdk.hold(mark).is_none());
-        assert!(sdk.not_sent(false, Some("m-1")).is_none());
-        assert_eq!(sdk.stats.items_dropped, 1);
+        // beforeSend: a dropped item leaves its span alone and discards the root span
+        // started for it.
+        let (link, _) = sdk.capture_error(true, raw("hello"), 0, "m-1".to_owned());
+        assert!(link.is_some());
+        let handle = sdk.pending.last().unwrap().handle;
+        assert!(sdk.not_sent(NotSent::Dropped, Some("m-1")).0.is_none());
+        assert_eq!(sdk.stats.items_dropped, 2);
         assert!(
             sdk.end(handle, None).is_none(),
             "the root span was discarded, not exported"
         );
-        assert!(sdk.not_sent(true, Some("unknown")).is_none());
+        sdk.not_sent(NotSent::Raised, Some("unknown"));
         assert_eq!(sdk.stats.reporting_errors, 1);
+        for (_, why) in NotSent::ALL {
+            assert_eq!(NotSent::from_code(why as u32), why);
+        }
+        for (_, source) in Source::ALL {
+            assert_eq!(Source::from_code(source as u32), source);
+        }
+        assert_eq!(NotSent::from_code(99), NotSent::Raised);
         // Too large after beforeSend.
-        let (queued, _) = sdk.queue_captured("x".repeat(MAX_ITEM_BYTES + 1), None);
+        let (queued, _) = sdk.queue_captured("none", "x".repeat(MAX_ITEM_BYTES + 1));
         assert_eq!(queued, Err(ItemDrop::TooLarge));
         // The trap item is ready to send as it is: no timestamp (Rollbar takes its arrival).
-        let trap = sdk
-            .trap_item("t-1".to_owned(), crate::export::otlp::push_f64)
-            .unwrap();
+        let trap = reporter.trap_item("t-1".to_owned(), crate::export::otlp::push_f64);
         assert!(
             trap.contains("\"t-1\"")
                 && trap.contains("RuntimeError")

@@ -2,8 +2,9 @@
 // its default configuration (no config file; tests/package/webpack-app, built by
 // scripts/test-package from the npm pack tarball). The same smoke test as the Vite build's
 // first checks: the page loads with no console error, init works, a span's fetch to the page's
-// origin carries the span's traceparent, one to an origin not allow-listed carries none, and
-// the span reaches onSpanEnd.
+// origin carries the span's traceparent, one to an origin not allow-listed carries none, the
+// span reaches onSpanEnd, and an error reaches Rollbar's endpoint through the item encoder
+// that the bundle loads after start-up.
 //
 // Run: scripts/test-package, or, once the app is built,
 //      cd tests/package && CHROMIUM=/usr/bin/chromium node --test bundlers.test.mjs
@@ -44,7 +45,7 @@ for (const [name, distDir] of [['webpack 5, default configuration', WEBPACK_DIST
       await page.waitForFunction(() => window.__ready === true, null, { timeout: 15_000 });
       const out = await page.evaluate(async (other) => {
         const ended = [];
-        const started = ET.init({ serviceName: 'webpack-app', onSpanEnd: (s) => ended.push(s), instrumentDocumentLoad: false, userInteractionEvents: [] });
+        const started = ET.init({ serviceName: 'webpack-app', onSpanEnd: (s) => ended.push(s), instrumentDocumentLoad: false, userInteractionEvents: [], rollbar: { endpoint: '/echo/rollbar' } });
         const span = ET.startSpan('smoke');
         await ET.withSpan(span, () => fetch('/echo/webpack'));
         await ET.withSpan(span, () => fetch(`${other}/echo/webpack-other`).catch(() => undefined));
@@ -66,6 +67,19 @@ for (const [name, distDir] of [['webpack 5, default configuration', WEBPACK_DIST
       assert.ok(other, 'the other origin was called');
       assert.equal(other.headers.traceparent, undefined, 'no traceparent to an origin not allow-listed');
       assert.ok(out.ended.some((s) => s.name === 'smoke'));
+      // The item encoder (a second wasm module behind a dynamic import, with its .wasm found
+      // through new URL(..., import.meta.url)) loads from the bundle and builds the item.
+      const reported = await page.evaluate(async () => {
+        const uuid = ET.captureException(new Error('through the bundle'));
+        await ET.flush();
+        return { uuid, stats: ET.getStats() };
+      });
+      const item = srv.requests.find((r) => r.path === '/echo/rollbar' && r.method === 'POST');
+      assert.ok(item, `the item was posted (stats: ${JSON.stringify(reported.stats)})`);
+      const data = JSON.parse(item.body).data;
+      assert.equal(data.uuid, reported.uuid);
+      assert.equal(data.body.trace.exception.message, 'through the bundle');
+      assert.ok(data.body.trace.frames.length > 0, 'its stack was parsed');
       assert.deepEqual(problems, []);
     } finally {
       await context.close();

@@ -135,6 +135,10 @@ function fixtureAt(marker) {
   return [i + 1, lines[i].indexOf('new ') + 1];
 }
 
+// Most tests call `await ET.ready()` after init: the item encoder loads after start-up, and
+// what captureException returns (undefined for an item a filter drops) is known once it is
+// there. Those that do not report errors while it loads.
+
 // The plain test page: the package and its raw bindings module (the same module instance),
 // the fixture, and init options from ?cfg=<json> when given (else the test calls init).
 const ERRORS_HTML = `<!doctype html>
@@ -155,6 +159,44 @@ const ERRORS_HTML = `<!doctype html>
 </body></html>
 `;
 
+// Errors in the first millisecond: init, a captureException and an uncaught throw in the
+// module's first statements, before the engine (and long before the item encoder) is there.
+const FIRST_MS_HTML = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8" /><link rel="icon" href="data:," /><title>first ms</title></head>
+<body>
+  <script type="module">
+    import * as ET from '/pkg/index.js';
+    window.ET = ET;
+    ET.init(JSON.parse(new URLSearchParams(location.search).get('cfg')));
+    window.__early = { t0: Date.now(), uuid: ET.captureException(new Error('captured in the first millisecond')), stats: ET.getStats() };
+    ET.ready().then(() => { window.__ready = true; });
+    throw new Error('thrown in the first millisecond');
+  </script>
+</body></html>
+`;
+
+// The item encoder held back: the page's fetch answers for its .wasm only after 30 s, so the
+// page is hidden before the encoder arrives. Installed before the SDK takes the page's fetch.
+const SLOW_ENCODER_HTML = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8" /><link rel="icon" href="data:," /><title>slow encoder</title></head>
+<body>
+  <script>
+    const pageFetch = window.fetch;
+    window.fetch = function (input, init) {
+      const url = String(input && input.url ? input.url : input);
+      if (!url.includes('edge_telemetry_errors_bg.wasm')) return pageFetch.call(this, input, init);
+      window.__encoderAsked = true;
+      return new Promise((resolve) => setTimeout(() => resolve(pageFetch.call(window, input, init)), 30000));
+    };
+  </script>
+  <script type="module">
+    import * as ET from '/pkg/index.js';
+    window.ET = ET;
+    window.__ready = true;
+  </script>
+</body></html>
+`;
+
 before(async () => {
   const index = path.join(PKG_DIR, 'index.js');
   if (!fs.existsSync(index)) throw new Error(`missing ${index}: run scripts/build-pkg first`);
@@ -163,6 +205,8 @@ before(async () => {
   otlp = await startSink();
   items = await startSink({ noCapture: [ITEM_PATH, RELAY_PATH] });
   pages.set('/errors.html', { html: ERRORS_HTML });
+  pages.set('/first-ms.html', { html: FIRST_MS_HTML });
+  pages.set('/slow-encoder.html', { html: SLOW_ENCODER_HTML });
   pages.set('/fixture.js', { html: FIXTURE, headers: { 'content-type': 'text/javascript; charset=utf-8' } });
   srv = await startServers({ pkgDir: PKG_DIR, pages, routes: new Map([[RELAY_PATH, items.handle]]) });
   reactSrv = await startServers({ distDir: REACT_DIST, pkgDir: PKG_DIR });
@@ -304,8 +348,8 @@ function assertCommon(data, { level, url, span, t0, t1, framework = 'browser-js'
  * error and the item's uuid, ERROR status and the rollbar.item.uuid attribute.
  */
 function assertLinkedSpan(tid, name, { ctx, uuid, type, message, stackHas }) {
-  const s = spanNamed(tid, name);
-  assert.ok(s, `span ${name} exported (got ${spansOf(tid).map((x) => x.name)})`);
+  const s = spansOf(tid).find((x) => x.name === name && x.spanId === ctx.spanId);
+  assert.ok(s, `span ${name} ${ctx.spanId} exported (got ${spansOf(tid).map((x) => `${x.name} ${x.spanId}`)})`);
   assert.equal(s.traceId, ctx.traceId);
   assert.equal(s.spanId, ctx.spanId);
   assert.equal(s.attrs['rollbar.item.uuid'], uuid, 'span attribute rollbar.item.uuid is the item uuid');
@@ -496,6 +540,7 @@ errorsTest("after a panic the SDK is off: the page's fetch goes out as the page 
 }, async ({ page, tid }) => {
   const r = await page.evaluate(async (o) => {
     ET.init(o);
+    await ET.ready();
     const s = ET.startSpan('doomed-work');
     setTimeout(() => ET.withSpan(s, () => window.raw.debugPanic('boom before a fetch')));
     await new Promise((res) => setTimeout(res, 300));
@@ -632,6 +677,7 @@ errorsTest('scrubbing: the query values of the page URL do not reach the item th
 errorsTest('itemsPerMinute (default 60): 70 distinct errors in a minute give 60 items and itemsDropped 10; a dropped error starts no span', {}, async ({ page, tid }) => {
   const r = await page.evaluate(async (o) => {
     ET.init(o);
+    await ET.ready();
     const uuids = [];
     for (let i = 0; i < 70; i++) uuids.push(ET.captureException(new Error(`distinct error ${i}`)));
     const ok = await ET.flush();
@@ -653,6 +699,7 @@ errorsTest('itemsPerMinute (default 60): 70 distinct errors in a minute give 60 
 errorsTest('maxItems: 3 per page load, then every item is dropped (counted)', {}, async ({ page, tid }) => {
   const r = await page.evaluate(async (o) => {
     ET.init(o);
+    await ET.ready();
     const uuids = [];
     for (let i = 0; i < 5; i++) uuids.push(ET.captureException(new Error(`capped ${i}`)));
     await ET.flush();
@@ -666,6 +713,7 @@ errorsTest('maxItems: 3 per page load, then every item is dropped (counted)', {}
 errorsTest('de-duplication: one uncaught error repeated 10 times within a second gives 1 item and itemsDeduplicated 9', { pageErrors: [/^Error: the same error again$/] }, async ({ page, tid, pageErrors }) => {
   const r = await page.evaluate(async (o) => {
     ET.init(o);
+    await ET.ready();
     const t0 = Date.now();
     F.throwRepeatedly(10, 50, 'the same error again');
     for (let i = 0; i < 300 && ET.getStats().itemsDeduplicated < 9; i++) await new Promise((res) => setTimeout(res, 10));
@@ -688,6 +736,7 @@ errorsTest('de-duplication: the same class and message made in two different pla
 }, async ({ page, tid }) => {
   const r = await page.evaluate(async (o) => {
     ET.init(o);
+    await ET.ready();
     const a = ET.captureException(F.errorHere('same class, same message'));
     const b = ET.captureException(F.errorThere('same class, same message'));
     await ET.flush();
@@ -701,6 +750,7 @@ errorsTest('de-duplication: the same class and message made in two different pla
 errorsTest("ignoredMessages (a string: substring; a RegExp) and a bare cross-origin 'Script error.' are not reported, counted in itemsIgnored", {}, async ({ page, tid }) => {
   const r = await page.evaluate(async (o) => {
     ET.init({ ...o, rollbar: { ...o.rollbar, ignoredMessages: ['ResizeObserver loop', /^Ignored by regexp \d+$/] } });
+    await ET.ready();
     const out = {
       substring: ET.captureException(new Error('ResizeObserver loop limit exceeded')),
       regexp: ET.captureException(new Error('Ignored by regexp 42')),
@@ -819,6 +869,7 @@ errorsTest('retries: a 503 is retried after about 1 s (the same item); a 400 is 
 errorsTest('captureException links to the active span (withSpan); with no active span a root span named exception is started and ended for it', {}, async ({ page, tid }) => {
   const r = await page.evaluate(async (o) => {
     ET.init(o);
+    await ET.ready();
     const s = ET.startSpan('checkout');
     const under = ET.withSpan(s, () => ET.captureException(new TypeError('under checkout')));
     s.end();
@@ -844,6 +895,7 @@ errorsTest('captureException links to the active span (withSpan); with no active
 errorsTest('captureMessage: body.message, level as given (default info), the call context in custom; the active span gets a message event and the uuid, not an ERROR status', {}, async ({ page, tid }) => {
   const r = await page.evaluate(async (o) => {
     ET.init(o);
+    await ET.ready();
     const s = ET.startSpan('cart');
     const warning = ET.withSpan(s, () => ET.captureMessage('cart is almost full', 'warning', { cart: 3, items: ['a', 'b'] }));
     s.end();
@@ -874,6 +926,7 @@ errorsTest('captureMessage: body.message, level as given (default info), the cal
 errorsTest('Error.cause: body.trace_chain, outermost error first, each with its class, message and frames; a cause that is not an Error and a cause cycle end the chain', {}, async ({ page, tid }) => {
   const r = await page.evaluate(async (o) => {
     ET.init(o);
+    await ET.ready();
     const root = new TypeError('inner failure', { cause: 'a string at the bottom' });
     const chained = ET.captureException(new Error('outer failure', { cause: root }));
     const cyclic = new Error('cause is itself');
@@ -920,6 +973,7 @@ errorsTest('beforeSend changes an item, drops another (null, false: itemsDropped
         },
       },
     });
+    await ET.ready();
     const out = ['change me', 'drop me', 'drop me too', 'keep me'].map((m) => ET.captureException(new Error(m)));
     const ok = await ET.flush();
     return { seen, out, ok, stats: ET.getStats() };
@@ -958,6 +1012,7 @@ errorsTest('an error thrown inside beforeSend (or transform) is counted in repor
         },
       },
     });
+    await ET.ready();
     const a = ET.captureException(new Error('beforeSend throws'));
     const b = ET.captureException(new Error('transform throws'));
     const c = ET.captureException(new Error('fine afterwards'));
@@ -976,6 +1031,7 @@ errorsTest('an error thrown inside beforeSend (or transform) is counted in repor
 errorsTest('rollbar options in the item: environment, codeVersion, framework, context, captureIp, person, honeycombTeam/honeycombEnvironment (custom.trace_url)', {}, async ({ page, tid }) => {
   const r = await page.evaluate(async (o) => {
     ET.init(o);
+    await ET.ready();
     const uuid = ET.captureException(new Error('with every option'));
     await ET.flush();
     return { uuid };
@@ -1002,6 +1058,7 @@ errorsTest('enabled: false reports nothing; captureUncaught: false and captureUn
   let page = await open('/errors.html');
   const off = await page.evaluate(async (o) => {
     ET.init(o);
+    await ET.ready();
     const uuid = ET.captureException(new Error('reporting is off'));
     await ET.flush();
     return { uuid, stats: ET.getStats() };
@@ -1010,6 +1067,7 @@ errorsTest('enabled: false reports nothing; captureUncaught: false and captureUn
   page = await open('/errors.html');
   const manual = await page.evaluate(async (o) => {
     ET.init(o);
+    await ET.ready();
     setTimeout(() => { throw new Error('not captured'); });
     Promise.reject(new Error('not captured either'));
     await new Promise((res) => setTimeout(res, 200));
@@ -1027,6 +1085,7 @@ errorsTest('x-rollbar-access-token is sent (and asked for in the CORS preflight)
   let page = await open('/errors.html');
   const r = await page.evaluate(async (o) => {
     ET.init(o);
+    await ET.ready();
     ET.captureException(new Error('answered 503, then retried'));
     ET.captureException(new Error('answered 400'));
     ET.captureException(new Error('over itemsPerMinute'));
@@ -1060,6 +1119,7 @@ errorsTest('x-rollbar-access-token is sent (and asked for in the CORS preflight)
   delete relayOpts.rollbar.accessToken;
   const uuid = await page.evaluate(async (o) => {
     ET.init(o);
+    await ET.ready();
     const u = ET.captureException(new Error('through the relay'));
     await ET.flush();
     return u;
@@ -1075,6 +1135,7 @@ errorsTest("reportPanic (an app's own Rust/wasm panic): one critical item of cla
   const t0 = Date.now();
   const r = await page.evaluate(async (o) => {
     ET.init(o);
+    await ET.ready();
     const s = ET.startSpan('app-wasm-work');
     // What an app's panic hook would pass: the panic message and a JS stack with wasm frames.
     const stack = 'Error\n    at app_panic_hook (https://app.example/app_bg.wasm:wasm-function[7]:0x1f)\n    at https://app.example/app.js:12:3';
@@ -1100,4 +1161,105 @@ errorsTest("reportPanic (an app's own Rust/wasm panic): one critical item of cla
   assertLinkedSpan(tid, 'app-wasm-work', { ctx: r.ctx, uuid: r.uuid, type: 'panic', message: 'panicked at src/lib.rs:3:5:\nindex out of bounds' });
   assert.ok(spanNamed(tid, 'after-report'), 'the SDK still exports after an app panic');
   assert.equal(r.stats.itemsSent, 1);
+});
+
+// ---------------------------------------------------------------------------
+// The item encoder loads after start-up: nothing captured before it arrives is lost
+// ---------------------------------------------------------------------------
+
+errorsTest('an error thrown (and one captured) in the first millisecond, before the engine and the item encoder are loaded: both items arrive, each linked to a root span exception with its time', {
+  path: null,
+  pageErrors: [/thrown in the first millisecond/],
+}, async ({ open, tid }) => {
+  const t0 = Date.now();
+  const page = await open(`/first-ms.html?${cfgQuery(options(tid))}`);
+  const early = await page.evaluate(() => window.__early);
+  assert.equal(early.stats.loading, true, 'captured while the engine was still loading');
+  assert.equal(early.uuid, undefined, 'no uuid before the engine is there');
+  await waitItems(tid, 2);
+  const ok = await page.evaluate(() => ET.flush());
+  assert.equal(ok, true);
+  const all = itemsOf(tid);
+  assert.equal(all.length, 2, 'exactly two items');
+  const thrown = all.find((d) => d.body.trace.exception.message === 'thrown in the first millisecond');
+  const captured = all.find((d) => d.body.trace.exception.message === 'captured in the first millisecond');
+  assert.ok(thrown && captured, `both items (got ${all.map((d) => d.body.trace.exception.message)})`);
+  for (const d of [thrown, captured]) {
+    assertCommon(d, { level: 'error', t0, t1: Date.now() });
+    assert.match(d.custom.trace_id, HEX32);
+    assert.ok(d.timestamp <= Math.ceil(early.t0 / 1000), 'the time it was captured, not the time the encoder arrived');
+    assertLinkedSpan(tid, 'exception', { ctx: { traceId: d.custom.trace_id, spanId: d.custom.span_id }, uuid: d.uuid, type: 'Error', message: d.body.trace.exception.message });
+  }
+  const stats = await page.evaluate(() => ET.getStats());
+  assert.equal(stats.itemsSent, 2);
+  assert.equal(stats.itemsDropped, 0);
+});
+
+/** Runs `fn` in `page`, which navigates away; tolerates the evaluation's context going. */
+async function navigating(page, fn, arg) {
+  await page.evaluate(fn, arg).catch((e) => {
+    if (!/context was destroyed|navigation/i.test(String(e && e.message))) throw e;
+  });
+}
+
+errorsTest('an error captured just before the page is hidden (the encoder loaded): its item and its marked span leave with the page', {}, async ({ page, tid }) => {
+  const o = options(tid, {}, { batch: { scheduledDelayMillis: 60_000 } });
+  const r = await page.evaluate(async (opts) => {
+    ET.init(opts);
+    await ET.ready();
+    return true;
+  }, o);
+  assert.equal(r, true);
+  let ctx;
+  await navigating(page, () => {
+    const s = ET.startSpan('hidden-work');
+    window.__uuid = ET.withSpan(s, () => ET.captureException(new Error('just before the page is hidden')));
+    s.end();
+    sessionStorage.setItem('test.hidden', JSON.stringify({ uuid: window.__uuid, ctx: s.spanContext() }));
+    location.href = '/errors.html?after';
+  });
+  await page.waitForURL(/errors\.html\?after$/, { timeout: 5000 });
+  ({ ctx } = JSON.parse(await page.evaluate(() => sessionStorage.getItem('test.hidden'))));
+  await waitItems(tid, 1);
+  const data = itemsOf(tid)[0];
+  assert.equal(data.custom.trace_id, ctx.traceId);
+  const spansOk = await otlp.waitFor(() => spanNamed(tid, 'hidden-work'), 5000);
+  assert.ok(spansOk, 'the span left with the page');
+  assertLinkedSpan(tid, 'hidden-work', { ctx, uuid: data.uuid, type: 'Error', message: 'just before the page is hidden' });
+});
+
+errorsTest('an error captured just before the page is hidden, before the encoder arrived: kept for the next page, which sends it with its uuid and time; the span left marked', {
+  path: '/slow-encoder.html',
+}, async ({ page, tid }) => {
+  const o = options(tid, {}, { batch: { scheduledDelayMillis: 60_000 } });
+  const t0 = Date.now();
+  const r = await page.evaluate(async (opts) => {
+    ET.init(opts);
+    while (ET.getStats().loading) await new Promise((res) => setTimeout(res, 5));
+    const s = ET.startSpan('hidden-work');
+    const uuid = ET.withSpan(s, () => ET.captureException(new Error('just before the page is hidden')));
+    s.end();
+    await new Promise((res) => setTimeout(res, 50));
+    return { uuid, ctx: s.spanContext(), asked: window.__encoderAsked === true, stats: ET.getStats() };
+  }, o);
+  assert.ok(r.asked, 'the encoder was asked for (and is held back)');
+  assert.match(r.uuid, UUID4, 'the uuid the item will be sent with');
+  assert.equal(r.stats.itemsSent, 0, 'nothing sent yet');
+  await navigating(page, (q) => {
+    location.href = `/errors.html?${q}`;
+  }, cfgQuery(o));
+  await page.waitForURL(/errors\.html/, { timeout: 5000 });
+  // The span left with the first page, marked with the uuid.
+  const spansOk = await otlp.waitFor(() => spanNamed(tid, 'hidden-work'), 5000);
+  assert.ok(spansOk, 'the span left with the page');
+  assertLinkedSpan(tid, 'hidden-work', { ctx: r.ctx, uuid: r.uuid, type: 'Error', message: 'just before the page is hidden' });
+  // The next page's encoder (loaded when it is idle) sends the item.
+  await waitItems(tid, 1, 8000);
+  const all = itemsOf(tid);
+  assert.equal(all.length, 1, 'exactly one item');
+  const data = all[0];
+  assert.equal(data.uuid, r.uuid, 'the uuid the first page returned');
+  assertCommon(data, { level: 'error', span: r.ctx, t0, t1: Date.now() });
+  assert.equal(data.request.url, `${srv.appOrigin}/slow-encoder.html`, 'the page it was captured on');
+  assert.equal(await page.evaluate(() => localStorage.getItem('edge-telemetry.errors')), null, 'taken from storage');
 });

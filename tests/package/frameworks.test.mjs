@@ -175,12 +175,15 @@ for (const vite of ['vite7', 'vite8']) {
         .catch((e) => assert.fail(`the app did not start: ${e.message}\n${problems.join('\n')}`));
       const out = await page.evaluate(async () => {
         const ended = [];
-        const started = ET.init({ serviceName: 'vite-dev', onSpanEnd: (s) => ended.push(s), instrumentDocumentLoad: false, userInteractionEvents: [] });
+        const started = ET.init({ serviceName: 'vite-dev', onSpanEnd: (s) => ended.push(s), instrumentDocumentLoad: false, userInteractionEvents: [], rollbar: { endpoint: '/echo/rollbar' } });
         for (let i = 0; i < 200 && ET.getStats().loading; i++) await new Promise((r) => setTimeout(r, 50));
         const span = ET.startSpan('smoke');
         const echo = await ET.withSpan(span, () => fetch('/echo').then((r) => r.json()));
         span.end();
-        return { started, echo, ended, ctx: span.spanContext(), stats: ET.getStats(), moduleUrl: performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.includes('edge')) };
+        // The item encoder: a dynamic import and a second .wasm, found the same way.
+        const uuid = ET.captureException(new Error('through the dev server'));
+        const flushed = await ET.flush();
+        return { started, echo, ended, uuid, flushed, ctx: span.spanContext(), stats: ET.getStats(), moduleUrl: performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.includes('edge')) };
       });
       assert.equal(out.stats.loadError, undefined, `the wasm loaded: ${JSON.stringify(out.stats)} (${out.moduleUrl})`);
       assert.ok(out.moduleUrl.some((u) => u.includes('/node_modules/.vite/deps/')), `the package was pre-bundled: ${out.moduleUrl}`);
@@ -191,6 +194,9 @@ for (const vite of ['vite7', 'vite8']) {
       const client = out.ended.find((s) => s.kind === 2 && String(s.attributes['url.full']).endsWith('/echo'));
       assert.ok(client, 'the CLIENT span reached onSpanEnd');
       assert.equal(m[2], client.spanId, 'the traceparent names the CLIENT span');
+      assert.ok(out.moduleUrl.some((u) => u.endsWith('edge_telemetry_errors_bg.wasm')), `the item encoder loaded: ${out.moduleUrl}`);
+      assert.equal(out.stats.itemsSent, 1, `the error's item was sent: ${JSON.stringify(out.stats)}`);
+      assert.equal(out.flushed, true);
       assert.deepEqual(problems, []);
     } finally {
       await context.close();

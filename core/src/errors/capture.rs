@@ -11,10 +11,15 @@ use crate::errors::rollbar::{
     Body, DEFAULT_SCRUB_FIELDS, Exception, Item, Json, Level, MAX_ITEM_BYTES, Scrubber,
     encode_item_with, merge_custom,
 };
-use crate::errors::stack::StackFrame;
+use crate::errors::stack::{StackFrame, parse_stack};
 use crate::export::exporter::honeycomb_trace_url;
 use crate::export::otlp::FormatF64;
 use crate::resource::SDK_VERSION;
+use crate::web::url::scrub_urls_in_text;
+
+/// The `localStorage` key of errors captured while the item encoder loaded and the page was
+/// hidden before it arrived: the next page of the origin that loads the encoder sends them.
+pub const ERRORS_STORAGE_KEY: &str = "edge-telemetry.errors";
 
 /// `framework` when the app names none (rollbar.js's default).
 pub const DEFAULT_FRAMEWORK: &str = "browser-js";
@@ -23,24 +28,44 @@ pub const DEFAULT_ENVIRONMENT: &str = "production";
 /// `framework` of items from a React render error.
 pub const REACT_FRAMEWORK: &str = "react";
 
-/// Where an error came from.
+/// Where an error came from. The page passes it as a number (`Source.Manual`, …, from the
+/// generated `options-schema.js`: [`Source::ALL`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum Source {
     /// `captureException`.
-    Manual,
+    Manual = 0,
     /// `captureMessage`.
-    Message,
+    Message = 1,
     /// A window `error` event.
-    Uncaught,
+    Uncaught = 2,
     /// An `unhandledrejection` event.
-    Rejection,
+    Rejection = 3,
     /// A render error caught by the React `ErrorBoundary`.
-    React,
+    React = 4,
     /// A Rust panic (the SDK's own, or an app's through `reportPanic`).
-    Panic,
+    Panic = 5,
 }
 
 impl Source {
+    /// Every source with its JS name.
+    pub const ALL: [(&'static str, Self); 6] = [
+        ("Manual", Self::Manual),
+        ("Message", Self::Message),
+        ("Uncaught", Self::Uncaught),
+        ("Rejection", Self::Rejection),
+        ("React", Self::React),
+        ("Panic", Self::Panic),
+    ];
+
+    /// The source numbered `n`; `Manual` for a number that names none.
+    pub fn from_code(n: u32) -> Self {
+        Self::ALL
+            .iter()
+            .find(|(_, s)| *s as u32 == n)
+            .map_or(Self::Manual, |(_, s)| *s)
+    }
+
     /// The level of an item from this source when the call names none.
     pub fn default_level(self) -> Level {
         match self {
@@ -73,6 +98,83 @@ pub enum NotAdmitted {
     MaxItems,
     /// `itemsPerMinute` reached.
     PerMinute,
+}
+
+/// Why a captured error's item was not queued: what the item encoder refused
+/// ([`NotAdmitted`]), what the page's hooks did, or what happened to the error on its way.
+/// The engine counts each; the page passes them between the two wasm modules as numbers
+/// (`NotSent.Dropped`, …, from the generated `options-schema.js`: [`NotSent::ALL`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum NotSent {
+    /// `beforeSend` dropped the item.
+    Dropped = 0,
+    /// An error was raised while reporting (a throwing hook or getter).
+    Raised = 1,
+    /// `ignoredMessages` matched.
+    Ignored = 2,
+    /// The same error within the de-duplication window.
+    Duplicate = 3,
+    /// `maxItems` reached.
+    MaxItems = 4,
+    /// `itemsPerMinute` reached.
+    PerMinute = 5,
+    /// The item encoder could not be loaded, or the page was hidden before it was.
+    Lost = 6,
+}
+
+impl NotSent {
+    /// Every reason with its JS name.
+    pub const ALL: [(&'static str, Self); 7] = [
+        ("Dropped", Self::Dropped),
+        ("Raised", Self::Raised),
+        ("Ignored", Self::Ignored),
+        ("Duplicate", Self::Duplicate),
+        ("MaxItems", Self::MaxItems),
+        ("PerMinute", Self::PerMinute),
+        ("Lost", Self::Lost),
+    ];
+
+    /// The reason numbered `n` (`Raised` for a number that names none).
+    pub fn from_code(n: u32) -> Self {
+        Self::ALL
+            .iter()
+            .find(|(_, s)| *s as u32 == n)
+            .map_or(Self::Raised, |(_, s)| *s)
+    }
+}
+
+impl From<NotAdmitted> for NotSent {
+    fn from(n: NotAdmitted) -> Self {
+        match n {
+            NotAdmitted::Ignored => Self::Ignored,
+            NotAdmitted::Duplicate => Self::Duplicate,
+            NotAdmitted::MaxItems => Self::MaxItems,
+            NotAdmitted::PerMinute => Self::PerMinute,
+        }
+    }
+}
+
+/// One captured error as the item encoder takes it: what the engine decided when it was
+/// captured (its uuid, time and span) and what the page read from it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ErrorReport {
+    /// The item's uuid, chosen at capture (the span's mark names it).
+    pub uuid: String,
+    /// Where it came from.
+    pub source: Source,
+    /// The level the call named.
+    pub level: Option<Level>,
+    /// The error and its causes, outermost first.
+    pub chain: Vec<RawError>,
+    /// The call's extra data.
+    pub custom: Json,
+    /// The page's URL when it was captured.
+    pub page_url: Option<String>,
+    /// When it was captured, in epoch milliseconds.
+    pub now_ms: u64,
+    /// The trace and span id (hex) of the span it is linked to.
+    pub trace: Option<(String, String)>,
 }
 
 /// The page's error reporting: everything about items that does not change per error.
@@ -168,6 +270,44 @@ impl Reporter {
         })
     }
 
+    /// The item for `report`, or why it is not sent: the filters of [`Reporter::admit`],
+    /// then the stacks parsed (their URLs' query values scrubbed) and the item encoded.
+    pub fn encode(
+        &mut self,
+        report: ErrorReport,
+        regex_ignored: &dyn Fn(&str) -> bool,
+        f64_format: FormatF64,
+    ) -> Result<String, NotAdmitted> {
+        let ErrorReport {
+            uuid,
+            source,
+            level,
+            mut chain,
+            custom,
+            page_url,
+            now_ms,
+            trace,
+        } = report;
+        // Script URLs in stacks may carry tokens in their query, as the page URL may.
+        for e in &mut chain {
+            if e.stack.contains('?') {
+                e.stack = scrub_urls_in_text(&e.stack);
+            }
+        }
+        let Some(first) = chain.first() else {
+            return Err(NotAdmitted::Ignored);
+        };
+        let first_frames = parse_stack(&first.stack);
+        self.admit(first, &first_frames, now_ms, regex_ignored)?;
+        let mut frames: Vec<Vec<StackFrame>> = Vec::with_capacity(chain.len());
+        frames.push(first_frames);
+        frames.extend(chain[1..].iter().map(|e| parse_stack(&e.stack)));
+        let body = item_body(source, &chain, frames);
+        Ok(self.item(
+            uuid, source, level, body, now_ms, page_url, custom, trace, f64_format,
+        ))
+    }
+
     /// The encoded item: `body` from `source` at `now_ms`, linked to `trace` (trace and span
     /// id, hex) when there is one, with the page URL and the call's `custom` data.
     #[allow(clippy::too_many_arguments)]
@@ -217,7 +357,7 @@ impl Reporter {
         let body = Body::Trace(Exception {
             class: "panic".to_owned(),
             message: message.to_owned(),
-            frames: crate::errors::stack::parse_stack(stack),
+            frames: parse_stack(stack),
         });
         self.item(
             uuid,

@@ -15,7 +15,7 @@ pub struct Local<T>(T);
 unsafe impl<T> Sync for Local<T> {}
 
 #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
-compile_error!("the glue keeps its state in single-threaded statics (src/local.rs)");
+compile_error!("the glue keeps its state in single-threaded statics (bindings/src/local.rs)");
 
 impl<T> Local<T> {
     /// Wraps `value`.
