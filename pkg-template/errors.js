@@ -15,6 +15,8 @@ const MAX_WAITING = 100;
 // The encoder loads when the page is first idle after the engine is ready, at the latest
 // this long after (or at once on the first error).
 const LOAD_WITHIN_MS = 2000;
+// flush() and ready() wait this long for it at most.
+const LOAD_TIMEOUT_MS = 10_000;
 
 // The item encoder's URL: beside this file, with the same Vite 7 fallback as the engine's
 // (index.js, wasmUrl).
@@ -151,53 +153,60 @@ export function installErrors(w, guard, fetchFn, settings, channels, options, on
     }
   }
 
+  // The item of `r` after the hooks: a string, or the NotSent number of why not.
+  function item(r) {
+    const out = encode(r);
+    if (typeof out !== 'string' || !(transform || beforeSend)) return out;
+    try {
+      const body = runHooks(out);
+      return body === undefined ? NotSent.Dropped : body;
+    } catch (_) {
+      return NotSent.Raised;
+    }
+  }
+
   // Encodes `r` and queues its item (or says why not); the uuid when queued.
   function send(r) {
     const uuid = r.link[0];
-    const out = encode(r);
+    const out = item(r);
     if (typeof out !== 'string') {
       guard(w.errorNotSent, out, uuid);
       return undefined;
     }
-    let body = out;
-    if (transform || beforeSend) {
-      try {
-        body = runHooks(out);
-      } catch (_) {
-        guard(w.errorNotSent, NotSent.Raised, uuid);
-        return undefined;
-      }
-      if (body === undefined) {
-        guard(w.errorNotSent, NotSent.Dropped, uuid);
-        return undefined;
-      }
-    }
-    return guard(w.errorQueue, uuid, body) ? uuid : undefined;
+    return guard(w.errorQueue, uuid, out) ? uuid : undefined;
   }
 
-  // Once the encoder is there (or will never be): what waited for it.
+  // The trap item (a trap the panic hook did not see), sent as it is.
+  function sendTrap() {
+    trapPending = false;
+    try {
+      const trap = enc.trapItem(settings.trapUuid);
+      if (typeof trap === 'string') sendNow(fetchFn, items, trap);
+    } catch (_) { /* the encoder failed: nothing more to send */ }
+  }
+
+  // Once the encoder is there (or will never be): what waited for it, each on its own.
   function settleWaiting() {
     const list = waiting.splice(0);
     busy = true;
     try {
       for (const r of list) {
-        if (gone) {
-          // The engine is dead: the item goes out as it is, without hooks or a span mark.
-          const out = enc ? encode(r) : undefined;
-          if (typeof out === 'string') sendNow(fetchFn, items, out);
-        } else if (enc) {
-          send(r);
-        } else {
-          guard(w.errorNotSent, NotSent.Lost, r.link[0]);
+        const uuid = r && r.link ? r.link[0] : undefined;
+        try {
+          if (gone) {
+            // The engine is dead: the item goes out as it is, without a span mark.
+            const out = enc ? item(r) : undefined;
+            if (typeof out === 'string') sendNow(fetchFn, items, out);
+          } else if (enc) {
+            send(r);
+          } else {
+            guard(w.errorNotSent, NotSent.Lost, uuid);
+          }
+        } catch (_) {
+          if (!gone) guard(w.errorNotSent, NotSent.Raised, uuid);
         }
       }
-      if (trapPending && enc) {
-        trapPending = false;
-        const trap = enc.trapItem(settings.trapUuid);
-        if (typeof trap === 'string') sendNow(fetchFn, items, trap);
-      }
-    } catch (_) {
-      if (!gone) guard(w.errorNotSent, NotSent.Raised);
+      if (trapPending && enc) sendTrap();
     } finally {
       busy = false;
     }
@@ -215,19 +224,48 @@ export function installErrors(w, guard, fetchFn, settings, channels, options, on
       if (kept === null) return [];
       localStorage.removeItem(ERRORS_STORAGE_KEY);
       const list = JSON.parse(kept);
-      return Array.isArray(list) ? list : [];
+      return Array.isArray(list) ? list.filter((r) => r && Array.isArray(r.link)) : [];
     } catch (_) {
       return [];
     }
   }
 
+  // Adds `list` to what is kept for the next page; false when storage refused it (then
+  // what was kept before stays as it was).
+  function keep(list) {
+    try {
+      const before = localStorage.getItem(ERRORS_STORAGE_KEY);
+      let kept = before === null ? [] : JSON.parse(before);
+      if (!Array.isArray(kept)) kept = [];
+      for (const r of list) {
+        let custom;
+        try {
+          custom = JSON.parse(JSON.stringify(r.custom === undefined ? null : r.custom));
+        } catch (_) {
+          custom = null;
+        }
+        const level = typeof r.level === 'string' ? r.level : undefined;
+        kept.push({ kind: r.kind, level, chain: r.chain, custom, link: r.link, pageUrl: r.pageUrl });
+      }
+      const over = kept.length - MAX_WAITING;
+      if (over > 0 && !gone) for (let k = 0; k < over; k++) guard(w.errorNotSent, NotSent.Lost);
+      localStorage.setItem(ERRORS_STORAGE_KEY, JSON.stringify(over > 0 ? kept.slice(over) : kept));
+      return true;
+    } catch (_) {
+      return false;
+    }
+  }
+
   // The JS glue, then the bytes (kept until instantiated, so that a page hidden meanwhile can
-  // instantiate synchronously), then the module; then what waited, and what an earlier page
-  // kept. Started once: on the first error, when the page is idle, or by ready().
+  // instantiate synchronously), compiled, then instantiated synchronously (one instance,
+  // whichever of this and beforeHide comes first); then what waited, and what an earlier
+  // page kept. Started once: on the first error, when the page is idle, or by ready(). The
+  // promise resolves at the latest after LOAD_TIMEOUT_MS (what waits keeps waiting).
   let loading;
+  let closed = false;
   function load() {
     if (loading) return loading;
-    loading = import('./edge_telemetry_errors.js')
+    const chain = import('./edge_telemetry_errors.js')
       .then((m) => {
         mod = m;
         return fetchFn.call(globalThis, encoderUrl());
@@ -238,25 +276,31 @@ export function installErrors(w, guard, fetchFn, settings, channels, options, on
       })
       .then((b) => {
         bytes = b;
-        if (enc) return undefined;
-        return mod.default({ module_or_path: b }).then(() => {
-          if (!enc) ready(mod);
-        });
+        return enc ? undefined : WebAssembly.compile(b);
+      })
+      .then((compiled) => {
+        if (!enc && compiled) {
+          mod.initSync({ module: compiled });
+          ready(mod);
+        }
       })
       .catch((e) => {
-        failed = true;
-        if (options.debug && typeof console !== 'undefined') console.debug(`edge-telemetry: the item encoder could not be loaded (${e && e.message}); errors are counted, not sent`);
+        failed = !enc;
+        if (failed && options.debug && typeof console !== 'undefined') console.debug(`edge-telemetry: the item encoder could not be loaded (${e && e.message}); errors are counted, not sent`);
       })
       .then(() => {
         bytes = undefined;
+        if (closed) return;
         if (enc && !gone) waiting.push(...takeStored());
         settleWaiting();
       });
+    loading = Promise.race([chain, new Promise((resolve) => { setTimeout(resolve, LOAD_TIMEOUT_MS); })]);
     return loading;
   }
   // (Errors an earlier page kept are sent from here too: the storage is read then, not at
   // start-up, where a first localStorage read costs milliseconds.)
-  const idle = typeof requestIdleCallback === 'function' ? requestIdleCallback(load, { timeout: LOAD_WITHIN_MS }) : setTimeout(load, LOAD_WITHIN_MS / 4);
+  const idleApi = typeof requestIdleCallback === 'function';
+  const idle = idleApi ? requestIdleCallback(load, { timeout: LOAD_WITHIN_MS }) : setTimeout(load, LOAD_WITHIN_MS / 4);
 
   /**
    * Before the transports' page-hide flush (installed first): an encoder that has its bytes
@@ -265,8 +309,8 @@ export function installErrors(w, guard, fetchFn, settings, channels, options, on
    * next page of the origin (its span marked now, to leave with this page).
    */
   function beforeHide() {
-    if (!waiting.length || gone) return;
-    if (!enc && mod && bytes) {
+    if (!waiting.length) return;
+    if (!enc && !failed && mod && bytes) {
       try {
         mod.initSync({ module: bytes });
         ready(mod);
@@ -279,20 +323,11 @@ export function installErrors(w, guard, fetchFn, settings, channels, options, on
       return;
     }
     const list = waiting.splice(0);
-    try {
-      const kept = takeStored().concat(list.map((r) => {
-        let custom;
-        try {
-          custom = JSON.parse(JSON.stringify(r.custom === undefined ? null : r.custom));
-        } catch (_) {
-          custom = null;
-        }
-        return Object.assign({}, r, { custom });
-      }));
-      localStorage.setItem(ERRORS_STORAGE_KEY, JSON.stringify(kept.slice(-MAX_WAITING)));
-      for (const r of list) guard(w.errorDeferred, r.link[0]);
-    } catch (_) {
-      for (const r of list) guard(w.errorNotSent, NotSent.Lost, r.link[0]);
+    const kept = keep(list);
+    if (gone) return;
+    for (const r of list) {
+      if (kept) guard(w.errorDeferred, r.link[0]);
+      else guard(w.errorNotSent, NotSent.Lost, r.link[0]);
     }
   }
 
@@ -306,16 +341,17 @@ export function installErrors(w, guard, fetchFn, settings, channels, options, on
     busy = true;
     try {
       const chain = kind === Source.Message ? [{ name: '', message: text(value), stack: '' }] : chainOf(value, kind === Source.Rejection ? 'UnhandledRejection' : 'Error');
+      if (!enc && (failed || waiting.length >= MAX_WAITING)) {
+        // No encoder to come, or no room to wait for it: not linked to a span at all.
+        guard(w.errorNotSent, NotSent.Lost);
+        return undefined;
+      }
       const first = chain[0];
       const link = guard(w.errorCapture, kind, hint === undefined ? hintOf(value) : hint, first.name, first.message, first.stack);
       if (!link) return undefined;
       const r = { kind, level, chain, custom, link, pageUrl: pageUrl() };
       if (enc) return send(r);
       load();
-      if (failed || waiting.length >= MAX_WAITING) {
-        guard(w.errorNotSent, NotSent.Lost, link[0]);
-        return undefined;
-      }
       // Queued once the encoder is loaded; its uuid is already the item's.
       waiting.push(r);
       return link[0];
@@ -328,18 +364,17 @@ export function installErrors(w, guard, fetchFn, settings, channels, options, on
   }
 
   /**
-   * The panic hook's item (src/errors.rs report_panic): built now when the encoder is there,
-   * else sent as it is once it is (the engine will be dead by then).
+   * The panic hook's item (src/errors.rs report_panic): the item when the encoder is there,
+   * the NotSent number of why it is not sent, or undefined when it waits for the encoder
+   * (then errors.js sends it as it is once it is there: the engine will be dead by then).
    */
   function panicItem(link, message, stack) {
     const r = { kind: Source.Panic, level: undefined, chain: [{ name: 'panic', message, stack }], custom: undefined, link, pageUrl: pageUrl() };
-    if (!enc) {
-      if (!failed) waiting.push(r);
-      load();
-      return undefined;
-    }
-    const out = encode(r);
-    return typeof out === 'string' ? out : undefined;
+    if (enc) return encode(r);
+    if (failed || waiting.length >= MAX_WAITING) return NotSent.Lost;
+    waiting.push(r);
+    load();
+    return undefined;
   }
 
   /**
@@ -366,13 +401,12 @@ export function installErrors(w, guard, fetchFn, settings, channels, options, on
   function trapped() {
     if (gone) return;
     gone = true;
-    if (!enc) {
-      trapPending = !failed;
+    if (enc) {
+      sendTrap();
+    } else if (!failed) {
+      trapPending = true;
       load();
-      return;
     }
-    const trap = enc.trapItem(settings.trapUuid);
-    if (typeof trap === 'string') sendNow(fetchFn, items, trap);
   }
 
   function onError(ev) {
@@ -418,8 +452,9 @@ export function installErrors(w, guard, fetchFn, settings, channels, options, on
 
   /** Removes the window listeners. */
   function close() {
-    if (typeof cancelIdleCallback === 'function') cancelIdleCallback(idle);
-    clearTimeout(idle);
+    closed = true;
+    if (idleApi) cancelIdleCallback(idle);
+    else clearTimeout(idle);
     for (const [target, type, fn] of listeners.splice(0)) target.removeEventListener(type, fn);
   }
 

@@ -270,7 +270,11 @@ export interface Stats {
   exportBytes: number;
   /** Error items Rollbar acknowledged. */
   itemsSent: number;
-  /** Error items dropped: itemsPerMinute, maxItems, a 429 pause, a full queue, beforeSend, too large. */
+  /**
+   * Error items dropped: itemsPerMinute, maxItems, a 429 pause, a full queue, beforeSend, too
+   * large, or lost waiting for the item encoder (it could not be loaded, more than 100 waited,
+   * or the page was hidden and storage refused to keep them).
+   */
   itemsDropped: number;
   /** Errors not sent again because the same one was reported within 5 seconds. */
   itemsDeduplicated: number;
@@ -314,12 +318,13 @@ export declare function getStats(): Stats;
  * trace headers, so an app that wants its very first request traced can await this first.
  * Called after an `init` that turned on error reporting, it also waits for the item encoder
  * (a second module, loaded after start-up; errors reported before it are kept and sent once
- * it is there).
+ * it is there), for 10 s at most.
  */
 export declare function ready(): Promise<boolean>;
 /**
  * Exports everything queued now. Resolves to true once the endpoint acknowledged all of it,
- * false if some of it was given up; never rejects.
+ * false if some of it was given up; never rejects. Errors waiting for the item encoder are
+ * queued first (it is waited for 10 s at most).
  */
 export declare function flush(): Promise<boolean>;
 /**
@@ -340,7 +345,10 @@ export declare function shutdown(): Promise<boolean>;
  * sent with is returned even if a filter (`ignoredMessages`, the rate limits) drops it then.
  */
 export declare function captureException(error: unknown, context?: Record<string, unknown>): string | undefined;
-/** Reports a message (level default `info`). Returns the item's uuid, or undefined when not sent. */
+/**
+ * Reports a message (level default `info`). Returns the item's uuid, or undefined when not
+ * sent (while the item encoder loads, the uuid it will be sent with, as `captureException`).
+ */
 export declare function captureMessage(message: string, level?: RollbarLevel, context?: Record<string, unknown>): string | undefined;
 /**
  * Reports a panic of the app's own Rust/wasm code (call it from that code's panic hook).

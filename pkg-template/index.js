@@ -517,8 +517,13 @@ function whenLoaded(fn, gaveUp) {
 
 export function flush() {
   if (!engineReady && loadError === undefined) return whenLoaded(flush);
-  // Errors reported while the item encoder loads are queued once it is there.
-  if (errors && errors.waiting()) return errors.load().then(flush);
+  // Errors reported while the item encoder loads are queued once it is there (or given up
+  // waiting for: load() resolves within 10 s).
+  if (errors && errors.waiting()) return errors.load().then(flushQueued);
+  return flushQueued();
+}
+
+function flushQueued() {
   try {
     return Promise.all(transports.filter(Boolean).map((t) => t.flush())).then((r) => r.every((ok) => ok !== false));
   } catch (e) {

@@ -239,25 +239,25 @@ fn report_panic(message: &str, stack: &str) {
         stack: stack.to_owned(),
     };
     let (msg, stk) = (JsValue::from_str(message), JsValue::from_str(stack));
-    let item = |link: &JsValue| encode.call3(&JsValue::UNDEFINED, link, &msg, &stk).ok();
+    let item = |link: &JsValue| {
+        encode
+            .call3(&JsValue::UNDEFINED, link, &msg, &stk)
+            .unwrap_or(JsValue::from(NotSent::Raised as u32))
+    };
     let id = uuid();
     let captured = with_sdk(|s| s.engine.capture_error(false, first(), 0, id.clone()));
     let reached = captured.is_some();
     if let Some((Some(link), released)) = captured {
         deliver(released);
-        match item(&link_to_js(&link)).and_then(|b| b.as_string()) {
-            Some(body) => {
-                queue(&link.uuid, body);
-            }
+        let out = item(&link_to_js(&link));
+        if let Some(body) = out.as_string() {
+            queue(&link.uuid, body);
+        } else if let Some(why) = out.as_f64() {
+            error_not_sent(why as u32, Some(link.uuid));
+        } else {
             // errors.js sends the item once the encoder is there. The module dies now and
             // cannot wait for it: the span is marked at once, to leave in the last gasp.
-            None => {
-                let ended = with_sdk(|s| {
-                    let m = s.engine.take_pending(&link.uuid)?;
-                    s.engine.settle(m, true)
-                });
-                deliver(ended.flatten());
-            }
+            deliver(with_sdk(|s| s.engine.defer(&link.uuid)).flatten());
         }
     }
     // The active span, if any, would be lost with the module: end it now.
@@ -283,7 +283,9 @@ fn report_panic(message: &str, stack: &str) {
             now_ms: now_millis(),
             trace: None,
         };
-        item(&link_to_js(&link)).unwrap_or(JsValue::UNDEFINED)
+        Some(item(&link_to_js(&link)))
+            .filter(JsValue::is_string)
+            .unwrap_or(JsValue::UNDEFINED)
     } else {
         JsValue::UNDEFINED
     };

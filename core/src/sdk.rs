@@ -221,10 +221,10 @@ pub enum ItemDrop {
     Paused,
 }
 
-/// Marks waiting for their item: while the item encoder loads, and while `beforeSend` /
-/// `transform` look at an item. Past this many, the oldest is given up (its span is left
-/// unmarked; the item may still be sent).
-pub const MAX_PENDING_MARKS: usize = 32;
+/// Marks waiting for their item: while the item encoder loads (errors.js keeps at most 100
+/// errors meanwhile), and while `beforeSend` / `transform` look at an item. Past this many,
+/// the oldest is given up: its span is let go unmarked (a root span started for it ended).
+pub const MAX_PENDING_MARKS: usize = 128;
 
 /// The span an item is linked to, marked only once the item is queued.
 #[derive(Clone, Debug)]
@@ -580,11 +580,9 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
     /// Everything queued on every channel, as bodies to send at once: the last gasp before
     /// the module dies (a panic). Items first.
     pub fn drain(&mut self) -> Vec<(ChannelKind, String)> {
-        // Spans held for a mark go out unmarked.
-        for m in std::mem::take(&mut self.pending) {
-            if let Some(e) = m.ended
-                && !m.created
-            {
+        // Spans held for a mark, and root spans started for an error, go out unmarked.
+        while !self.pending.is_empty() {
+            if let Some(e) = self.give_up(0) {
                 self.queue_span(e.data, e.now_ms);
             }
         }
@@ -1233,8 +1231,7 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
         };
         self.pending.push(mark);
         let released = if self.pending.len() > MAX_PENDING_MARKS {
-            let oldest = self.pending.remove(0);
-            self.settle(oldest, false)
+            self.give_up(0)
         } else {
             None
         };
@@ -1244,6 +1241,17 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
             trace,
         };
         (Some(link), released)
+    }
+
+    /// Gives up waiting mark `i`: its span is let go unmarked, a root span started for the
+    /// error ended (the item may still be sent, and names it).
+    fn give_up(&mut self, i: usize) -> Option<Ended> {
+        let m = self.pending.remove(i);
+        match m.ended {
+            Some(e) => self.hold_ended(m.handle, e),
+            None if m.created => self.end(m.handle, None),
+            None => None,
+        }
     }
 
     /// Queues item `uuid` (as the encoder built it, or as `beforeSend` returned it) and
@@ -2226,10 +2234,19 @@ mod tests {
         sdk.capture_error(false, raw("kept"), later, "k".to_owned());
         assert!(sdk.end(later, None).is_none());
         assert_eq!(uuids_on(&sdk.defer("k").unwrap().data), 1);
-        // A panic's last gasp takes the held spans, unmarked (x1 was given up for "k").
+        // A panic's last gasp takes the held spans and the root spans started for waiting
+        // errors, unmarked (x1 was given up for "k").
         assert!(sdk.end(spans[2], None).is_none());
+        sdk.capture_error(false, raw("alone"), 0, "root".to_owned());
         let drained = sdk.drain();
-        assert!(drained.iter().any(|(k, _)| *k == ChannelKind::Spans));
+        let spans_out: String = drained
+            .iter()
+            .filter(|(k, _)| *k == ChannelKind::Spans)
+            .map(|(_, b)| b.as_str())
+            .collect();
+        assert!(spans_out.contains("\"name\":\"s2\""), "{spans_out}");
+        assert!(spans_out.contains(&format!("\"name\":\"{ERROR_SPAN_NAME}\"")));
+        assert!(sdk.pending.is_empty());
     }
 
     #[test]

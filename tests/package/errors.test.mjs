@@ -175,18 +175,32 @@ const FIRST_MS_HTML = `<!doctype html>
 </body></html>
 `;
 
-// The item encoder held back: the page's fetch answers for its .wasm only after 30 s, so the
-// page is hidden before the encoder arrives. Installed before the SDK takes the page's fetch.
+// The item encoder held back, so that the page is hidden before it arrives: the page's fetch
+// answers for its .wasm only after ?fetch= ms (default 30 s), and WebAssembly.compile takes
+// ?compile= ms more. Installed before the SDK takes the page's fetch.
 const SLOW_ENCODER_HTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8" /><link rel="icon" href="data:," /><title>slow encoder</title></head>
 <body>
   <script>
+    const q = new URLSearchParams(location.search);
+    const fetchDelay = Number(q.get('fetch') || 30000);
+    const compileDelay = Number(q.get('compile') || 0);
     const pageFetch = window.fetch;
     window.fetch = function (input, init) {
       const url = String(input && input.url ? input.url : input);
       if (!url.includes('edge_telemetry_errors_bg.wasm')) return pageFetch.call(this, input, init);
       window.__encoderAsked = true;
-      return new Promise((resolve) => setTimeout(() => resolve(pageFetch.call(window, input, init)), 30000));
+      return new Promise((resolve) => setTimeout(() => resolve(pageFetch.call(window, input, init)), fetchDelay));
+    };
+    const compile = WebAssembly.compile;
+    WebAssembly.compile = (bytes) => {
+      window.__encoderBytes = true;
+      return new Promise((resolve) => setTimeout(resolve, compileDelay)).then(() => compile(bytes));
+    };
+    // A tab switch: hidden, then visible again.
+    window.__setVisibility = (state) => {
+      Object.defineProperty(document, 'visibilityState', { value: state, configurable: true });
+      document.dispatchEvent(new Event('visibilitychange'));
     };
   </script>
   <script type="module">
@@ -1262,4 +1276,56 @@ errorsTest('an error captured just before the page is hidden, before the encoder
   assertCommon(data, { level: 'error', span: r.ctx, t0, t1: Date.now() });
   assert.equal(data.request.url, `${srv.appOrigin}/slow-encoder.html`, 'the page it was captured on');
   assert.equal(await page.evaluate(() => localStorage.getItem('edge-telemetry.errors')), null, 'taken from storage');
+});
+
+errorsTest('a tab hidden and shown again while the encoder loads: with its bytes there, it is instantiated at once and what waited is sent; without them, what waited is kept and sent when it arrives; later errors are sent as usual', {
+  path: null,
+}, async ({ open, tid }) => {
+  const o = options(tid, {}, { batch: { scheduledDelayMillis: 20 } });
+  for (const [query, label] of [['fetch=0&compile=2000', 'bytes there'], ['fetch=800', 'bytes not there']]) {
+    items.reset();
+    const page = await open(`/slow-encoder.html?${query}`);
+    const r = await page.evaluate(async ([opts, which]) => {
+      ET.init(opts);
+      while (ET.getStats().loading) await new Promise((res) => setTimeout(res, 5));
+      const before = ET.captureException(new Error(`before the tab was hidden (${which})`));
+      // The encoder is asked for at the first error; wait for its bytes when they come at once.
+      for (let i = 0; i < 100 && which === 'bytes there' && !window.__encoderBytes; i++) await new Promise((res) => setTimeout(res, 10));
+      window.__setVisibility('hidden');
+      const kept = localStorage.getItem('edge-telemetry.errors');
+      window.__setVisibility('visible');
+      await ET.ready();
+      const after = ET.captureException(new Error(`after the tab was shown (${which})`));
+      const ok = await ET.flush();
+      return { before, after, kept, ok, stats: ET.getStats() };
+    }, [o, label]);
+    assert.equal(r.ok, true, label);
+    assert.equal(r.kept === null, label === 'bytes there', `${label}: kept in storage only without the bytes (${r.kept})`);
+    await waitItems(tid, 2);
+    const all = itemsOf(tid);
+    assert.deepEqual(all.map((d) => d.uuid).sort(), [r.before, r.after].sort(), `${label}: both items, each once`);
+    assert.equal(r.stats.itemsDropped, 0, label);
+    await page.close();
+  }
+});
+
+errorsTest('a panic whose item the encoder refuses (ignoredMessages) leaves its span unmarked: no uuid names an item that was not sent', {
+  pageErrors: [/^RuntimeError: unreachable/],
+}, async ({ page, tid }) => {
+  const o = options(tid, { ignoredMessages: ['boom from an ignored panic'] }, { batch: { scheduledDelayMillis: 5000 } });
+  const ctx = await page.evaluate(async (opts) => {
+    ET.init(opts);
+    await ET.ready();
+    window.__work = ET.startSpan('ignored-panic-work');
+    F.panicUnder(window.__work, 'boom from an ignored panic');
+    return window.__work.spanContext();
+  }, o);
+  const ok = await otlp.waitFor(() => spanNamed(tid, 'ignored-panic-work'), 5000);
+  assert.ok(ok, 'the span left in the last gasp');
+  const s = spanNamed(tid, 'ignored-panic-work');
+  assert.equal(s.spanId, ctx.spanId);
+  assert.equal(s.attrs['rollbar.item.uuid'], undefined, 'no item uuid on the span');
+  assert.deepEqual(s.events || [], [], 'no exception event');
+  await sleep(300);
+  assert.equal(itemsOf(tid).length, 0, 'no item');
 });
