@@ -19,7 +19,7 @@ use wasm_bindgen::{JsCast, JsValue};
 
 pub use edge_telemetry_bindings::read::{
     MAX_ARRAY_ITEMS, array_items, get, number_to_string, read_bool, read_count,
-    read_rollbar_options, read_rules, read_string, read_strings, regex_matches,
+    read_rollbar_channel, read_rules, read_string, read_strings, regex_matches,
 };
 
 #[wasm_bindgen]
@@ -134,8 +134,8 @@ pub fn read_init_options(options: &JsValue) -> InitOptions {
     }
     let on_span_end = get(options, "onSpanEnd").dyn_into::<Function>().ok();
     read_export_options(options, &mut config);
-    // The RegExp rules of `ignoredMessages` are the item encoder's (edge_telemetry_errors).
-    let _ = read_rollbar_options(options, &mut config.rollbar);
+    // The rest of the `rollbar` options is the item encoder's (edge_telemetry_errors).
+    read_rollbar_channel(options, &mut config.rollbar);
     InitOptions {
         config,
         regex_rules,

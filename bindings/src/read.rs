@@ -96,17 +96,12 @@ pub fn read_strings(obj: &JsValue, key: &str) -> Option<Vec<String>> {
     Some(list.iter().filter_map(JsValue::as_string).collect())
 }
 
-/// Reads the `rollbar` options into `r`; returns the RegExp rules of `ignoredMessages`.
-pub fn read_rollbar_options(options: &JsValue, r: &mut RollbarConfig) -> Vec<RegExp> {
+/// Reads what the engine needs of the `rollbar` options into `r`: whether reporting is on,
+/// where items go, and which window events are captured.
+pub fn read_rollbar_channel(options: &JsValue, r: &mut RollbarConfig) {
     let group = get(options, "rollbar");
     r.access_token = read_string(&group, "accessToken");
     r.endpoint = read_string(&group, "endpoint");
-    r.environment = read_string(&group, "environment");
-    r.code_version = read_string(&group, "codeVersion");
-    r.framework = read_string(&group, "framework");
-    r.context = read_string(&group, "context");
-    r.honeycomb_team = read_string(&group, "honeycombTeam");
-    r.honeycomb_environment = read_string(&group, "honeycombEnvironment");
     r.enabled = read_bool(&group, "enabled", r.enabled);
     r.capture_uncaught = read_bool(&group, "captureUncaught", r.capture_uncaught);
     r.capture_unhandled_rejections = read_bool(
@@ -114,6 +109,19 @@ pub fn read_rollbar_options(options: &JsValue, r: &mut RollbarConfig) -> Vec<Reg
         "captureUnhandledRejections",
         r.capture_unhandled_rejections,
     );
+}
+
+/// Reads all the `rollbar` options into `r` (the item encoder's); returns the RegExp rules of
+/// `ignoredMessages`.
+pub fn read_rollbar_options(options: &JsValue, r: &mut RollbarConfig) -> Vec<RegExp> {
+    read_rollbar_channel(options, r);
+    let group = get(options, "rollbar");
+    r.environment = read_string(&group, "environment");
+    r.code_version = read_string(&group, "codeVersion");
+    r.framework = read_string(&group, "framework");
+    r.context = read_string(&group, "context");
+    r.honeycomb_team = read_string(&group, "honeycombTeam");
+    r.honeycomb_environment = read_string(&group, "honeycombEnvironment");
     r.capture_ip = read_bool(&group, "captureIp", r.capture_ip);
     r.source_map_enabled = read_bool(&group, "sourceMapEnabled", r.source_map_enabled);
     r.guess_uncaught_frames = read_bool(&group, "guessUncaughtFrames", r.guess_uncaught_frames);
