@@ -176,8 +176,8 @@ const FIRST_MS_HTML = `<!doctype html>
 `;
 
 // The item encoder held back, so that the page is hidden before it arrives: the page's fetch
-// answers for its .wasm only after ?fetch= ms (default 30 s), and WebAssembly.compile takes
-// ?compile= ms more. Installed before the SDK takes the page's fetch.
+// answers for its .wasm only after ?fetch= ms (default 30 s; 404: not at all), and
+// WebAssembly.compile takes ?compile= ms more. Installed before the SDK takes the page's fetch.
 const SLOW_ENCODER_HTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8" /><link rel="icon" href="data:," /><title>slow encoder</title></head>
 <body>
@@ -190,6 +190,7 @@ const SLOW_ENCODER_HTML = `<!doctype html>
       const url = String(input && input.url ? input.url : input);
       if (!url.includes('edge_telemetry_errors_bg.wasm')) return pageFetch.call(this, input, init);
       window.__encoderAsked = true;
+      if (q.get('fetch') === '404') return Promise.resolve(new Response('not here', { status: 404 }));
       return new Promise((resolve) => setTimeout(() => resolve(pageFetch.call(window, input, init)), fetchDelay));
     };
     const compile = WebAssembly.compile;
@@ -1328,4 +1329,32 @@ errorsTest('a panic whose item the encoder refuses (ignoredMessages) leaves its 
   assert.deepEqual(s.events || [], [], 'no exception event');
   await sleep(300);
   assert.equal(itemsOf(tid).length, 0, 'no item');
+});
+
+errorsTest('an item encoder that cannot be loaded (404): the errors that waited are counted in itemsDropped, their spans leave unmarked, and the app and the spans go on', {
+  path: '/slow-encoder.html?fetch=404',
+}, async ({ page, tid }) => {
+  const o = options(tid);
+  const r = await page.evaluate(async (opts) => {
+    ET.init(opts);
+    while (ET.getStats().loading) await new Promise((res) => setTimeout(res, 5));
+    const s = ET.startSpan('encoder-missing');
+    const uuid = ET.withSpan(s, () => ET.captureException(new Error('no encoder for this one')));
+    s.end();
+    const loaded = await ET.ready();
+    const later = ET.captureException(new Error('and none for this one'));
+    const ok = await ET.flush();
+    return { uuid, later, loaded, ok, ctx: s.spanContext(), stats: ET.getStats() };
+  }, o);
+  assert.equal(r.loaded, true, 'the SDK itself is on');
+  assert.match(r.uuid, UUID4, 'waiting for the encoder, the error had its uuid');
+  assert.equal(r.later, undefined, 'once the encoder failed, nothing more is reported');
+  assert.equal(r.ok, true);
+  assert.equal(r.stats.itemsDropped, 2, 'both counted');
+  assert.equal(r.stats.itemsSent, 0);
+  const s = spansOf(tid).find((x) => x.name === 'encoder-missing');
+  assert.ok(s, 'the span held for the mark was let go and exported');
+  assert.equal(s.spanId, r.ctx.spanId);
+  assert.equal(s.attrs['rollbar.item.uuid'], undefined, 'unmarked');
+  assert.equal(itemsOf(tid).length, 0);
 });
