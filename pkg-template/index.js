@@ -274,7 +274,7 @@ function installRequests() {
 
 // Starts the engine with checked options. Returns what w.init returned.
 function startEngine(checked) {
-  const started = w.init(checked, schedule, taskEpoch, storedSession);
+  const started = w.init(checked, schedule, taskEpoch, storedSession, globalThis);
   if (!started) return false;
   buffered = typeof checked.onSpanEnd !== 'function';
   try {

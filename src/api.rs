@@ -2,6 +2,7 @@
 //! (bad input is counted in `getStats().invalidArguments` and, in debug mode, logged);
 //! only `init` reports errors, as one `Error` naming the field.
 
+use edge_telemetry_core::errors::rollbar::DEFAULT_ENDPOINT;
 use edge_telemetry_core::export::exporter::{export_headers, traces_url};
 use edge_telemetry_core::export::otlp::OtlpEncoder;
 use edge_telemetry_core::propagation::Baggage;
@@ -39,21 +40,15 @@ fn regex_match(rules: &[js_sys::RegExp]) -> impl FnOnce(&str) -> bool + '_ {
 }
 
 /// Resolves the traces URL against the page (so a relay path like `/otlp` works).
-fn resolve_export_url(
-    config: &edge_telemetry_core::config::ExportConfig,
-    page: Option<&str>,
-) -> Option<String> {
-    let url = traces_url(
-        config.endpoint.as_deref(),
-        config.traces_endpoint.as_deref(),
-    );
-    let parsed = match page {
-        Some(base) => web_sys::Url::new_with_base(&url, base),
-        None => web_sys::Url::new(&url),
+/// `url` resolved against the page (a relative path like `/otlp` works), when it is http(s).
+fn resolve_http_url(url: &str, page: Option<&str>) -> Option<String> {
+    match page {
+        Some(base) => web_sys::Url::new_with_base(url, base),
+        None => web_sys::Url::new(url),
     }
     .ok()
-    .filter(|u| matches!(u.protocol().as_str(), "http:" | "https:"));
-    parsed.map(|u| u.href())
+    .filter(|u| matches!(u.protocol().as_str(), "http:" | "https:"))
+    .map(|u| u.href())
 }
 
 /// Initialises the SDK with options the facade checked (`options.js`, from core's
@@ -61,22 +56,30 @@ fn resolve_export_url(
 /// changes). `schedule(channel, ms)` arms `export.js`'s timer of a channel; `epoch()` gives
 /// the page's task number (see `requestEnd`); `stored_session`: what sessionStorage held
 /// under `SESSION_STORAGE_KEY` (the facade reads it while the module loads: the first read
-/// of a page's sessionStorage costs 1-5 ms, then off the path to a ready engine).
+/// of a page's sessionStorage costs 1-5 ms, then off the path to a ready engine); `global`:
+/// the page's `globalThis` (its `location` and `navigator` are read from it).
 #[wasm_bindgen]
 pub fn init(
     options: JsValue,
     schedule: JsValue,
     epoch: JsValue,
     stored_session: Option<String>,
+    global: JsValue,
 ) -> bool {
     let opts = convert::read_init_options(&options);
-    let page = current_page_url();
+    let page = current_page_url(&global);
     let cfg = &opts.config;
     // The facade checked the URLs; one that still does not resolve turns its channel off.
     let export_url = cfg
         .export
         .enabled()
-        .then(|| resolve_export_url(&cfg.export, page.as_deref()))
+        .then(|| {
+            let url = traces_url(
+                cfg.export.endpoint.as_deref(),
+                cfg.export.traces_endpoint.as_deref(),
+            );
+            resolve_http_url(&url, page.as_deref())
+        })
         .flatten();
     let exporter = if let Some(url) = export_url {
         let (headers, warnings) = export_headers(
@@ -96,7 +99,7 @@ pub fn init(
                 environment: cfg.environment.as_deref(),
                 extra: cfg.resource_attributes.clone(),
             },
-            &browser_info(),
+            &browser_info(&global),
         );
         let encoder = OtlpEncoder::new(&resource, SDK_NAME, SDK_VERSION, export::js_f64);
         Some(span_channel(&cfg.export, encoder, url, headers))
@@ -106,7 +109,10 @@ pub fn init(
     let item_url = cfg
         .rollbar
         .reporting()
-        .then(|| crate::errors::item_url(cfg.rollbar.endpoint.as_deref(), page.as_deref()))
+        .then(|| {
+            let endpoint = cfg.rollbar.endpoint.as_deref().unwrap_or(DEFAULT_ENDPOINT);
+            resolve_http_url(endpoint, page.as_deref())
+        })
         .flatten();
     let items = item_url.map(|url| item_channel(url, cfg.rollbar.access_token.as_deref()));
     if state::is_initialized() {

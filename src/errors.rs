@@ -8,7 +8,7 @@
 use std::cell::{Cell, RefCell};
 
 use edge_telemetry_core::errors::capture::{NotSent, RawError, Source};
-use edge_telemetry_core::errors::rollbar::{DEFAULT_ENDPOINT, format_uuid_v4};
+use edge_telemetry_core::errors::rollbar::format_uuid_v4;
 use edge_telemetry_core::sdk::{ErrorLink, ItemDrop};
 use edge_telemetry_core::trace::table::SpanHandle;
 use js_sys::{Array, Function, Object, Reflect};
@@ -18,18 +18,6 @@ use crate::export::{Channel, deliver, schedule};
 use crate::local::Local;
 use crate::platform::{debug_log, now_millis, random_seed};
 use crate::state::{self, count, with_sdk};
-
-/// The item URL: `endpoint` resolved against the page (a relay path like `/rollbar` works).
-pub fn item_url(endpoint: Option<&str>, page: Option<&str>) -> Option<String> {
-    let endpoint = endpoint.unwrap_or(DEFAULT_ENDPOINT);
-    match page {
-        Some(base) => web_sys::Url::new_with_base(endpoint, base),
-        None => web_sys::Url::new(endpoint),
-    }
-    .ok()
-    .filter(|u| matches!(u.protocol().as_str(), "http:" | "https:"))
-    .map(|u| u.href())
-}
 
 fn note(n: Option<String>) {
     if let Some(n) = n {

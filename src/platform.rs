@@ -4,10 +4,10 @@ use std::cell::Cell;
 
 use edge_telemetry_core::resource::BrowserInfo;
 use edge_telemetry_core::time::{Clock, millis_to_unix_nanos};
-use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 
 use crate::local::Local;
+use edge_telemetry_bindings::read::get as prop;
 
 #[wasm_bindgen]
 extern "C" {
@@ -78,17 +78,10 @@ pub fn storage_set(key: &str, value: &str) {
     let _ = session_set(key, value);
 }
 
-fn prop(obj: &JsValue, key: &str) -> JsValue {
-    if obj.is_object() {
-        Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-    } else {
-        JsValue::UNDEFINED
-    }
-}
-
-/// What `navigator` (and `navigator.userAgentData`, where the browser has it) says.
-pub fn browser_info() -> BrowserInfo {
-    let nav = prop(&js_sys::global(), "navigator");
+/// What `navigator` (and `navigator.userAgentData`, where the browser has it) says, read
+/// from the page's global object (the facade passes `globalThis`).
+pub fn browser_info(global: &JsValue) -> BrowserInfo {
+    let nav = prop(global, "navigator");
     let ua_data = prop(&nav, "userAgentData");
     let brands = crate::convert::array_items(&prop(&ua_data, "brands"))
         .unwrap_or_default()
@@ -125,10 +118,7 @@ pub fn debug_log(msg: &str) {
     console_debug(msg);
 }
 
-/// `location.href` now.
-pub fn current_page_url() -> Option<String> {
-    let location = Reflect::get(&js_sys::global(), &JsValue::from_str("location")).ok()?;
-    Reflect::get(&location, &JsValue::from_str("href"))
-        .ok()?
-        .as_string()
+/// `location.href` now, from the page's global object.
+pub fn current_page_url(global: &JsValue) -> Option<String> {
+    prop(&prop(global, "location"), "href").as_string()
 }

@@ -83,7 +83,13 @@ fn ensure_init() {
         ]);
         // The page's task number (index.js advances it a task after requests ended).
         let epoch = Function::new_no_args("return globalThis.__epoch | 0");
-        assert!(api::init(opts, JsValue::UNDEFINED, epoch.into(), None));
+        assert!(api::init(
+            opts,
+            JsValue::UNDEFINED,
+            epoch.into(),
+            None,
+            js_sys::global().into()
+        ));
     }
 }
 
@@ -94,7 +100,8 @@ fn second_init_is_a_no_op() {
         JsValue::UNDEFINED,
         JsValue::UNDEFINED,
         JsValue::UNDEFINED,
-        None
+        None,
+        JsValue::UNDEFINED
     ));
 }
 
