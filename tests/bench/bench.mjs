@@ -161,8 +161,8 @@ async function buildAll() {
   const js = sizes(oursSize);
   const w = sizes(wasm);
   // Loaded after start-up with Rollbar on: the item encoder's glue chunk and module.
-  const encoder = fs.readFileSync(path.join(HERE, 'node_modules', 'edge-telemetry', 'edge_telemetry_errors_bg.wasm'));
-  const later = addSizes(sizes(oursSize.lazy), sizes(encoder));
+  const encoderFile = path.join(HERE, 'node_modules', 'edge-telemetry', 'edge_telemetry_errors_bg.wasm');
+  const later = fs.existsSync(encoderFile) ? addSizes(sizes(oursSize.lazy), sizes(fs.readFileSync(encoderFile))) : undefined;
   return {
     ours: { js, wasm: w, total: addSizes(js, w), later },
     otel: { total: sizes(otelSize) },
