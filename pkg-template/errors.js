@@ -6,24 +6,12 @@
 // item; the engine queues it and marks the span; the bytes go through the items channel's
 // transport (export.js). Decisions are Rust's; this file moves values between the two.
 import { sendNow } from './export.js';
-import { ERRORS_STORAGE_KEY, NotSent, Source } from './options-schema.js';
+import {
+  ENCODER_LOAD_TIMEOUT_MS, ENCODER_LOAD_WITHIN_MS, ERRORS_STORAGE_KEY, MAX_WAITING_ERRORS, NotSent, Source,
+} from './options-schema.js';
 
 // Causes followed at most.
 const MAX_CHAIN = 5;
-// Errors kept while the item encoder loads, at most (the engine's item queue holds as many).
-const MAX_WAITING = 100;
-// The encoder loads when the page is first idle after the engine is ready, at the latest
-// this long after (or at once on the first error).
-const LOAD_WITHIN_MS = 2000;
-// flush() and ready() wait this long for it at most.
-const LOAD_TIMEOUT_MS = 10_000;
-
-// The item encoder's URL: beside this file, with the same Vite 7 fallback as the engine's
-// (index.js, wasmUrl).
-function encoderUrl() {
-  const url = new URL('./edge_telemetry_errors_bg.wasm', import.meta.url);
-  return /\/node_modules\/\.vite\/deps\/[^/]*$/.test(url.pathname) ? new URL('../../edge-telemetry/' + 'edge_telemetry_errors_bg.wasm', url) : url;
-}
 
 function pageUrl() {
   try {
@@ -105,12 +93,13 @@ function chainOf(err, fallbackClass) {
  * `settings`: w.errorSettings() ({captureUncaught, captureUnhandledRejections, trapUuid});
  * `channels`: the settings of every channel by `Channel` value (for the last gasp after a
  * panic); `options`: the checked init options (the encoder reads its own from them);
- * `onDead()`: the engine is about to trap, turn the SDK off.
+ * `onDead()`: the engine is about to trap, turn the SDK off; `encoderUrl()`: where the
+ * encoder's .wasm is (index.js).
  * Returns { report(kind, value, level, custom, hint), panicItem(link, message, stack),
  * fatal(out, lost), trapped(), replay(event), load() (a promise: the encoder loaded, or
  * not), waiting(), close() }.
  */
-export function installErrors(w, guard, fetchFn, settings, channels, options, onDead) {
+export function installErrors(w, guard, fetchFn, settings, channels, options, onDead, encoderUrl) {
   const items = channels[w.Channel.Items];
   const rollbar = options.rollbar || {};
   const transform = typeof rollbar.transform === 'function' ? rollbar.transform : undefined;
@@ -247,7 +236,7 @@ export function installErrors(w, guard, fetchFn, settings, channels, options, on
         const level = typeof r.level === 'string' ? r.level : undefined;
         kept.push({ kind: r.kind, level, chain: r.chain, custom, link: r.link, pageUrl: r.pageUrl });
       }
-      const over = kept.length - MAX_WAITING;
+      const over = kept.length - MAX_WAITING_ERRORS;
       if (over > 0 && !gone) for (let k = 0; k < over; k++) guard(w.errorNotSent, NotSent.Lost);
       localStorage.setItem(ERRORS_STORAGE_KEY, JSON.stringify(over > 0 ? kept.slice(over) : kept));
       return true;
@@ -260,7 +249,7 @@ export function installErrors(w, guard, fetchFn, settings, channels, options, on
   // instantiate synchronously), compiled, then instantiated synchronously (one instance,
   // whichever of this and beforeHide comes first); then what waited, and what an earlier
   // page kept. Started once: on the first error, when the page is idle, or by ready(). The
-  // promise resolves at the latest after LOAD_TIMEOUT_MS (what waits keeps waiting).
+  // promise resolves at the latest after ENCODER_LOAD_TIMEOUT_MS (what waits keeps waiting).
   let loading;
   let closed = false;
   function load() {
@@ -294,13 +283,13 @@ export function installErrors(w, guard, fetchFn, settings, channels, options, on
         if (enc && !gone) waiting.push(...takeStored());
         settleWaiting();
       });
-    loading = Promise.race([chain, new Promise((resolve) => { setTimeout(resolve, LOAD_TIMEOUT_MS); })]);
+    loading = Promise.race([chain, new Promise((resolve) => { setTimeout(resolve, ENCODER_LOAD_TIMEOUT_MS); })]);
     return loading;
   }
   // (Errors an earlier page kept are sent from here too: the storage is read then, not at
   // start-up, where a first localStorage read costs milliseconds.)
   const idleApi = typeof requestIdleCallback === 'function';
-  const idle = idleApi ? requestIdleCallback(load, { timeout: LOAD_WITHIN_MS }) : setTimeout(load, LOAD_WITHIN_MS / 4);
+  const idle = idleApi ? requestIdleCallback(load, { timeout: ENCODER_LOAD_WITHIN_MS }) : setTimeout(load, ENCODER_LOAD_WITHIN_MS / 4);
 
   /**
    * Before the transports' page-hide flush (installed first): an encoder that has its bytes
@@ -341,7 +330,7 @@ export function installErrors(w, guard, fetchFn, settings, channels, options, on
     busy = true;
     try {
       const chain = kind === Source.Message ? [{ name: '', message: text(value), stack: '' }] : chainOf(value, kind === Source.Rejection ? 'UnhandledRejection' : 'Error');
-      if (!enc && (failed || waiting.length >= MAX_WAITING)) {
+      if (!enc && (failed || waiting.length >= MAX_WAITING_ERRORS)) {
         // No encoder to come, or no room to wait for it: not linked to a span at all.
         guard(w.errorNotSent, NotSent.Lost);
         return undefined;
@@ -371,7 +360,7 @@ export function installErrors(w, guard, fetchFn, settings, channels, options, on
   function panicItem(link, message, stack) {
     const r = { kind: Source.Panic, level: undefined, chain: [{ name: 'panic', message, stack }], custom: undefined, link, pageUrl: pageUrl() };
     if (enc) return encode(r);
-    if (failed || waiting.length >= MAX_WAITING) return NotSent.Lost;
+    if (failed || waiting.length >= MAX_WAITING_ERRORS) return NotSent.Lost;
     waiting.push(r);
     load();
     return undefined;

@@ -56,14 +56,18 @@ const loading = typeof window === 'undefined' || typeof document === 'undefined'
   ? ((loadError = 'not in a browser (no window and document): the SDK is off'), Promise.resolve())
   : load().then(onReady, (e) => onLoadFailed(`the WebAssembly module could not be loaded (${describe(e)}): the SDK is off`));
 
-// The module's URL: beside this file, as bundlers and browsers resolve it. Vite 7's dev server
-// pre-bundles the package into <root>/node_modules/.vite/deps/ without rewriting this URL
-// (Vite 8 does), and no .wasm is there: then the package's own copy, which the dev server
-// serves. That one is built from two strings so that no bundler takes it for an asset.
-function wasmUrl() {
-  const url = new URL('./edge_telemetry_bg.wasm', import.meta.url);
-  return /\/node_modules\/\.vite\/deps\/[^/]*$/.test(url.pathname) ? new URL('../../edge-telemetry/' + 'edge_telemetry_bg.wasm', url) : url;
+// A .wasm of the package: `url` is `new URL('./<file>', import.meta.url)`, beside this file,
+// as bundlers and browsers resolve it. Vite 7's dev server pre-bundles the package into
+// <root>/node_modules/.vite/deps/ without rewriting such a URL (Vite 8 does), and no .wasm is
+// there: then the package's own copy, which the dev server serves. That one is built from two
+// strings so that no bundler takes it for an asset.
+function packageFile(url, file) {
+  return /\/node_modules\/\.vite\/deps\/[^/]*$/.test(url.pathname) ? new URL('../../edge-telemetry/' + file, url) : url;
 }
+
+// The engine's module, and the item encoder's (loaded after start-up by errors.js).
+const wasmUrl = () => packageFile(new URL('./edge_telemetry_bg.wasm', import.meta.url), 'edge_telemetry_bg.wasm');
+const encoderUrl = () => packageFile(new URL('./edge_telemetry_errors_bg.wasm', import.meta.url), 'edge_telemetry_errors_bg.wasm');
 
 // What sessionStorage held for the session, read while the module loads (the first read of a
 // page's sessionStorage takes 1-5 ms; the engine continues that session at init). null: none,
@@ -291,7 +295,7 @@ function startEngine(checked) {
     // Errors first: their page-hide listener runs before the transports' flush.
     const es = guard(w.errorSettings);
     if (es && channels[w.Channel.Items]) {
-      errors = installErrors(w, guard, pageFetch, es, channels, checked, () => { dead = true; });
+      errors = installErrors(w, guard, pageFetch, es, channels, checked, () => { dead = true; }, encoderUrl);
       guard(w.installPanicHook, errors.panicItem, errors.fatal);
     }
     channels.forEach((settings, channel) => {

@@ -28,7 +28,7 @@ use opentelemetry::propagation::Injector as _;
 use opentelemetry::trace::{SpanContext, SpanKind, Status};
 
 use crate::config::{ExportConfig, SdkConfig};
-use crate::errors::capture::{NotSent, RawError};
+use crate::errors::capture::{MAX_WAITING_ERRORS, NotSent, RawError};
 use crate::errors::rollbar::ACCESS_TOKEN_HEADER;
 use crate::errors::rollbar::MAX_ITEM_BYTES;
 use crate::export::batch::{BatchConfig, Push};
@@ -221,10 +221,14 @@ pub enum ItemDrop {
     Paused,
 }
 
-/// Marks waiting for their item: while the item encoder loads (errors.js keeps at most 100
-/// errors meanwhile), and while `beforeSend` / `transform` look at an item. Past this many,
-/// the oldest is given up: its span is let go unmarked (a root span started for it ended).
+/// Marks waiting for their item: while the item encoder loads (the page keeps at most
+/// [`MAX_WAITING_ERRORS`] errors meanwhile), and while `beforeSend` / `transform` look at an
+/// item. Past this many, the oldest is given up: its span is let go unmarked (a root span
+/// started for it ended).
 pub const MAX_PENDING_MARKS: usize = 128;
+
+// Every error the page keeps waiting has its mark, with room for the hooks' few.
+const _: () = assert!(MAX_PENDING_MARKS > MAX_WAITING_ERRORS + 8);
 
 /// The span an item is linked to, marked only once the item is queued.
 #[derive(Clone, Debug)]

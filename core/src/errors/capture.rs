@@ -21,6 +21,16 @@ use crate::web::url::scrub_urls_in_text;
 /// hidden before it arrived: the next page of the origin that loads the encoder sends them.
 pub const ERRORS_STORAGE_KEY: &str = "edge-telemetry.errors";
 
+/// Errors the page keeps while the item encoder loads, at most; more are counted as dropped
+/// (the items queue holds as many; the engine keeps a mark for each, see
+/// [`crate::sdk::MAX_PENDING_MARKS`]).
+pub const MAX_WAITING_ERRORS: usize = 100;
+/// The item encoder loads when the page is first idle after the engine is ready, at the
+/// latest this long after (or at once on the first error).
+pub const ENCODER_LOAD_WITHIN_MILLIS: u32 = 2_000;
+/// `flush()` and `ready()` wait this long for the item encoder at most.
+pub const ENCODER_LOAD_TIMEOUT_MILLIS: u32 = 10_000;
+
 /// `framework` when the app names none (rollbar.js's default).
 pub const DEFAULT_FRAMEWORK: &str = "browser-js";
 /// `environment` when neither `rollbar.environment` nor `environment` is set (rollbar.js's).
