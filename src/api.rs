@@ -5,6 +5,7 @@
 use edge_telemetry_core::errors::rollbar::DEFAULT_ENDPOINT;
 use edge_telemetry_core::export::exporter::{export_headers, traces_url};
 use edge_telemetry_core::export::otlp::OtlpEncoder;
+use edge_telemetry_core::model::{Key, KeyValue, SpanContext, SpanKind, Value};
 use edge_telemetry_core::propagation::Baggage;
 use edge_telemetry_core::resource::{ResourceConfig, SDK_NAME, SDK_VERSION, resource_attributes};
 use edge_telemetry_core::sdk::{Parent, SpanStart, item_channel, span_channel};
@@ -15,8 +16,6 @@ use edge_telemetry_core::trace::table::SpanHandle;
 use edge_telemetry_core::web::http::HttpOutcome;
 use edge_telemetry_core::web::page::NAVIGATION_TIMING_EVENTS;
 use js_sys::{Array, Function, Object, Reflect};
-use opentelemetry::trace::{SpanContext, SpanKind};
-use opentelemetry::{Key, KeyValue, Value};
 use wasm_bindgen::prelude::*;
 use web_sys::Headers;
 

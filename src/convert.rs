@@ -5,6 +5,10 @@
 
 use edge_telemetry_core::config::{SdkConfig, id_format, schema};
 use edge_telemetry_core::export::retry::RetryConfig;
+use edge_telemetry_core::model::{
+    Array as ValueArray, KeyValue, SpanContext, SpanId, Status, StringValue, TraceFlags, TraceId,
+    TraceState, Value,
+};
 use edge_telemetry_core::propagation::{
     format_traceparent, format_tracestate, parse_hex_bytes, parse_traceparent,
 };
@@ -12,8 +16,6 @@ use edge_telemetry_core::sdk::Parent;
 use edge_telemetry_core::time::{hrtime_to_unix_nanos, time_input_to_unix_nanos};
 use edge_telemetry_core::trace::span::{SpanData, span_kind_code, status_code, status_from_code};
 use js_sys::{Array, Function, Object, Reflect, RegExp};
-use opentelemetry::trace::{SpanContext, SpanId, Status, TraceFlags, TraceId, TraceState};
-use opentelemetry::{Array as OtelArray, KeyValue, StringValue, Value};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -216,11 +218,11 @@ pub fn to_value(v: &JsValue) -> Option<Value> {
             .iter()
             .map(|i| i.as_string().map(StringValue::from))
             .collect();
-        return strings.map(|s| Value::Array(OtelArray::String(s)));
+        return strings.map(|s| Value::Array(ValueArray::String(s)));
     }
     if first.is_some_and(|f| f.as_bool().is_some()) {
         let bools: Option<Vec<bool>> = items.iter().map(JsValue::as_bool).collect();
-        return bools.map(|b| Value::Array(OtelArray::Bool(b)));
+        return bools.map(|b| Value::Array(ValueArray::Bool(b)));
     }
     let numbers: Option<Vec<f64>> = items.iter().map(JsValue::as_f64).collect();
     let numbers = numbers?;
@@ -228,11 +230,11 @@ pub fn to_value(v: &JsValue) -> Option<Value> {
         .iter()
         .all(|n| matches!(number_value(*n), Value::I64(_)))
     {
-        Some(Value::Array(OtelArray::I64(
+        Some(Value::Array(ValueArray::I64(
             numbers.iter().map(|n| *n as i64).collect(),
         )))
     } else {
-        Some(Value::Array(OtelArray::F64(numbers)))
+        Some(Value::Array(ValueArray::F64(numbers)))
     }
 }
 
@@ -427,23 +429,21 @@ fn value_to_js(v: &Value) -> JsValue {
         Value::Array(a) => {
             let out = Array::new();
             match a {
-                OtelArray::Bool(x) => x.iter().for_each(|b| {
+                ValueArray::Bool(x) => x.iter().for_each(|b| {
                     out.push(&JsValue::from_bool(*b));
                 }),
-                OtelArray::I64(x) => x.iter().for_each(|i| {
+                ValueArray::I64(x) => x.iter().for_each(|i| {
                     out.push(&JsValue::from_f64(*i as f64));
                 }),
-                OtelArray::F64(x) => x.iter().for_each(|f| {
+                ValueArray::F64(x) => x.iter().for_each(|f| {
                     out.push(&JsValue::from_f64(*f));
                 }),
-                OtelArray::String(x) => x.iter().for_each(|s| {
+                ValueArray::String(x) => x.iter().for_each(|s| {
                     out.push(&JsValue::from_str(s.as_str()));
                 }),
-                _ => {}
             }
             out.into()
         }
-        _ => JsValue::UNDEFINED,
     }
 }
 

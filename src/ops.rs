@@ -11,10 +11,9 @@
 //! numbers, an [`Arg`] tag and a value (a string by its index in the joined string). A set of
 //! attributes is a count, then that many (key, value) argument pairs.
 
+use edge_telemetry_core::model::{Key, KeyValue, SpanKind, StringValue, Value};
 use edge_telemetry_core::trace::span::{span_kind_from_code, span_kind_from_name};
 use edge_telemetry_core::trace::table::SpanHandle;
-use opentelemetry::trace::SpanKind;
-use opentelemetry::{Key, KeyValue, StringValue, Value};
 use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 

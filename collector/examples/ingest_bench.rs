@@ -38,14 +38,14 @@ fn main() {
 #[cfg(not(target_arch = "wasm32"))]
 mod real {
     use edge_telemetry_core::export::otlp::{OtlpEncoder, otlp_span_kind, push_f64};
+    use edge_telemetry_core::model::{
+        Array, KeyValue, SpanContext, SpanId, SpanKind, Status, StringValue, TraceFlags, TraceId,
+        TraceState, Value,
+    };
     use edge_telemetry_core::resource::{BrowserInfo, ResourceConfig, SDK_NAME, SDK_VERSION};
     use edge_telemetry_core::trace::span::{SpanData, SpanEvent, status_code};
     use flate2::Compression;
     use flate2::write::GzEncoder;
-    use opentelemetry::trace::{
-        SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState,
-    };
-    use opentelemetry::{Array, KeyValue, StringValue, Value};
     use opentelemetry_proto::tonic::collector::trace::v1::{
         ExportTraceServiceRequest, ExportTraceServiceResponse,
     };
@@ -58,6 +58,16 @@ mod real {
     use prost::Message;
     use std::io::Write;
     use std::process::exit;
+
+    /// The attributes through `opentelemetry-proto`'s own mapping.
+    fn otel_attributes(kvs: &[KeyValue]) -> Vec<opentelemetry_proto::tonic::common::v1::KeyValue> {
+        Attributes::from(
+            kvs.iter()
+                .map(opentelemetry::KeyValue::from)
+                .collect::<Vec<_>>(),
+        )
+        .0
+    }
     use std::sync::atomic::{AtomicU32, Ordering};
     use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -726,14 +736,14 @@ mod real {
                     kind: i32::from(otlp_span_kind(&s.kind)),
                     start_time_unix_nano: s.start_time_unix_nano,
                     end_time_unix_nano: s.end_time_unix_nano,
-                    attributes: Attributes::from(s.attributes.clone()).0,
+                    attributes: otel_attributes(&s.attributes),
                     events: s
                         .events
                         .iter()
                         .map(|e| Event {
                             time_unix_nano: e.time_unix_nano,
                             name: e.name.clone(),
-                            attributes: Attributes::from(e.attributes.clone()).0,
+                            attributes: otel_attributes(&e.attributes),
                             ..Default::default()
                         })
                         .collect(),
@@ -748,7 +758,7 @@ mod real {
         ExportTraceServiceRequest {
             resource_spans: vec![ResourceSpans {
                 resource: Some(ProtoResource {
-                    attributes: Attributes::from(resource.to_vec()).0,
+                    attributes: otel_attributes(resource),
                     ..Default::default()
                 }),
                 scope_spans: vec![ScopeSpans {

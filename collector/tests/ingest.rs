@@ -9,12 +9,13 @@ use edge_telemetry_collector::Config;
 use edge_telemetry_core::errors::rollbar::{Body, Exception, Item, Level, Scrubber, encode_item};
 use edge_telemetry_core::errors::stack::StackFrame;
 use edge_telemetry_core::export::otlp::{OtlpEncoder, push_f64};
-use edge_telemetry_core::trace::span::{SpanData, SpanLimits};
-use opentelemetry::trace::{
-    SpanContext, SpanId, SpanKind, Status, TraceContextExt as _, TraceFlags, TraceId, TraceState,
-    Tracer as _, TracerProvider as _,
+use edge_telemetry_core::model::{
+    Array, KeyValue as SdkKeyValue, SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId,
+    TraceState, Value as SdkValue,
 };
-use opentelemetry::{KeyValue, Value as OtelValue};
+use edge_telemetry_core::trace::span::{SpanData, SpanLimits};
+use opentelemetry::KeyValue;
+use opentelemetry::trace::{TraceContextExt as _, Tracer as _, TracerProvider as _};
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
@@ -136,16 +137,19 @@ fn the_sdk_encoder_output_is_accepted() {
     let start = now_ns();
     let mut span = SpanData::new("click".into(), SpanKind::Internal, context, None, start);
     span.end_time_unix_nano = start + 3_000_000;
-    span.set_attribute(KeyValue::new("nan", f64::NAN), &limits);
-    span.set_attribute(KeyValue::new("inf", f64::NEG_INFINITY), &limits);
-    span.set_attribute(KeyValue::new("big", i64::MAX), &limits);
+    span.set_attribute(SdkKeyValue::new("nan", f64::NAN), &limits);
+    span.set_attribute(SdkKeyValue::new("inf", f64::NEG_INFINITY), &limits);
+    span.set_attribute(SdkKeyValue::new("big", i64::MAX), &limits);
     span.set_attribute(
-        KeyValue::new("list", OtelValue::Array(vec![1.5, f64::INFINITY].into())),
+        SdkKeyValue::new(
+            "list",
+            SdkValue::Array(Array::F64(vec![1.5, f64::INFINITY])),
+        ),
         &limits,
     );
     span.set_status(Status::error("boom"));
     let encoder = OtlpEncoder::new(
-        &[KeyValue::new("service.name", "shop-web")],
+        &[SdkKeyValue::new("service.name", "shop-web")],
         "edge-telemetry",
         "0.1.0",
         push_f64,

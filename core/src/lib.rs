@@ -5,10 +5,14 @@
 //! ([`time::Clock`], [`trace::ids::IdGenerator`]) so every policy here is a function of plain
 //! values and is tested natively and, compiled for `wasm32`, under Node.
 //!
-//! The folders are the architecture (vocabulary from the `opentelemetry` API crate):
+//! The folders are the architecture:
+//! - [`model`]: the trace vocabulary (ids, span context, `tracestate`, attribute values,
+//!   status, links), named as in the `opentelemetry` API crate but without `std`; with the
+//!   `otel` feature (on by default), conversions to and from the `opentelemetry` types.
 //! - [`propagation`]: W3C Trace Context Level 2 (`traceparent`, `tracestate`) and W3C
-//!   Baggage, parsed and formatted exactly per spec, plus [`propagation::W3cPropagator`],
-//!   an `opentelemetry::propagation::TextMapPropagator` for native Rust services.
+//!   Baggage, parsed and formatted exactly per spec, plus (the `otel` feature)
+//!   `W3cPropagator`, an `opentelemetry::propagation::TextMapPropagator` for native Rust
+//!   services.
 //! - [`trace`]: ids (W3C random, AWS X-Ray style), the span model (attributes with limits,
 //!   events, links, status), the tracer, the open-span table, the active context, sampling.
 //! - [`web`]: what the browser instrumentation decides: URL scrubbing, the HTTP client span
@@ -39,6 +43,7 @@ pub mod config;
 pub mod errors;
 pub mod export;
 pub mod json;
+pub mod model;
 pub mod propagation;
 pub mod resource;
 pub mod sdk;

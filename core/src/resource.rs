@@ -2,7 +2,7 @@
 //! browser (OpenTelemetry semantic conventions: service, deployment, telemetry SDK,
 //! browser and user agent).
 
-use opentelemetry::{Array, KeyValue, StringValue, Value};
+use crate::model::{Array, KeyValue, StringValue, Value};
 
 use crate::config::DEFAULT_SERVICE_NAME;
 

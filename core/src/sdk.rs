@@ -23,9 +23,7 @@
 //! assert_eq!(ended.data.parent_span_id, sdk.span_context(root).unwrap().span_id());
 //! ```
 
-use opentelemetry::KeyValue;
-use opentelemetry::propagation::Injector as _;
-use opentelemetry::trace::{SpanContext, SpanKind, Status};
+use crate::model::{KeyValue, SpanContext, SpanKind, Status};
 
 use crate::config::{ExportConfig, SdkConfig};
 use crate::errors::capture::{MAX_WAITING_ERRORS, NotSent, RawError};
@@ -282,7 +280,7 @@ pub struct Sdk<G, C> {
 fn session_attribute(session: &SessionTracker) -> KeyValue {
     KeyValue::new(
         SESSION_ID_ATTRIBUTE,
-        opentelemetry::StringValue::from(std::sync::Arc::<str>::from(session.id())),
+        crate::model::StringValue::from(std::sync::Arc::<str>::from(session.id())),
     )
 }
 
@@ -917,7 +915,7 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
         {
             return out;
         }
-        inject_trace_context(ctx, &mut out);
+        inject_trace_context(ctx, |k, v| out.set(k, v));
         if !self.baggage.is_empty() {
             out.set(BAGGAGE_HEADER, self.baggage.clone());
         }
@@ -1459,9 +1457,9 @@ mod tests {
     use super::*;
     use crate::errors::capture::{ErrorReport, NotAdmitted, Reporter, Source};
     use crate::errors::rollbar::Json;
+    use crate::model::{SpanId, TraceFlags, TraceId, TraceState};
     use crate::time::ManualClock;
     use crate::trace::ids::RandomIdGenerator;
-    use opentelemetry::trace::{SpanId, TraceFlags, TraceId, TraceState};
 
     const T0: u64 = 1_700_000_000_000_000_000;
     const PAGE: &str = "https://shop.example/cart";
@@ -1496,7 +1494,7 @@ mod tests {
         )
     }
 
-    fn attr<'a>(data: &'a SpanData, key: &str) -> Option<&'a opentelemetry::Value> {
+    fn attr<'a>(data: &'a SpanData, key: &str) -> Option<&'a crate::model::Value> {
         data.attributes
             .iter()
             .find(|kv| kv.key.as_str() == key)

@@ -12,9 +12,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use edge_telemetry_core::export::otlp::{
     OtlpEncoder, PartialSuccess, encode_span, parse_partial_success, push_f64,
 };
+use edge_telemetry_core::model::{
+    Array, KeyValue, SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId, Value,
+};
+use edge_telemetry_core::propagation::parse_tracestate;
 use edge_telemetry_core::trace::span::{SpanData, SpanLimits};
-use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId};
-use opentelemetry::{Array, InstrumentationScope, KeyValue, Value};
+use opentelemetry::InstrumentationScope;
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
@@ -45,7 +48,7 @@ fn context(trace: u128, span: u64, flags: TraceFlags, remote: bool, state: &str)
         SpanId::from(span),
         flags,
         remote,
-        state.parse().unwrap(),
+        parse_tracestate(&[state]).unwrap(),
     )
 }
 
@@ -186,7 +189,16 @@ fn spans_of(request: ExportTraceServiceRequest) -> Vec<ProtoSpan> {
     assert_eq!(request.resource_spans.len(), 1);
     let rs = request.resource_spans.into_iter().next().unwrap();
     let res = rs.resource.expect("resource");
-    assert_eq!(res.attributes, Attributes::from(resource()).0);
+    assert_eq!(
+        res.attributes,
+        Attributes::from(
+            resource()
+                .iter()
+                .map(opentelemetry::KeyValue::from)
+                .collect::<Vec<_>>()
+        )
+        .0
+    );
     assert_eq!(res.dropped_attributes_count, 0);
     assert_eq!(rs.scope_spans.len(), 1);
     let ss = rs.scope_spans.into_iter().next().unwrap();
@@ -205,6 +217,8 @@ fn system_time(nanos: u64) -> SystemTime {
 
 /// The same span as an `opentelemetry_sdk` span, for the official mapping to OTLP.
 fn sdk_span(span: &SpanData) -> opentelemetry_sdk::trace::SpanData {
+    let attributes =
+        |kvs: &[KeyValue]| -> Vec<opentelemetry::KeyValue> { kvs.iter().map(Into::into).collect() };
     let mut events = opentelemetry_sdk::trace::SpanEvents::default();
     events.events = span
         .events
@@ -213,28 +227,37 @@ fn sdk_span(span: &SpanData) -> opentelemetry_sdk::trace::SpanData {
             opentelemetry::trace::Event::new(
                 e.name.clone(),
                 system_time(e.time_unix_nano),
-                e.attributes.clone(),
+                attributes(&e.attributes),
                 e.dropped_attributes_count,
             )
         })
         .collect();
     events.dropped_count = span.dropped_events_count;
     let mut links = opentelemetry_sdk::trace::SpanLinks::default();
-    links.links = span.links.clone();
+    links.links = span
+        .links
+        .iter()
+        .map(|l| {
+            let mut link = opentelemetry::trace::Link::with_context((&l.span_context).into());
+            link.attributes = attributes(&l.attributes);
+            link.dropped_attributes_count = l.dropped_attributes_count;
+            link
+        })
+        .collect();
     links.dropped_count = span.dropped_links_count;
     opentelemetry_sdk::trace::SpanData {
-        span_context: span.span_context.clone(),
-        parent_span_id: span.parent_span_id,
+        span_context: (&span.span_context).into(),
+        parent_span_id: span.parent_span_id.into(),
         parent_span_is_remote: span.parent_is_remote,
-        span_kind: span.kind.clone(),
+        span_kind: span.kind.into(),
         name: Cow::Owned(span.name.clone()),
         start_time: system_time(span.start_time_unix_nano),
         end_time: system_time(span.end_time_unix_nano),
-        attributes: span.attributes.clone(),
+        attributes: attributes(&span.attributes),
         dropped_attributes_count: span.dropped_attributes_count,
         events,
         links,
-        status: span.status.clone(),
+        status: (&span.status).into(),
         instrumentation_scope: InstrumentationScope::builder(SCOPE_NAME)
             .with_version(SCOPE_VERSION)
             .build(),
@@ -363,7 +386,6 @@ fn assert_value(got: &any_value::Value, want: &Value) {
                 Array::Bool(v) => v.iter().copied().map(Value::Bool).collect(),
                 Array::I64(v) => v.iter().copied().map(Value::I64).collect(),
                 Array::F64(v) => v.iter().copied().map(Value::F64).collect(),
-                other => panic!("unknown array {other:?}"),
             };
             assert_eq!(g.values.len(), items.len());
             for (g, w) in g.values.iter().zip(&items) {

@@ -153,9 +153,9 @@ async fn trace_layer(
         format!(
             "traceparent;desc=\"{}\"",
             format_traceparent(
-                span_context.trace_id(),
-                span_context.span_id(),
-                span_context.trace_flags()
+                span_context.trace_id().into(),
+                span_context.span_id().into(),
+                span_context.trace_flags().into()
             )
         )
     });

@@ -6,7 +6,7 @@ pub mod schema;
 
 use std::fmt;
 
-use opentelemetry::KeyValue;
+use crate::model::KeyValue;
 
 use crate::export::batch::BatchConfig;
 use crate::export::retry::RetryConfig;

@@ -9,7 +9,7 @@
 //! ```
 //! use edge_telemetry_core::export::otlp::{OtlpEncoder, push_f64};
 //! use edge_telemetry_core::trace::span::SpanData;
-//! use opentelemetry::KeyValue;
+//! use edge_telemetry_core::model::KeyValue;
 //!
 //! let encoder = OtlpEncoder::new(&[KeyValue::new("service.name", "shop")], "edge-telemetry", "0.1.0", push_f64);
 //! let body = encoder.encode::<SpanData>(&[]);
@@ -22,10 +22,9 @@
 use std::borrow::Borrow;
 
 use crate::json::{push_i64, push_str_value, push_u64};
+use crate::model::{Array, KeyValue, Link, SpanContext, SpanKind, Status, TraceState, Value};
 use crate::propagation::write_hex;
 use crate::trace::span::{SpanData, SpanEvent};
-use opentelemetry::trace::{Link, SpanContext, SpanKind, Status, TraceState};
-use opentelemetry::{Array, KeyValue, Value};
 
 /// Content type of OTLP/HTTP JSON requests and responses.
 pub const CONTENT_TYPE_JSON: &str = "application/json";
@@ -187,7 +186,7 @@ pub fn encode_span_with(span: &SpanData, out: &mut String, f: FormatF64) {
     let cx = &span.span_context;
     push_ids(cx, out);
     push_trace_state(cx.trace_state(), out);
-    if span.parent_span_id != opentelemetry::trace::SpanId::INVALID {
+    if span.parent_span_id != crate::model::SpanId::INVALID {
         out.push_str(r#","parentSpanId":""#);
         write_hex(out, &span.parent_span_id.to_bytes());
         out.push('"');
@@ -277,10 +276,10 @@ fn push_ids(cx: &SpanContext, out: &mut String) {
 }
 
 fn push_trace_state(state: &TraceState, out: &mut String) {
-    if *state == TraceState::NONE {
+    if state.is_empty() {
         return;
     }
-    let header = state.header();
+    let header = crate::propagation::format_tracestate(state);
     if !header.is_empty() {
         out.push_str(r#","traceState":"#);
         push_str_value(&header, out);
@@ -363,8 +362,6 @@ fn push_any_value(value: &Value, out: &mut String, f: FormatF64) {
             push_array(array, out, f);
             out.push_str("]}");
         }
-        // A variant added to the non-exhaustive `Value` later: an empty `AnyValue`.
-        _ => out.push('{'),
     }
     out.push('}');
 }
@@ -401,8 +398,6 @@ fn push_array(array: &Array, out: &mut String, f: FormatF64) {
             f(*d, out);
             out.push('}');
         }),
-        // A variant added to the non-exhaustive `Array` later: no values.
-        _ => {}
     }
 }
 
@@ -682,8 +677,8 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     use super::*;
+    use crate::model::{SpanId, TraceFlags, TraceId};
     use crate::trace::span::SpanLimits;
-    use opentelemetry::trace::{SpanId, TraceFlags, TraceId};
 
     const TRACE: u128 = 0x4bf92f3577b34da6a3ce929d0e0e4736;
 
@@ -749,7 +744,7 @@ mod tests {
             attribute_count_limit: 1,
             ..SpanLimits::default()
         };
-        let ts: TraceState = "vendor=a,other=b".parse().unwrap();
+        let ts: TraceState = crate::propagation::parse_tracestate(&["vendor=a,other=b"]).unwrap();
         let parent = cx(1, true);
         let mut s = SpanData::new(
             "work".into(),

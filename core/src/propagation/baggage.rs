@@ -133,6 +133,7 @@ impl Baggage {
     ///
     /// Entries that `opentelemetry::baggage::Baggage` refuses (a key that is not a token, or
     /// past its own 64-entry / 8192-byte limits) are left out.
+    #[cfg(feature = "otel")]
     pub fn to_opentelemetry(&self) -> opentelemetry::baggage::Baggage {
         let mut out = opentelemetry::baggage::Baggage::new();
         for entry in &self.entries {
@@ -147,6 +148,7 @@ impl Baggage {
 
     /// Converts from `opentelemetry` baggage. Its entries have no order, so they are sorted
     /// by key to make the result (and the header written from it) deterministic.
+    #[cfg(feature = "otel")]
     pub fn from_opentelemetry(baggage: &opentelemetry::baggage::Baggage) -> Self {
         let mut entries: Vec<BaggageEntry> = baggage
             .iter()
@@ -677,6 +679,7 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "otel")]
     #[test]
     fn opentelemetry_conversion() {
         let b = parse_baggage(&["z=1;p,a=%20x,m=3"]);

@@ -1,10 +1,8 @@
 //! [`HeaderList`]: HTTP headers as an ordered list of pairs, for carrying trace headers in and
 //! out of the propagators when no HTTP library type is at hand (tests, raw header pairs).
 
-use opentelemetry::propagation::{Extractor, Injector};
-
 /// Headers as received or to be sent: names may repeat and match case-insensitively;
-/// [`Extractor::get_all`] returns every value in order (what W3C Trace Context needs to see
+/// [`HeaderList::get_all`] returns every value in order (what W3C Trace Context needs to see
 /// duplicated `traceparent` and split `tracestate` headers).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HeaderList(Vec<(String, String)>);
@@ -45,29 +43,52 @@ impl HeaderList {
     }
 }
 
-impl Extractor for HeaderList {
-    fn get(&self, key: &str) -> Option<&str> {
+impl HeaderList {
+    /// The first value of `key`.
+    pub fn get(&self, key: &str) -> Option<&str> {
         self.0
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(key))
             .map(|(_, v)| v.as_str())
     }
 
-    fn keys(&self) -> Vec<&str> {
+    /// The header names, in order.
+    pub fn keys(&self) -> Vec<&str> {
         self.0.iter().map(|(k, _)| k.as_str()).collect()
     }
 
-    fn get_all(&self, key: &str) -> Option<Vec<&str>> {
+    /// Every value of `key` in order; `None` when there is none.
+    pub fn get_all(&self, key: &str) -> Option<Vec<&str>> {
         let all = self.values(key);
         (!all.is_empty()).then_some(all)
     }
-}
 
-impl Injector for HeaderList {
     /// Sets `key`, replacing every earlier value of it.
-    fn set(&mut self, key: &str, value: String) {
+    pub fn set(&mut self, key: &str, value: String) {
         self.0.retain(|(k, _)| !k.eq_ignore_ascii_case(key));
         self.0.push((key.to_owned(), value));
+    }
+}
+
+#[cfg(feature = "otel")]
+impl opentelemetry::propagation::Extractor for HeaderList {
+    fn get(&self, key: &str) -> Option<&str> {
+        HeaderList::get(self, key)
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        HeaderList::keys(self)
+    }
+
+    fn get_all(&self, key: &str) -> Option<Vec<&str>> {
+        HeaderList::get_all(self, key)
+    }
+}
+
+#[cfg(feature = "otel")]
+impl opentelemetry::propagation::Injector for HeaderList {
+    fn set(&mut self, key: &str, value: String) {
+        HeaderList::set(self, key, value)
     }
 }
 

@@ -3,23 +3,20 @@
 //! - [`traceparent`], [`tracestate`], [`baggage`]: each header parsed and formatted exactly
 //!   per spec, on plain strings, so the browser side can call them without a `Context`.
 //! - [`extract_span_context`]: both trace headers to a remote `SpanContext`.
-//! - [`W3cPropagator`]: an `opentelemetry::propagation::TextMapPropagator` for all three
-//!   headers, for native Rust services.
+//! - `W3cPropagator` (the `otel` feature): an `opentelemetry::propagation::TextMapPropagator`
+//!   for all three headers, for native Rust services.
 //!
 //! Every parser takes *all* the values received for its header (`&[&str]`), because the
 //! specs define what several headers mean: two `traceparent` headers make the request's
 //! trace context invalid, while several `tracestate` or `baggage` headers are combined in
 //! order.
 
-use opentelemetry::Context;
-use opentelemetry::baggage::BaggageExt;
-use opentelemetry::propagation::text_map_propagator::FieldIter;
-use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
-use opentelemetry::trace::{SpanContext, TraceContextExt};
-use std::sync::OnceLock;
+use crate::model::SpanContext;
 
 pub mod baggage;
 pub mod headers;
+#[cfg(feature = "otel")]
+mod otel;
 pub mod traceparent;
 pub mod tracestate;
 
@@ -28,6 +25,8 @@ pub use baggage::{
     parse_baggage,
 };
 pub use headers::HeaderList;
+#[cfg(feature = "otel")]
+pub use otel::{W3cPropagator, baggage_from_context, context_with_baggage};
 pub use traceparent::{
     RANDOM_FLAG, SAMPLED_FLAG, TRACEPARENT_HEADER, TraceParent, format_traceparent,
     parse_hex_bytes, parse_traceparent, write_hex,
@@ -49,7 +48,7 @@ pub fn extract_span_context(traceparent: &[&str], tracestate: &[&str]) -> Option
 }
 
 /// The remote span context for an already valid `traceparent`.
-fn remote_span_context(parent: TraceParent, tracestate: &[&str]) -> SpanContext {
+pub(crate) fn remote_span_context(parent: TraceParent, tracestate: &[&str]) -> SpanContext {
     SpanContext::new(
         parent.trace_id,
         parent.parent_id,
@@ -59,67 +58,14 @@ fn remote_span_context(parent: TraceParent, tracestate: &[&str]) -> SpanContext 
     )
 }
 
-/// Our ordered copy of the baggage, stored in the `Context` next to opentelemetry's
-/// (unordered) one so that a header passed through comes out in the order it came in.
-#[derive(Debug)]
-struct OrderedBaggage(Baggage);
-
-/// Returns a copy of `cx` carrying `baggage`, both as opentelemetry baggage
-/// ([`BaggageExt::baggage`] sees it) and in order for [`baggage_from_context`] and
-/// [`W3cPropagator`].
-pub fn context_with_baggage(cx: &Context, baggage: Baggage) -> Context {
-    cx.with_baggage(baggage.to_opentelemetry())
-        .with_value(OrderedBaggage(baggage))
-}
-
-/// The baggage in `cx`, in order.
-///
-/// opentelemetry's baggage ([`BaggageExt::baggage`]) is the source of truth. When it still
-/// holds exactly what [`context_with_baggage`] (or [`W3cPropagator`] extraction) stored, the
-/// stored order is used; when it was changed since, for example with
-/// [`BaggageExt::with_baggage`], its entries are returned sorted by key.
-pub fn baggage_from_context(cx: &Context) -> Baggage {
-    match ordered_baggage(cx) {
-        Some(ordered) => ordered.clone(),
-        None => Baggage::from_opentelemetry(cx.baggage()),
-    }
-}
-
-/// The ordered copy in `cx`, if it still matches opentelemetry's baggage there.
-fn ordered_baggage(cx: &Context) -> Option<&Baggage> {
-    let OrderedBaggage(ordered) = cx.get::<OrderedBaggage>()?;
-    let current = cx.baggage();
-    let same = ordered.len() == current.len()
-        && ordered.iter().all(|entry| {
-            current
-                .get_with_metadata(&entry.key)
-                .is_some_and(|(value, metadata)| {
-                    value.as_str() == entry.value && metadata.as_str() == entry.metadata
-                })
-        });
-    same.then_some(ordered)
-}
-
-/// The three header names, for [`TextMapPropagator::fields`].
-fn fields() -> &'static [String; 3] {
-    static FIELDS: OnceLock<[String; 3]> = OnceLock::new();
-    FIELDS.get_or_init(|| {
-        [
-            TRACEPARENT_HEADER.to_owned(),
-            TRACESTATE_HEADER.to_owned(),
-            BAGGAGE_HEADER.to_owned(),
-        ]
-    })
-}
-
 /// Writes `traceparent`, and `tracestate` when it is not empty, for a valid span context;
-/// nothing for an invalid one. Shared by [`W3cPropagator`] and the browser's request
-/// instrumentation.
-pub fn inject_trace_context(span_context: &SpanContext, injector: &mut dyn Injector) {
+/// nothing for an invalid one, through `set(name, value)`. Shared by `W3cPropagator` and the
+/// browser's request instrumentation.
+pub fn inject_trace_context(span_context: &SpanContext, mut set: impl FnMut(&'static str, String)) {
     if !span_context.is_valid() {
         return;
     }
-    injector.set(
+    set(
         TRACEPARENT_HEADER,
         format_traceparent(
             span_context.trace_id(),
@@ -129,66 +75,7 @@ pub fn inject_trace_context(span_context: &SpanContext, injector: &mut dyn Injec
     );
     let tracestate = format_tracestate(span_context.trace_state());
     if !tracestate.is_empty() {
-        injector.set(TRACESTATE_HEADER, tracestate);
-    }
-}
-
-/// A [`TextMapPropagator`] for W3C Trace Context Level 2 and W3C Baggage.
-///
-/// Unlike opentelemetry's `TraceContextPropagator` (0.33), it reads every value of a
-/// repeated header through [`Extractor::get_all`]: two `traceparent` headers are invalid
-/// (no remote span context), several `tracestate` or `baggage` headers are combined in
-/// order. It rejects fields of the wrong length and keeps the `random` flag.
-///
-/// - Extraction puts the remote span context into the context when `traceparent` is valid
-///   (otherwise the context's span is left as it was), and replaces the context's baggage
-///   when at least one `baggage` header is present (see [`context_with_baggage`]).
-/// - Injection writes `traceparent` and, when not empty, `tracestate` for a valid span
-///   context, and nothing for an invalid one. `baggage` is written, when not empty, whether
-///   or not there is a span: W3C Baggage is independent of tracing.
-#[derive(Debug, Default, Clone)]
-pub struct W3cPropagator;
-
-impl W3cPropagator {
-    /// A new propagator (it holds no state).
-    pub const fn new() -> Self {
-        Self
-    }
-}
-
-impl TextMapPropagator for W3cPropagator {
-    fn inject_context(&self, cx: &Context, injector: &mut dyn Injector) {
-        inject_trace_context(cx.span().span_context(), injector);
-
-        if cx.baggage().is_empty() {
-            return;
-        }
-        let baggage = match ordered_baggage(cx) {
-            Some(ordered) => format_baggage(ordered),
-            None => format_baggage(&Baggage::from_opentelemetry(cx.baggage())),
-        };
-        if !baggage.is_empty() {
-            injector.set(BAGGAGE_HEADER, baggage);
-        }
-    }
-
-    fn extract_with_context(&self, cx: &Context, extractor: &dyn Extractor) -> Context {
-        let traceparent = extractor.get_all(TRACEPARENT_HEADER).unwrap_or_default();
-        let mut cx = match parse_traceparent(&traceparent) {
-            Some(parent) => {
-                let tracestate = extractor.get_all(TRACESTATE_HEADER).unwrap_or_default();
-                cx.with_remote_span_context(remote_span_context(parent, &tracestate))
-            }
-            None => cx.clone(),
-        };
-        if let Some(values) = extractor.get_all(BAGGAGE_HEADER) {
-            cx = context_with_baggage(&cx, parse_baggage(&values));
-        }
-        cx
-    }
-
-    fn fields(&self) -> FieldIter<'_> {
-        FieldIter::new(fields())
+        set(TRACESTATE_HEADER, tracestate);
     }
 }
 
@@ -198,9 +85,7 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     use super::*;
-    use opentelemetry::trace::{TraceFlags, TraceState};
-    use opentelemetry::{SpanId, TraceId};
-    use std::collections::HashMap;
+    use crate::model::{TraceFlags, TraceState};
 
     const TP: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
@@ -208,17 +93,17 @@ mod tests {
     fn inject_trace_context_writes_tracestate_only_when_present() {
         let sc = extract_span_context(&[TP], &["a=1"]).expect("valid");
         let mut out = HeaderList::default();
-        inject_trace_context(&sc, &mut out);
+        inject_trace_context(&sc, |k, v| out.set(k, v));
         assert_eq!(out.values("traceparent"), vec![TP]);
         assert_eq!(out.values("tracestate"), vec!["a=1"]);
 
         let bare = extract_span_context(&[TP], &[]).expect("valid");
         let mut out = HeaderList::default();
-        inject_trace_context(&bare, &mut out);
+        inject_trace_context(&bare, |k, v| out.set(k, v));
         assert_eq!(out.keys(), vec!["traceparent"]);
 
         let mut out = HeaderList::default();
-        inject_trace_context(&SpanContext::empty_context(), &mut out);
+        inject_trace_context(&SpanContext::empty_context(), |k, v| out.set(k, v));
         assert!(out.is_empty(), "an invalid context writes nothing");
     }
 
@@ -237,111 +122,5 @@ mod tests {
         assert_eq!(extract_span_context(&[TP, TP], &["a=1"]), None);
         assert_eq!(extract_span_context(&[], &["a=1"]), None);
         assert_eq!(extract_span_context(&["00-bad"], &["a=1"]), None);
-    }
-
-    #[test]
-    fn fields_lists_the_three_headers() {
-        let fields: Vec<&str> = W3cPropagator.fields().collect();
-        assert_eq!(fields, ["traceparent", "tracestate", "baggage"]);
-    }
-
-    #[test]
-    fn extract_reads_every_header_value() {
-        let headers = HeaderList::new(&[
-            ("TraceParent", TP),
-            ("tracestate", "a=1"),
-            ("baggage", "k=v"),
-            ("Tracestate", "b=2"),
-            ("BAGGAGE", "j=w"),
-        ]);
-        let cx = W3cPropagator.extract_with_context(&Context::new(), &headers);
-        let span = cx.span();
-        let sc = span.span_context();
-        assert!(sc.is_remote());
-        assert_eq!(
-            sc.trace_id(),
-            TraceId::from_bytes([
-                0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e,
-                0x47, 0x36
-            ])
-        );
-        assert_eq!(
-            sc.span_id(),
-            SpanId::from_bytes([0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7])
-        );
-        assert_eq!(format_tracestate(sc.trace_state()), "a=1,b=2");
-        assert_eq!(format_baggage(&baggage_from_context(&cx)), "k=v,j=w");
-    }
-
-    #[test]
-    fn extract_failure_leaves_the_context_alone() {
-        let headers = HeaderList::new(&[
-            ("traceparent", TP),
-            ("traceparent", TP),
-            ("tracestate", "a=1"),
-        ]);
-        let cx = W3cPropagator.extract_with_context(&Context::new(), &headers);
-        assert!(!cx.span().span_context().is_valid());
-        assert!(!cx.has_active_span());
-        assert!(cx.baggage().is_empty(), "no baggage header, no baggage set");
-    }
-
-    #[test]
-    fn inject_writes_nothing_for_an_invalid_span_context() {
-        let mut out = HashMap::new();
-        W3cPropagator.inject_context(&Context::new(), &mut out);
-        assert!(out.is_empty());
-
-        let invalid = SpanContext::new(
-            TraceId::INVALID,
-            SpanId::from_bytes([1; 8]),
-            TraceFlags::SAMPLED,
-            true,
-            TraceState::default(),
-        );
-        W3cPropagator.inject_context(&Context::new().with_remote_span_context(invalid), &mut out);
-        assert!(out.is_empty());
-    }
-
-    #[test]
-    fn inject_writes_baggage_without_a_span() {
-        let mut baggage = Baggage::new();
-        baggage.set("k", "v 1");
-        let cx = context_with_baggage(&Context::new(), baggage);
-        let mut out = HashMap::new();
-        W3cPropagator.inject_context(&cx, &mut out);
-        assert_eq!(out.len(), 1);
-        assert_eq!(out.get("baggage").map(String::as_str), Some("k=v%201"));
-    }
-
-    #[test]
-    fn baggage_changed_through_opentelemetry_is_used() {
-        let mut baggage = Baggage::new();
-        baggage.set("z", "1");
-        baggage.set("a", "2");
-        let cx = context_with_baggage(&Context::new(), baggage.clone());
-        assert_eq!(baggage_from_context(&cx), baggage, "order kept");
-
-        let mut changed = cx.baggage().clone_for_test();
-        changed.insert("m", "3");
-        let cx = cx.with_baggage(changed);
-        let mut out = HashMap::new();
-        W3cPropagator.inject_context(&cx, &mut out);
-        assert_eq!(
-            out.get("baggage").map(String::as_str),
-            Some("a=2,m=3,z=1"),
-            "stale ordered copy ignored, sorted by key"
-        );
-    }
-
-    /// `opentelemetry::baggage::Baggage` is not `Clone`; rebuild it.
-    trait CloneForTest {
-        fn clone_for_test(&self) -> opentelemetry::baggage::Baggage;
-    }
-
-    impl CloneForTest for opentelemetry::baggage::Baggage {
-        fn clone_for_test(&self) -> opentelemetry::baggage::Baggage {
-            Baggage::from_opentelemetry(self).to_opentelemetry()
-        }
     }
 }

@@ -15,8 +15,7 @@
 //! the flags starts with `-`. Formatting always writes version `00` and clears every flag
 //! bit this version does not define ("vendors MUST set those to zero").
 
-use opentelemetry::trace::TraceFlags;
-use opentelemetry::{SpanId, TraceId};
+use crate::model::{SpanId, TraceFlags, TraceId};
 
 /// Name of the `traceparent` header (lowercase, as the spec recommends sending it).
 pub const TRACEPARENT_HEADER: &str = "traceparent";
@@ -110,7 +109,7 @@ pub fn parse_traceparent(values: &[&str]) -> Option<TraceParent> {
 /// Formats a version-`00` `traceparent` value, lowercase.
 ///
 /// Only the `sampled` and `random` flags are written; every other bit is cleared. The ids
-/// are written as given: callers check [`opentelemetry::trace::SpanContext::is_valid`]
+/// are written as given: callers check [`crate::model::SpanContext::is_valid`]
 /// first (an all-zero id makes the header invalid for the receiver).
 ///
 /// This is on the hot path of every instrumented request, so it writes into one

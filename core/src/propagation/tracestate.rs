@@ -18,7 +18,7 @@
 //! rule above: any key may start with a digit, `@` is an ordinary key character (anywhere
 //! but first, any number of times), and the only length limit is 256 characters in total.
 
-use opentelemetry::trace::TraceState;
+use crate::model::TraceState;
 
 use super::traceparent::trim_ows;
 
@@ -54,12 +54,11 @@ const MAX_VALUE_LEN: usize = 256;
 /// `TraceState` (opentelemetry 0.33) validates keys with a mix of the Level 1 rules: it
 /// rejects a key with more than one `@`, more than 13 characters after the `@`, or a
 /// character other than a letter or digit right after it, although Level 2 allows all of
-/// these (`foo@@bar`, `t@vvvvvvvvvvvvvvv`, `foo@_x`), and its fields are private, so there is
-/// no way to build one holding such a key. Such a member is valid, so it does not make the
-/// header invalid: it alone is left out of the returned `TraceState` and every other member
-/// is kept in order. Removing a list-member is an allowed `tracestate` mutation, and dropping
-/// one member loses less than discarding the whole header. Every value valid per Level 2 is
-/// accepted by `TraceState`.
+/// these (`foo@@bar`, `t@vvvvvvvvvvvvvvv`, `foo@_x`). The engine's own [`TraceState`] keeps
+/// them (the browser forwards them as received); only the conversion to opentelemetry's
+/// type (the `otel` feature) leaves such a member out, keeping every other one in order:
+/// removing a list-member is an allowed `tracestate` mutation, and dropping one member loses
+/// less than discarding the whole header.
 pub fn parse_tracestate(values: &[&str]) -> Option<TraceState> {
     let mut members: Vec<(&str, &str)> = Vec::new();
     for member in values.iter().flat_map(|value| value.split(',')) {
@@ -76,29 +75,19 @@ pub fn parse_tracestate(values: &[&str]) -> Option<TraceState> {
         }
         members.push((key, value));
     }
-    Some(to_trace_state(&members))
-}
-
-/// Builds the opentelemetry `TraceState`, leaving out the members it cannot represent (see
-/// [`parse_tracestate`]).
-fn to_trace_state(members: &[(&str, &str)]) -> TraceState {
-    if let Ok(state) = TraceState::from_key_value(members.iter().copied()) {
-        return state;
-    }
-    let representable = members
-        .iter()
-        .copied()
-        .filter(|pair| TraceState::from_key_value([*pair]).is_ok());
-    // Every remaining pair was accepted on its own, and the checks are per pair.
-    TraceState::from_key_value(representable).unwrap_or_default()
+    Some(TraceState::from_members(
+        members
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned())),
+    ))
 }
 
 /// Formats a `TraceState` as a `tracestate` header value: `key=value` members joined by `,`
 /// without whitespace, in order. Empty string when there is nothing to send (then the
 /// header should not be sent at all).
 ///
-/// `TraceState` accepts some values Level 2 does not (empty, ending with a space, control or
-/// non-ASCII characters). Such members are left out rather than written, because one invalid
+/// A `TraceState` built by hand may hold values Level 2 does not allow (empty, ending with a
+/// space, control or non-ASCII characters). Such members are left out rather than written, because one invalid
 /// member makes the receiver discard the whole header.
 pub fn format_tracestate(ts: &TraceState) -> String {
     let mut out = String::new();
@@ -212,7 +201,8 @@ mod tests {
             assert_eq!(pairs(&ts), owned(&expected), "{reason}");
         }
         // Valid per Level 2 (and the first one per Level 1 too), but opentelemetry's
-        // TraceState cannot hold them: only that member is left out.
+        // TraceState cannot hold them: kept here, and only that member is left out of the
+        // opentelemetry conversion.
         for key in [
             &*level1_max,
             &*level2_system,
@@ -221,7 +211,16 @@ mod tests {
             "foo@_x",
         ] {
             let ts = parse_tracestate(&[&format!("a=1,{key}=2,b=3")]).expect("valid");
-            assert_eq!(pairs(&ts), owned(&[("a", "1"), ("b", "3")]), "{key}");
+            assert_eq!(
+                pairs(&ts),
+                owned(&[("a", "1"), (key, "2"), ("b", "3")]),
+                "{key}"
+            );
+            #[cfg(feature = "otel")]
+            {
+                let otel = opentelemetry::trace::TraceState::from(&ts);
+                assert_eq!(otel.header(), "a=1,b=3", "{key}");
+            }
         }
     }
 
@@ -335,17 +334,20 @@ mod tests {
 
     #[test]
     fn format_leaves_out_members_level_2_forbids() {
-        let ts = TraceState::from_key_value([
-            ("a", "1"),
-            ("b", "trailing "),
-            ("c", ""),
-            ("d", "\u{e9}"),
-            ("e", "5"),
-        ])
-        .expect("opentelemetry accepts these values");
+        let ts = TraceState::from_members(
+            [
+                ("a", "1"),
+                ("b", "trailing "),
+                ("c", ""),
+                ("d", "\u{e9}"),
+                ("e", "5"),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned())),
+        );
         assert_eq!(format_tracestate(&ts), "a=1,e=5");
     }
 
+    #[cfg(feature = "otel")]
     #[test]
     fn opentelemetry_accepts_every_level_2_value() {
         let all: String = (0x20u8..=0x7e)
@@ -355,7 +357,7 @@ mod tests {
         for chunk in [all.as_str(), "~", " ~"] {
             assert!(is_valid_value(chunk), "{chunk:?}");
             assert!(
-                TraceState::from_key_value([("k", chunk)]).is_ok(),
+                opentelemetry::trace::TraceState::from_key_value([("k", chunk)]).is_ok(),
                 "{chunk:?}"
             );
         }

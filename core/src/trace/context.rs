@@ -15,7 +15,7 @@
 //! The stack is generic over a handle `H` so the glue can keep the JS span object next to
 //! its context and hand the same span back from `activeSpan()`.
 
-use opentelemetry::trace::SpanContext;
+use crate::model::SpanContext;
 
 /// Async scopes kept at most; the oldest is forgotten beyond this (counted), so promises
 /// that never settle cannot grow memory without bound.
@@ -151,7 +151,7 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     use super::*;
-    use opentelemetry::trace::{SpanId, TraceFlags, TraceId, TraceState};
+    use crate::model::{SpanId, TraceFlags, TraceId, TraceState};
 
     fn active(span: u64) -> Active<&'static str> {
         Active {

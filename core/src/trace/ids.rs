@@ -7,7 +7,7 @@
 //! once from the platform's CSPRNG by the caller (in the browser, `crypto.getRandomValues`):
 //! calling the CSPRNG for every span would cross the JS boundary on the hot path.
 
-use opentelemetry::trace::{SpanId, TraceId};
+use crate::model::{SpanId, TraceId};
 
 /// Makes trace and span ids. Implementations must never return the all-zero (invalid) ids.
 pub trait IdGenerator {

@@ -8,8 +8,7 @@
 //! Level 2 requires to be random (and that stay random in X-Ray style ids, whose first 4
 //! bytes are a timestamp; see [`crate::trace::ids`]).
 
-use opentelemetry::KeyValue;
-use opentelemetry::trace::TraceId;
+use crate::model::{KeyValue, TraceId};
 
 /// Span attribute carrying the sample rate (Honeycomb's name).
 pub const SAMPLE_RATE_ATTRIBUTE: &str = "SampleRate";
@@ -59,8 +58,8 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     use super::*;
+    use crate::model::Value;
     use crate::trace::ids::{IdFormat, IdGenerator, RandomIdGenerator, XrayIdGenerator};
-    use opentelemetry::Value;
 
     fn id(v: u128) -> TraceId {
         TraceId::from(v)

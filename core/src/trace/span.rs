@@ -1,8 +1,9 @@
 //! The span model: what a recording span holds, and the rules for changing it (attribute,
 //! event and link limits, status precedence).
 
-use opentelemetry::trace::{Link, SpanContext, SpanId, SpanKind, Status};
-use opentelemetry::{Array, KeyValue, StringValue, Value};
+use crate::model::{
+    Array, KeyValue, Link, SpanContext, SpanId, SpanKind, Status, StringValue, Value,
+};
 
 /// Default maximum attributes per span (OpenTelemetry's `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`).
 pub const DEFAULT_ATTRIBUTE_COUNT_LIMIT: u32 = 128;
@@ -379,7 +380,7 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     use super::*;
-    use opentelemetry::trace::{TraceFlags, TraceId, TraceState};
+    use crate::model::{TraceFlags, TraceId, TraceState};
 
     fn ctx(span: u64) -> SpanContext {
         SpanContext::new(

@@ -12,7 +12,7 @@
 
 use std::collections::VecDeque;
 
-use opentelemetry::trace::SpanContext;
+use crate::model::SpanContext;
 
 use crate::trace::span::SpanData;
 
@@ -179,7 +179,7 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     use super::*;
-    use opentelemetry::trace::{SpanId, TraceFlags, TraceId, TraceState};
+    use crate::model::{SpanId, TraceFlags, TraceId, TraceState};
 
     fn open(n: u64) -> OpenSpan {
         OpenSpan {

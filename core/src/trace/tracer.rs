@@ -1,6 +1,6 @@
 //! Starting spans: parent selection, ids and trace flags.
 
-use opentelemetry::trace::{SpanContext, SpanKind, TraceFlags, TraceState};
+use crate::model::{SpanContext, SpanKind, TraceFlags, TraceState};
 
 use crate::propagation::{RANDOM_FLAG, SAMPLED_FLAG};
 use crate::trace::ids::IdGenerator;
@@ -135,8 +135,8 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     use super::*;
+    use crate::model::{SpanId, TraceId};
     use crate::trace::ids::RandomIdGenerator;
-    use opentelemetry::trace::{SpanId, TraceId};
 
     fn remote(flags: u8) -> SpanContext {
         SpanContext::new(
@@ -144,7 +144,7 @@ mod tests {
             SpanId::from(0xdefu64),
             TraceFlags::new(flags),
             true,
-            TraceState::from_key_value([("k", "v")]).unwrap(),
+            TraceState::from_members([("k".to_owned(), "v".to_owned())]),
         )
     }
 
@@ -208,8 +208,10 @@ mod tests {
             assert!(child.context.is_valid(), "unsampled traces still propagate");
             if let Some(d) = root.data {
                 kept += 1;
-                assert!(d.attributes.iter().any(|kv| kv.key.as_str() == "SampleRate"
-                    && kv.value == opentelemetry::Value::I64(4)));
+                assert!(
+                    d.attributes.iter().any(|kv| kv.key.as_str() == "SampleRate"
+                        && kv.value == crate::model::Value::I64(4))
+                );
             }
         }
         assert!((850..1150).contains(&kept), "kept {kept} of 4000");

@@ -2,8 +2,7 @@
 //! get trace headers, and what a CLIENT span records (OpenTelemetry HTTP client semantic
 //! conventions, stable).
 
-use opentelemetry::trace::Status;
-use opentelemetry::{KeyValue, Value};
+use crate::model::{KeyValue, Status, Value};
 
 use crate::web::url::{Url, scrub_parsed};
 

@@ -2,8 +2,7 @@
 //! interactions. Names and attributes follow OpenTelemetry JS's document-load and
 //! user-interaction instrumentations, so Honeycomb boards built for those work unchanged.
 
-use opentelemetry::KeyValue;
-use opentelemetry::trace::SpanContext;
+use crate::model::{KeyValue, SpanContext};
 
 use crate::propagation::extract_span_context;
 use crate::time::millis_to_unix_nanos;
@@ -107,7 +106,7 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     use super::*;
-    use opentelemetry::Value;
+    use crate::model::Value;
 
     #[test]
     fn parent_is_the_first_valid_traceparent() {

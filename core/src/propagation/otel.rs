@@ -1,0 +1,243 @@
+//! The propagators for native services (the `otel` feature): [`W3cPropagator`], an
+//! `opentelemetry` `TextMapPropagator` over this module's parsers, and the ordered baggage
+//! it keeps in an `opentelemetry::Context`.
+
+use opentelemetry::Context;
+use opentelemetry::baggage::BaggageExt;
+use opentelemetry::propagation::text_map_propagator::FieldIter;
+use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
+use opentelemetry::trace::TraceContextExt;
+use std::sync::OnceLock;
+
+use super::*;
+use crate::model::SpanContext;
+
+/// Our ordered copy of the baggage, stored in the `Context` next to opentelemetry's
+/// (unordered) one so that a header passed through comes out in the order it came in.
+#[derive(Debug)]
+struct OrderedBaggage(Baggage);
+
+/// Returns a copy of `cx` carrying `baggage`, both as opentelemetry baggage
+/// ([`BaggageExt::baggage`] sees it) and in order for [`baggage_from_context`] and
+/// [`W3cPropagator`].
+pub fn context_with_baggage(cx: &Context, baggage: Baggage) -> Context {
+    cx.with_baggage(baggage.to_opentelemetry())
+        .with_value(OrderedBaggage(baggage))
+}
+
+/// The baggage in `cx`, in order.
+///
+/// opentelemetry's baggage ([`BaggageExt::baggage`]) is the source of truth. When it still
+/// holds exactly what [`context_with_baggage`] (or [`W3cPropagator`] extraction) stored, the
+/// stored order is used; when it was changed since, for example with
+/// [`BaggageExt::with_baggage`], its entries are returned sorted by key.
+pub fn baggage_from_context(cx: &Context) -> Baggage {
+    match ordered_baggage(cx) {
+        Some(ordered) => ordered.clone(),
+        None => Baggage::from_opentelemetry(cx.baggage()),
+    }
+}
+
+/// The ordered copy in `cx`, if it still matches opentelemetry's baggage there.
+fn ordered_baggage(cx: &Context) -> Option<&Baggage> {
+    let OrderedBaggage(ordered) = cx.get::<OrderedBaggage>()?;
+    let current = cx.baggage();
+    let same = ordered.len() == current.len()
+        && ordered.iter().all(|entry| {
+            current
+                .get_with_metadata(&entry.key)
+                .is_some_and(|(value, metadata)| {
+                    value.as_str() == entry.value && metadata.as_str() == entry.metadata
+                })
+        });
+    same.then_some(ordered)
+}
+/// The three header names, for [`TextMapPropagator::fields`].
+fn fields() -> &'static [String; 3] {
+    static FIELDS: OnceLock<[String; 3]> = OnceLock::new();
+    FIELDS.get_or_init(|| {
+        [
+            TRACEPARENT_HEADER.to_owned(),
+            TRACESTATE_HEADER.to_owned(),
+            BAGGAGE_HEADER.to_owned(),
+        ]
+    })
+}
+/// A [`TextMapPropagator`] for W3C Trace Context Level 2 and W3C Baggage.
+///
+/// Unlike opentelemetry's `TraceContextPropagator` (0.33), it reads every value of a
+/// repeated header through [`Extractor::get_all`]: two `traceparent` headers are invalid
+/// (no remote span context), several `tracestate` or `baggage` headers are combined in
+/// order. It rejects fields of the wrong length and keeps the `random` flag.
+///
+/// - Extraction puts the remote span context into the context when `traceparent` is valid
+///   (otherwise the context's span is left as it was), and replaces the context's baggage
+///   when at least one `baggage` header is present (see [`context_with_baggage`]).
+/// - Injection writes `traceparent` and, when not empty, `tracestate` for a valid span
+///   context, and nothing for an invalid one. `baggage` is written, when not empty, whether
+///   or not there is a span: W3C Baggage is independent of tracing.
+#[derive(Debug, Default, Clone)]
+pub struct W3cPropagator;
+
+impl W3cPropagator {
+    /// A new propagator (it holds no state).
+    pub const fn new() -> Self {
+        Self
+    }
+}
+
+impl TextMapPropagator for W3cPropagator {
+    fn inject_context(&self, cx: &Context, injector: &mut dyn Injector) {
+        inject_trace_context(&SpanContext::from(cx.span().span_context()), |k, v| {
+            injector.set(k, v)
+        });
+
+        if cx.baggage().is_empty() {
+            return;
+        }
+        let baggage = match ordered_baggage(cx) {
+            Some(ordered) => format_baggage(ordered),
+            None => format_baggage(&Baggage::from_opentelemetry(cx.baggage())),
+        };
+        if !baggage.is_empty() {
+            injector.set(BAGGAGE_HEADER, baggage);
+        }
+    }
+
+    fn extract_with_context(&self, cx: &Context, extractor: &dyn Extractor) -> Context {
+        let traceparent = extractor.get_all(TRACEPARENT_HEADER).unwrap_or_default();
+        let mut cx = match parse_traceparent(&traceparent) {
+            Some(parent) => {
+                let tracestate = extractor.get_all(TRACESTATE_HEADER).unwrap_or_default();
+                cx.with_remote_span_context((&remote_span_context(parent, &tracestate)).into())
+            }
+            None => cx.clone(),
+        };
+        if let Some(values) = extractor.get_all(BAGGAGE_HEADER) {
+            cx = context_with_baggage(&cx, parse_baggage(&values));
+        }
+        cx
+    }
+
+    fn fields(&self) -> FieldIter<'_> {
+        FieldIter::new(fields())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{SpanId, TraceFlags, TraceId, TraceState};
+    use std::collections::HashMap;
+
+    const TP: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+    #[test]
+    fn fields_lists_the_three_headers() {
+        let fields: Vec<&str> = W3cPropagator.fields().collect();
+        assert_eq!(fields, ["traceparent", "tracestate", "baggage"]);
+    }
+
+    #[test]
+    fn extract_reads_every_header_value() {
+        let headers = HeaderList::new(&[
+            ("TraceParent", TP),
+            ("tracestate", "a=1"),
+            ("baggage", "k=v"),
+            ("Tracestate", "b=2"),
+            ("BAGGAGE", "j=w"),
+        ]);
+        let cx = W3cPropagator.extract_with_context(&Context::new(), &headers);
+        let span = cx.span();
+        let sc = SpanContext::from(span.span_context());
+        assert!(sc.is_remote());
+        assert_eq!(
+            sc.trace_id(),
+            TraceId::from_bytes([
+                0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e,
+                0x47, 0x36
+            ])
+        );
+        assert_eq!(
+            sc.span_id(),
+            SpanId::from_bytes([0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7])
+        );
+        assert_eq!(format_tracestate(sc.trace_state()), "a=1,b=2");
+        assert_eq!(format_baggage(&baggage_from_context(&cx)), "k=v,j=w");
+    }
+
+    #[test]
+    fn extract_failure_leaves_the_context_alone() {
+        let headers = HeaderList::new(&[
+            ("traceparent", TP),
+            ("traceparent", TP),
+            ("tracestate", "a=1"),
+        ]);
+        let cx = W3cPropagator.extract_with_context(&Context::new(), &headers);
+        assert!(!cx.span().span_context().is_valid());
+        assert!(!cx.has_active_span());
+        assert!(cx.baggage().is_empty(), "no baggage header, no baggage set");
+    }
+
+    #[test]
+    fn inject_writes_nothing_for_an_invalid_span_context() {
+        let mut out = HashMap::new();
+        W3cPropagator.inject_context(&Context::new(), &mut out);
+        assert!(out.is_empty());
+
+        let invalid = SpanContext::new(
+            TraceId::INVALID,
+            SpanId::from_bytes([1; 8]),
+            TraceFlags::SAMPLED,
+            true,
+            TraceState::default(),
+        );
+        W3cPropagator.inject_context(
+            &Context::new().with_remote_span_context((&invalid).into()),
+            &mut out,
+        );
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn inject_writes_baggage_without_a_span() {
+        let mut baggage = Baggage::new();
+        baggage.set("k", "v 1");
+        let cx = context_with_baggage(&Context::new(), baggage);
+        let mut out = HashMap::new();
+        W3cPropagator.inject_context(&cx, &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out.get("baggage").map(String::as_str), Some("k=v%201"));
+    }
+
+    #[test]
+    fn baggage_changed_through_opentelemetry_is_used() {
+        let mut baggage = Baggage::new();
+        baggage.set("z", "1");
+        baggage.set("a", "2");
+        let cx = context_with_baggage(&Context::new(), baggage.clone());
+        assert_eq!(baggage_from_context(&cx), baggage, "order kept");
+
+        let mut changed = cx.baggage().clone_for_test();
+        changed.insert("m", "3");
+        let cx = cx.with_baggage(changed);
+        let mut out = HashMap::new();
+        W3cPropagator.inject_context(&cx, &mut out);
+        assert_eq!(
+            out.get("baggage").map(String::as_str),
+            Some("a=2,m=3,z=1"),
+            "stale ordered copy ignored, sorted by key"
+        );
+    }
+
+    /// `opentelemetry::baggage::Baggage` is not `Clone`; rebuild it.
+    trait CloneForTest {
+        fn clone_for_test(&self) -> opentelemetry::baggage::Baggage;
+    }
+
+    impl CloneForTest for opentelemetry::baggage::Baggage {
+        fn clone_for_test(&self) -> opentelemetry::baggage::Baggage {
+            Baggage::from_opentelemetry(self).to_opentelemetry()
+        }
+    }
+}
