@@ -6,6 +6,7 @@ use edge_telemetry_core::errors::rollbar::DEFAULT_ENDPOINT;
 use edge_telemetry_core::export::exporter::{export_headers, traces_url};
 use edge_telemetry_core::export::otlp::OtlpEncoder;
 use edge_telemetry_core::model::{Key, KeyValue, SpanContext, SpanKind, Value};
+use edge_telemetry_core::prelude::*;
 use edge_telemetry_core::propagation::Baggage;
 use edge_telemetry_core::resource::{ResourceConfig, SDK_NAME, SDK_VERSION, resource_attributes};
 use edge_telemetry_core::sdk::{Parent, SpanStart, item_channel, span_channel};

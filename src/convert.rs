@@ -9,6 +9,7 @@ use edge_telemetry_core::model::{
     Array as ValueArray, KeyValue, SpanContext, SpanId, Status, StringValue, TraceFlags, TraceId,
     TraceState, Value,
 };
+use edge_telemetry_core::prelude::*;
 use edge_telemetry_core::propagation::{
     format_traceparent, format_tracestate, parse_hex_bytes, parse_traceparent,
 };
@@ -189,7 +190,7 @@ const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 
 /// A JS number as an attribute value: an int when it is a safe integer, else a double.
 pub fn number_value(n: f64) -> Value {
-    if n.fract() == 0.0 && n.abs() <= MAX_SAFE_INTEGER {
+    if edge_telemetry_core::float::is_integral(n) && n.abs() <= MAX_SAFE_INTEGER {
         Value::I64(n as i64)
     } else {
         Value::F64(n)
@@ -312,7 +313,8 @@ pub fn to_parent(v: &JsValue) -> Parent {
     }
     if let Some(h) = v.as_f64() {
         // A span's handle, as the JS layer passes spans.
-        return if h >= 1.0 && h <= f64::from(u32::MAX) && h.fract() == 0.0 {
+        return if h >= 1.0 && h <= f64::from(u32::MAX) && edge_telemetry_core::float::is_integral(h)
+        {
             Parent::Span(h as u32)
         } else {
             Parent::Invalid

@@ -5,7 +5,8 @@
 //! `errors.js` loads after start-up, and comes back here to be queued, which settles the
 //! mark. Here: the exports, the uuid from the browser's CSPRNG, and the panic hook.
 
-use std::cell::{Cell, RefCell};
+use core::cell::{Cell, RefCell};
+use edge_telemetry_core::prelude::*;
 
 use edge_telemetry_core::errors::capture::{NotSent, RawError, Source};
 use edge_telemetry_core::errors::rollbar::format_uuid_v4;
@@ -185,35 +186,46 @@ static ON_PANIC: Local<RefCell<Option<(Function, Function)>>> = Local::new(RefCe
 /// Set while the hook runs: a panic inside it is not reported again.
 static IN_HOOK: Local<Cell<bool>> = Local::new(Cell::new(false));
 
-/// Installs the panic hook (chained: the previous hook runs after ours). After the trap that
-/// follows a panic the module is dead, so the hook hands over everything that must leave the
-/// page now. `encode(link, message, stack)`: the panic's item (`link` as `errorCapture`
-/// returns it), or undefined when the item encoder is not loaded yet (it then sends the item
-/// when it is); `fatal(out, lost)`: `out` is `[{channel, body}, ...]` (every queued item,
-/// the panic's first, then the spans); `lost` is the panic's item when the SDK's state was in
-/// use (no trace ids).
+/// Installs the panic hook. After the trap that follows a panic the module is dead, so the
+/// hook hands over everything that must leave the page now. `encode(link, message, stack)`:
+/// the panic's item (`link` as `errorCapture` returns it), or undefined when the item
+/// encoder is not loaded yet (it then sends the item when it is); `fatal(out, lost)`: `out`
+/// is `[{channel, body}, ...]` (every queued item, the panic's first, then the spans);
+/// `lost` is the panic's item when the SDK's state was in use (no trace ids). In the
+/// package's `no_std` build the panic handler (src/lib.rs) calls [`on_panic`]; with `std`,
+/// a hook chained before the previous one does.
 #[wasm_bindgen(js_name = installPanicHook)]
 pub fn install_panic_hook(encode: Function, fatal: Function) {
     if let Ok(mut f) = ON_PANIC.try_borrow_mut() {
         *f = Some((encode, fatal));
     }
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        if !IN_HOOK.replace(true) {
-            let here = js_sys::Error::new("");
-            let stack = Reflect::get(&here, &JsValue::from_str("stack"))
-                .ok()
-                .and_then(|s| s.as_string())
-                .unwrap_or_default();
-            // Without the frames of the hook's own `new Error()` call through the JS glue.
-            let stack: Vec<&str> = stack
-                .lines()
-                .filter(|l| !l.contains("__wbg_") && !l.contains("externref shim"))
-                .collect();
-            report_panic(&info.to_string(), &stack.join("\n"));
-        }
-        previous(info);
-    }));
+    #[cfg(feature = "std")]
+    {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            on_panic(&info.to_string());
+            previous(info);
+        }));
+    }
+}
+
+/// A panic (`message`: "panicked at file:line:column:" and the message): reported once, with
+/// the JS stack of this call, unless a panic is already being reported.
+pub(crate) fn on_panic(message: &str) {
+    if IN_HOOK.replace(true) {
+        return;
+    }
+    let here = js_sys::Error::new("");
+    let stack = Reflect::get(&here, &JsValue::from_str("stack"))
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_default();
+    // Without the frames of the hook's own `new Error()` call through the JS glue.
+    let stack: Vec<&str> = stack
+        .lines()
+        .filter(|l| !l.contains("__wbg_") && !l.contains("externref shim"))
+        .collect();
+    report_panic(message, &stack.join("\n"));
 }
 
 /// Reports a panic and hands everything queued to `errors.js`.

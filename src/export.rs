@@ -3,6 +3,7 @@
 //! that are due and reports how each attempt ended; the engine (`core::sdk`, over
 //! `core::export::channel`) decides everything else.
 
+use edge_telemetry_core::prelude::*;
 use edge_telemetry_core::sdk::{ChannelKind, Ended};
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;

@@ -19,6 +19,10 @@
 //! (the span export queue), [`errors`] (errors to Rollbar, the panic hook), [`platform`]
 //! (clock, randomness, console), [`state`] (the page's SDK state).
 
+#![cfg_attr(all(target_arch = "wasm32", not(feature = "std")), no_std)]
+
+extern crate alloc;
+
 pub mod api;
 pub mod convert;
 pub mod errors;
@@ -28,6 +32,17 @@ pub mod platform;
 pub mod state;
 
 pub use edge_telemetry_bindings::local;
+
+/// A panic in the package's `no_std` build: reported as the panic hook does in a `std` build
+/// ([`errors::on_panic`]: the panic's item and everything queued handed to `errors.js`),
+/// then the module traps.
+#[cfg(all(target_arch = "wasm32", not(feature = "std")))]
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    use alloc::string::ToString;
+    errors::on_panic(&info.to_string());
+    core::arch::wasm32::unreachable()
+}
 
 /// The allocator: talc instead of the standard library's dlmalloc. 2.9 KB gzip smaller, with
 /// the same cost per span (lol_alloc's free list was 0.5 KB smaller again but made a span

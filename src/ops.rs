@@ -11,10 +11,11 @@
 //! numbers, an [`Arg`] tag and a value (a string by its index in the joined string). A set of
 //! attributes is a count, then that many (key, value) argument pairs.
 
+use alloc::sync::Arc;
 use edge_telemetry_core::model::{Key, KeyValue, SpanKind, StringValue, Value};
+use edge_telemetry_core::prelude::*;
 use edge_telemetry_core::trace::span::{span_kind_from_code, span_kind_from_name};
 use edge_telemetry_core::trace::table::SpanHandle;
-use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 
 use crate::api::{self, checked_time};

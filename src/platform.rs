@@ -1,6 +1,7 @@
 //! Browser capabilities: clock, CSPRNG seed, console, sessionStorage, navigator.
 
-use std::cell::Cell;
+use core::cell::Cell;
+use edge_telemetry_core::prelude::*;
 
 use edge_telemetry_core::resource::BrowserInfo;
 use edge_telemetry_core::time::{Clock, millis_to_unix_nanos};

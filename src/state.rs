@@ -3,7 +3,8 @@
 //! access uses `try_borrow_mut` so a re-entrant call (user code run from inside the SDK)
 //! degrades to a counted no-op instead of a panic.
 
-use std::cell::RefCell;
+use core::cell::RefCell;
+use edge_telemetry_core::prelude::*;
 
 use edge_telemetry_core::stats::Stats;
 use edge_telemetry_core::trace::ids::AnyIdGenerator;

@@ -4,5 +4,9 @@
 //! types ([`read`]) and single-threaded statics ([`local`]). No exports: a `#[wasm_bindgen]`
 //! export here would be linked into both modules.
 
+#![no_std]
+
+extern crate alloc;
+
 pub mod local;
 pub mod read;

@@ -24,7 +24,7 @@ impl<T> Local<T> {
     }
 }
 
-impl<T> std::ops::Deref for Local<T> {
+impl<T> core::ops::Deref for Local<T> {
     type Target = T;
     fn deref(&self) -> &T {
         &self.0

@@ -6,6 +6,7 @@ use edge_telemetry_core::config::RollbarConfig;
 use edge_telemetry_core::errors::capture::ItemExtras;
 use edge_telemetry_core::errors::rollbar::Json;
 use edge_telemetry_core::export::otlp::push_non_finite;
+use edge_telemetry_core::prelude::*;
 use js_sys::{Array, Reflect, RegExp};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
@@ -66,7 +67,9 @@ pub fn read_string(obj: &JsValue, key: &str) -> Option<String> {
 pub fn read_count(obj: &JsValue, key: &str) -> Option<u32> {
     get(obj, key)
         .as_f64()
-        .filter(|n| n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(n))
+        .filter(|n| {
+            edge_telemetry_core::float::is_integral(*n) && (0.0..=f64::from(u32::MAX)).contains(n)
+        })
         .map(|n| n as u32)
 }
 

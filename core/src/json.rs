@@ -1,6 +1,7 @@
 //! Writing JSON text straight into a `String`, without `core::fmt` or a value tree: the
 //! pieces shared by the OTLP and Rollbar encoders.
 
+use crate::prelude::*;
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Decimal digits of `n`.

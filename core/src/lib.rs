@@ -36,12 +36,27 @@
 //!     "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03"
 //! );
 //! ```
+#![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+extern crate alloc;
+
+/// What the standard library's prelude gives, from `alloc`: this crate is `no_std` without
+/// the `std` feature (the wasm modules build it that way), and so are `bindings/`, the glue
+/// and the item encoder in the npm package, which import this too.
+pub mod prelude {
+    pub use alloc::borrow::ToOwned;
+    pub use alloc::boxed::Box;
+    pub use alloc::string::{String, ToString};
+    pub use alloc::vec::Vec;
+    pub use alloc::{format, vec};
+}
 
 pub mod config;
 pub mod errors;
 pub mod export;
+pub mod float;
 pub mod json;
 pub mod model;
 pub mod propagation;

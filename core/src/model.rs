@@ -15,9 +15,10 @@
 //! - [`SpanKind`] is `Copy`, and [`Key`] and [`StringValue`] compare a shared string by
 //!   pointer before comparing its text (span attributes repeat the same interned keys).
 
-use std::borrow::Cow;
-use std::fmt;
-use std::sync::Arc;
+use crate::prelude::*;
+use alloc::borrow::Cow;
+use alloc::sync::Arc;
+use core::fmt;
 
 /// An id type: an unsigned integer of `$bytes` bytes, all zero when invalid, printed as
 /// `$digits` lowercase hex digits.
@@ -114,14 +115,14 @@ impl TraceFlags {
     }
 }
 
-impl std::ops::BitAnd for TraceFlags {
+impl core::ops::BitAnd for TraceFlags {
     type Output = Self;
     fn bitand(self, rhs: Self) -> Self {
         Self(self.0 & rhs.0)
     }
 }
 
-impl std::ops::BitOr for TraceFlags {
+impl core::ops::BitOr for TraceFlags {
     type Output = Self;
     fn bitor(self, rhs: Self) -> Self {
         Self(self.0 | rhs.0)
@@ -163,8 +164,8 @@ impl TraceState {
 
 impl<'a> IntoIterator for &'a TraceState {
     type Item = (&'a str, &'a str);
-    type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (String, String)>,
+    type IntoIter = core::iter::Map<
+        core::slice::Iter<'a, (String, String)>,
         fn(&'a (String, String)) -> (&'a str, &'a str),
     >;
 
@@ -403,8 +404,8 @@ text_type!(
 
 impl Eq for Key {}
 
-impl std::hash::Hash for Key {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+impl core::hash::Hash for Key {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
         self.as_str().hash(state)
     }
 }

@@ -3,6 +3,7 @@
 //! browser and user agent).
 
 use crate::model::{Array, KeyValue, StringValue, Value};
+use crate::prelude::*;
 
 use crate::config::DEFAULT_SERVICE_NAME;
 

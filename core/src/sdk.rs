@@ -24,6 +24,7 @@
 //! ```
 
 use crate::model::{KeyValue, SpanContext, SpanKind, Status};
+use crate::prelude::*;
 
 use crate::config::{ExportConfig, SdkConfig};
 use crate::errors::capture::{MAX_WAITING_ERRORS, NotSent, RawError};
@@ -280,7 +281,7 @@ pub struct Sdk<G, C> {
 fn session_attribute(session: &SessionTracker) -> KeyValue {
     KeyValue::new(
         SESSION_ID_ATTRIBUTE,
-        crate::model::StringValue::from(std::sync::Arc::<str>::from(session.id())),
+        crate::model::StringValue::from(alloc::sync::Arc::<str>::from(session.id())),
     )
 }
 
@@ -347,7 +348,7 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
 
     /// The value to keep in session storage, when it changed since the last call.
     pub fn take_session_update(&mut self) -> Option<String> {
-        std::mem::take(&mut self.session_changed).then(|| self.session.stored_value())
+        core::mem::take(&mut self.session_changed).then(|| self.session.stored_value())
     }
 
     /// Sends finished spans through `channel`.

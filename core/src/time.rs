@@ -1,7 +1,7 @@
 //! Time: a [`Clock`] trait (the browser implementation lives in the wasm glue) and the
 //! conversion rules for user-supplied time inputs.
 
-use std::cell::Cell;
+use core::cell::Cell;
 
 /// Nanoseconds in one millisecond.
 pub const NANOS_PER_MILLI: f64 = 1_000_000.0;
@@ -50,8 +50,8 @@ pub fn millis_to_unix_nanos(ms: f64) -> Option<u64> {
     if ms.is_finite() && ms >= 0.0 && ms < (u64::MAX as f64 / NANOS_PER_MILLI) {
         // Whole and fractional milliseconds separately: `ms * 1e6` alone loses up to
         // ~256 ns at today's epoch values.
-        let whole = ms.trunc();
-        let frac = ((ms - whole) * NANOS_PER_MILLI).round() as u64;
+        let whole = (ms as u64) as f64;
+        let frac = crate::float::round_non_negative((ms - whole) * NANOS_PER_MILLI) as u64;
         Some(
             (whole as u64)
                 .saturating_mul(1_000_000)
@@ -78,7 +78,7 @@ pub fn time_input_to_unix_nanos(ms: f64, time_origin_ms: f64) -> Option<u64> {
 
 /// Converts an OpenTelemetry `HrTime` (`[seconds, nanoseconds]` since the epoch).
 pub fn hrtime_to_unix_nanos(secs: f64, nanos: f64) -> Option<u64> {
-    let whole = |v: f64| v.is_finite() && v >= 0.0 && v.fract() == 0.0;
+    let whole = |v: f64| v >= 0.0 && crate::float::is_integral(v);
     if !whole(secs) || !whole(nanos) || nanos >= 1e9 || secs > 1.8e10 {
         return None;
     }

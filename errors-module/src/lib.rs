@@ -8,7 +8,11 @@
 //! span's mark until the item comes back (ARCHITECTURE.md, "The path of an error to
 //! Rollbar"). Policy is core's (`errors::capture::Reporter`); this crate converts.
 
-use std::cell::RefCell;
+#![cfg_attr(all(target_arch = "wasm32", not(feature = "std")), no_std)]
+
+extern crate alloc;
+
+use core::cell::RefCell;
 
 use edge_telemetry_bindings::local::Local;
 use edge_telemetry_bindings::read::{
@@ -18,6 +22,7 @@ use edge_telemetry_bindings::read::{
 use edge_telemetry_core::config::{DEFAULT_SERVICE_NAME, RollbarConfig};
 use edge_telemetry_core::errors::capture::{ErrorReport, NotSent, RawError, Reporter, Source};
 use edge_telemetry_core::errors::rollbar::Level;
+use edge_telemetry_core::prelude::*;
 use js_sys::RegExp;
 use wasm_bindgen::prelude::*;
 
@@ -25,6 +30,14 @@ use wasm_bindgen::prelude::*;
 #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
+/// A panic in the encoder traps (`errors.js` reports the trap with the item's uuid:
+/// `trapItem`). Only in the package's `no_std` build; with `std`, the standard library's.
+#[cfg(all(target_arch = "wasm32", not(feature = "std")))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    core::arch::wasm32::unreachable()
+}
 
 /// The page's reporter and the RegExp rules of `ignoredMessages`.
 type Configured = (Reporter, Vec<RegExp>);

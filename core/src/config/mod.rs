@@ -2,9 +2,10 @@
 //! What each option accepts is written once, as data, in [`schema`]; the package's facade
 //! checks `init`'s options against it before they reach the engine.
 
+use crate::prelude::*;
 pub mod schema;
 
-use std::fmt;
+use core::fmt;
 
 use crate::model::KeyValue;
 

@@ -14,6 +14,7 @@ use crate::errors::rollbar::{
 use crate::errors::stack::{StackFrame, parse_stack};
 use crate::export::exporter::honeycomb_trace_url;
 use crate::export::otlp::FormatF64;
+use crate::prelude::*;
 use crate::resource::SDK_VERSION;
 use crate::web::url::scrub_urls_in_text;
 

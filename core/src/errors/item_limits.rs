@@ -10,6 +10,7 @@
 //!   item of the window (rollbar.js's rule), and `max_items` in the life of the page
 //!   (0: no limit).
 
+use crate::prelude::*;
 /// Items per minute (rollbar.js's `itemsPerMinute` default).
 pub const DEFAULT_ITEMS_PER_MINUTE: u32 = 60;
 /// The same error again within this many milliseconds is dropped as a duplicate.

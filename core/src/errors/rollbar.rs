@@ -73,6 +73,7 @@
 use crate::errors::stack::StackFrame;
 use crate::export::otlp::{FormatF64, push_f64};
 use crate::json::{push_i64, push_str_value, push_u64};
+use crate::prelude::*;
 use crate::propagation::write_hex;
 use crate::web::url::scrub_url;
 
@@ -1079,12 +1080,10 @@ impl Encoder<'_> {
 
     /// A JSON number: `null` when not finite, an integer when integral and exact, else `f`.
     fn number(&mut self, n: f64) {
-        /// 2^53: below this every integer is exactly representable.
-        const EXACT_INT: f64 = 9_007_199_254_740_992.0;
         if !n.is_finite() {
             self.out.push_str("null");
-        } else if n.fract() == 0.0 && n.abs() < EXACT_INT {
-            push_i64(n as i64, &mut self.out);
+        } else if let Some(i) = crate::float::exact_int(n) {
+            push_i64(i, &mut self.out);
         } else {
             (self.f)(n, &mut self.out);
         }

@@ -44,6 +44,7 @@
 //! - Numbers that do not fit a `u32` become `None`; when the line does not fit, the column
 //!   is dropped too (so a column without a line always means a wasm byte offset).
 
+use crate::prelude::*;
 /// Filename of frames in built-in functions (`Array.prototype.map`, `eval`, `Promise.all`).
 pub const NATIVE_CODE: &str = "[native code]";
 /// Filename of WebAssembly frames printed without a module URL (Safari, old V8).

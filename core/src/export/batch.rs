@@ -15,7 +15,8 @@
 //!   [`flush`](BatchQueue::flush) and [`flush_result`](BatchQueue::flush_result) tell when
 //!   everything queued before a flush has been acknowledged.
 
-use std::collections::VecDeque;
+use crate::prelude::*;
+use alloc::collections::VecDeque;
 
 use crate::export::retry::{ExportOutcome, FailReason, RetryConfig, classify};
 

@@ -7,7 +7,8 @@
 //! and reports each attempt with [`Channel::result`]; it arms one timer for
 //! [`Channel::next_due`].
 
-use std::fmt;
+use crate::prelude::*;
+use core::fmt;
 
 use crate::export::batch::{BatchConfig, BatchQueue, Push, TakeMode};
 use crate::export::otlp::OtlpEncoder;

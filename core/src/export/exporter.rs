@@ -1,6 +1,7 @@
 //! Exporter configuration for a Honeycomb-style OTLP/HTTP JSON endpoint: the traces URL and
 //! the request headers, following `@honeycombio/opentelemetry-web`.
 
+use crate::prelude::*;
 /// Endpoint when the app gives none (Honeycomb US).
 pub const DEFAULT_ENDPOINT: &str = "https://api.honeycomb.io";
 /// OTLP/HTTP traces path, appended to `endpoint`.

@@ -19,7 +19,8 @@
 //! );
 //! ```
 
-use std::borrow::Borrow;
+use crate::prelude::*;
+use core::borrow::Borrow;
 
 use crate::json::{push_i64, push_str_value, push_u64};
 use crate::model::{Array, KeyValue, Link, SpanContext, SpanKind, Status, TraceState, Value};
@@ -404,16 +405,14 @@ fn push_array(array: &Array, out: &mut String, f: FormatF64) {
 /// A double as proto3 JSON writes it: a JSON number that reads back to the same value, or
 /// the strings `"NaN"`, `"Infinity"` and `"-Infinity"`.
 pub fn push_f64(v: f64, out: &mut String) {
-    /// 2^53: below this every integer is exactly representable.
-    const EXACT_INT: f64 = 9_007_199_254_740_992.0;
     if push_non_finite(v, out) {
         return;
     }
     if v == 0.0 && v.is_sign_negative() {
         out.push_str("-0.0");
-    } else if v.fract() == 0.0 && v.abs() < EXACT_INT {
+    } else if let Some(i) = crate::float::exact_int(v) {
         // Integral: the integer writer, without the float formatter.
-        push_i64(v as i64, out);
+        push_i64(i, out);
     } else {
         use core::fmt::Write as _;
         // `Debug`: the shortest text that reads back exactly, with an exponent for very large

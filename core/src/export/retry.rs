@@ -117,8 +117,8 @@ pub fn parse_retry_after(value: &str, now_unix_millis: u64) -> Option<u64> {
 /// failed: `min(max, initial × 1.5^(attempt−1))` scaled by `1 + JITTER × (2u − 1)`, where
 /// `u = unit_random` in `[0, 1)` (out-of-range values are clamped, NaN means no jitter).
 pub fn backoff_millis(attempt: u32, cfg: &RetryConfig, unit_random: f64) -> u64 {
-    let exp = attempt.saturating_sub(1).min(128) as i32;
-    let base = (cfg.initial_backoff_millis as f64 * BACKOFF_MULTIPLIER.powi(exp))
+    let exp = attempt.saturating_sub(1).min(128);
+    let base = (cfg.initial_backoff_millis as f64 * crate::float::powi(BACKOFF_MULTIPLIER, exp))
         .min(cfg.max_backoff_millis as f64);
     let u = if unit_random.is_nan() {
         0.5

@@ -25,6 +25,7 @@
 //! most [`MAX_BAGGAGE_BYTES`] bytes; a member that does not fit is dropped whole.
 
 use super::traceparent::trim_ows;
+use crate::prelude::*;
 
 /// Name of the `baggage` header.
 pub const BAGGAGE_HEADER: &str = "baggage";
@@ -100,7 +101,7 @@ impl Baggage {
             metadata: metadata.into(),
         };
         match self.entries.iter_mut().find(|e| e.key == entry.key) {
-            Some(existing) => Some(std::mem::replace(existing, entry).value),
+            Some(existing) => Some(core::mem::replace(existing, entry).value),
             None => {
                 self.entries.push(entry);
                 None
@@ -115,7 +116,7 @@ impl Baggage {
     }
 
     /// The entries in order.
-    pub fn iter(&self) -> std::slice::Iter<'_, BaggageEntry> {
+    pub fn iter(&self) -> core::slice::Iter<'_, BaggageEntry> {
         self.entries.iter()
     }
 
@@ -165,7 +166,7 @@ impl Baggage {
 
 impl<'a> IntoIterator for &'a Baggage {
     type Item = &'a BaggageEntry;
-    type IntoIter = std::slice::Iter<'a, BaggageEntry>;
+    type IntoIter = core::slice::Iter<'a, BaggageEntry>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.entries.iter()

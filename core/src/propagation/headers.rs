@@ -1,6 +1,7 @@
 //! [`HeaderList`]: HTTP headers as an ordered list of pairs, for carrying trace headers in and
 //! out of the propagators when no HTTP library type is at hand (tests, raw header pairs).
 
+use crate::prelude::*;
 /// Headers as received or to be sent: names may repeat and match case-insensitively;
 /// [`HeaderList::get_all`] returns every value in order (what W3C Trace Context needs to see
 /// duplicated `traceparent` and split `tracestate` headers).

@@ -12,6 +12,7 @@
 //! order.
 
 use crate::model::SpanContext;
+use crate::prelude::*;
 
 pub mod baggage;
 pub mod headers;

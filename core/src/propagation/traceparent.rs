@@ -16,6 +16,7 @@
 //! bit this version does not define ("vendors MUST set those to zero").
 
 use crate::model::{SpanId, TraceFlags, TraceId};
+use crate::prelude::*;
 
 /// Name of the `traceparent` header (lowercase, as the spec recommends sending it).
 pub const TRACEPARENT_HEADER: &str = "traceparent";
@@ -137,7 +138,7 @@ pub fn write_hex(out: &mut String, bytes: &[u8]) {
             pair[1] = HEX_LOWER[usize::from(byte & 0x0f)];
         }
         // Hex digits are ASCII: always valid UTF-8.
-        if let Ok(digits) = std::str::from_utf8(&buf[..chunk.len() * 2]) {
+        if let Ok(digits) = core::str::from_utf8(&buf[..chunk.len() * 2]) {
             out.push_str(digits);
         }
     }

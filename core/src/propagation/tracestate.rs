@@ -19,6 +19,7 @@
 //! but first, any number of times), and the only length limit is 256 characters in total.
 
 use crate::model::TraceState;
+use crate::prelude::*;
 
 use super::traceparent::trim_ows;
 

@@ -16,6 +16,7 @@
 //! its context and hand the same span back from `activeSpan()`.
 
 use crate::model::SpanContext;
+use crate::prelude::*;
 
 /// Async scopes kept at most; the oldest is forgotten beyond this (counted), so promises
 /// that never settle cannot grow memory without bound.

@@ -4,6 +4,7 @@
 use crate::model::{
     Array, KeyValue, Link, SpanContext, SpanId, SpanKind, Status, StringValue, Value,
 };
+use crate::prelude::*;
 
 /// Default maximum attributes per span (OpenTelemetry's `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`).
 pub const DEFAULT_ATTRIBUTE_COUNT_LIMIT: u32 = 128;
@@ -43,7 +44,7 @@ pub fn exception_attributes(
 
 /// A span kind from its OpenTelemetry JS code (`SpanKind.INTERNAL` = 0 … `CONSUMER` = 4).
 pub fn span_kind_from_code(code: f64) -> Option<SpanKind> {
-    if code.fract() != 0.0 {
+    if !crate::float::is_integral(code) {
         return None;
     }
     Some(match code as i64 {
@@ -88,7 +89,7 @@ fn span_kind_name(kind: &SpanKind) -> &'static str {
 /// A status from its OpenTelemetry JS code (`SpanStatusCode`: 0 unset, 1 ok, 2 error); the
 /// message is kept for errors only, as the specification says.
 pub fn status_from_code(code: f64, message: Option<String>) -> Option<Status> {
-    if code.fract() != 0.0 {
+    if !crate::float::is_integral(code) {
         return None;
     }
     match code as i64 {

@@ -10,7 +10,8 @@
 //! still answer `spanContext()` after `end()` without the end call handing its context back
 //! across the wasm boundary (a string per span was a third of the cost of a span).
 
-use std::collections::VecDeque;
+use crate::prelude::*;
+use alloc::collections::VecDeque;
 
 use crate::model::SpanContext;
 

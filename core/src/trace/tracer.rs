@@ -1,6 +1,7 @@
 //! Starting spans: parent selection, ids and trace flags.
 
 use crate::model::{SpanContext, SpanKind, TraceFlags, TraceState};
+use crate::prelude::*;
 
 use crate::propagation::{RANDOM_FLAG, SAMPLED_FLAG};
 use crate::trace::ids::IdGenerator;

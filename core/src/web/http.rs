@@ -3,6 +3,7 @@
 //! conventions, stable).
 
 use crate::model::{KeyValue, Status, Value};
+use crate::prelude::*;
 
 use crate::web::url::{Url, scrub_parsed};
 

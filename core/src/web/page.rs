@@ -3,6 +3,7 @@
 //! user-interaction instrumentations, so Honeycomb boards built for those work unchanged.
 
 use crate::model::{KeyValue, SpanContext};
+use crate::prelude::*;
 
 use crate::propagation::extract_span_context;
 use crate::time::millis_to_unix_nanos;

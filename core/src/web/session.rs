@@ -12,6 +12,7 @@
 //! ignored and a new session starts.
 
 use crate::json::push_u64;
+use crate::prelude::*;
 /// Span attribute carrying the session id.
 pub const SESSION_ID_ATTRIBUTE: &str = "session.id";
 /// A session ends after this long without activity (30 minutes).

@@ -4,6 +4,7 @@
 //! The `url` crate would add its IDNA tables to the wasm module; the browser has already
 //! resolved, lower-cased and punycoded the URLs this sees, so splitting is all that is needed.
 
+use crate::prelude::*;
 /// What replaces scrubbed values (OpenTelemetry semantic conventions use `REDACTED`).
 pub const REDACTED: &str = "REDACTED";
 
