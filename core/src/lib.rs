@@ -63,6 +63,7 @@ pub mod propagation;
 pub mod resource;
 pub mod sdk;
 pub mod stats;
+pub mod text;
 pub mod time;
 pub mod trace;
 pub mod web;

@@ -180,7 +180,7 @@ pub fn scrub_query_into(out: &mut String, query: &str) {
 pub fn scrub_urls_in_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(i) = rest.find("://") {
+    while let Some(i) = crate::text::find_str(rest, "://") {
         let after = &rest[i + 3..];
         let end = after
             .find(|c: char| c.is_whitespace() || matches!(c, ')' | '"' | '\'' | '<' | '>'))
