@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServers } from './server.mjs';
+import { startServers, PLAIN_HTML } from './server.mjs';
 import { launchChromium } from './chromium.mjs';
 import { startSink, attrMap } from './sink.mjs';
 
@@ -47,6 +47,8 @@ before(async () => {
   routes.set('/gate', gate);
   srv = await startServers({ pkgDir: PKG_DIR, pages, routes });
   for (const [p, html] of Object.entries(PAGES)) pages.set(p, { html });
+  // The plain page under a CSP that allows workers from the page's origin only (not blob:).
+  pages.set('/csp-workers.html', { html: PLAIN_HTML, headers: { 'content-security-policy': "worker-src 'self'" } });
   browser = await launchChromium();
 });
 
@@ -230,6 +232,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const ALLOWED_NETWORK_ERRORS = [
   /Failed to load resource/,
   /net::ERR_/,
+  // /csp-workers.html: the browser's report of the export worker its CSP refuses.
+  /Creating a worker from 'blob:.* violates the following Content Security Policy/,
 ];
 
 /**
@@ -701,6 +705,39 @@ pageTest("gzip: Content-Encoding gzip and a gzip body; compression 'none' sends 
     assert.equal(r.stats.exportBytes, Buffer.byteLength(rec.text));
     await page.close();
   }
+});
+
+// Counts the export requests made through the page's fetch: installed before init, which
+// keeps the page's fetch for the SDK's own requests.
+async function exportThroughPage(page, o, n) {
+  return page.evaluate(async ({ o, n }) => {
+    const seen = [];
+    const pageFetch = window.fetch;
+    window.fetch = function (input) {
+      seen.push(String(input && input.url ? input.url : input));
+      return pageFetch.apply(this, arguments);
+    };
+    ET.init(o);
+    window.__h.endMany(n, 'w');
+    const ok = await ET.flush();
+    return { ok, throughPage: seen.filter((u) => u.startsWith(o.endpoint)).length };
+  }, { o, n });
+}
+
+pageTest("exports leave from a worker: gzip and fetch off the main thread, none through the page's fetch", {}, async ({ page, tid }) => {
+  const r = await exportThroughPage(page, options(tid), 40);
+  assert.equal(r.ok, true);
+  assert.equal(ackedSpans(tid).length, 40);
+  assert.equal(mine(tid)[0].contentEncoding, 'gzip');
+  assert.equal(r.throughPage, 0, "no export request through the page's fetch");
+});
+
+pageTest('a CSP that refuses blob: workers: exports go from the page (its fetch, gzip), nothing lost', { path: '/csp-workers.html' }, async ({ page, tid }) => {
+  const r = await exportThroughPage(page, options(tid), 40);
+  assert.equal(r.ok, true);
+  assert.equal(ackedSpans(tid).length, 40);
+  assert.equal(mine(tid)[0].contentEncoding, 'gzip');
+  assert.ok(r.throughPage >= 1, `exported through the page's fetch (${r.throughPage})`);
 });
 
 pageTest('batching: a full batch (maxExportBatchSize) goes at once, the rest after scheduledDelayMillis', {}, async ({ page, tid }) => {
