@@ -28,8 +28,9 @@ use crate::state::{self, Engine, Sdk, count, store_session, with_engine, with_sd
 pub(crate) fn invalid(what: &str) {
     count(|s| s.invalid_arguments += 1);
     if state::debug_enabled() {
-        debug_log(&format!(
-            "edge-telemetry: ignored an invalid argument to {what}"
+        debug_log(&edge_telemetry_core::cat!(
+            "edge-telemetry: ignored an invalid argument to ",
+            what
         ));
     }
 }
@@ -89,7 +90,7 @@ pub fn init(
         );
         if cfg.debug {
             for w in warnings {
-                debug_log(&format!("edge-telemetry: {}", w.message()));
+                debug_log(&edge_telemetry_core::cat!("edge-telemetry: ", w.message()));
             }
         }
         let resource = resource_attributes(

@@ -14,6 +14,7 @@ use edge_telemetry_core::propagation::{
     format_traceparent, format_tracestate, parse_hex_bytes, parse_traceparent,
 };
 use edge_telemetry_core::sdk::Parent;
+use edge_telemetry_core::text::decimal;
 use edge_telemetry_core::time::{hrtime_to_unix_nanos, time_input_to_unix_nanos};
 use edge_telemetry_core::trace::span::{SpanData, span_kind_code, status_code, status_from_code};
 use js_sys::{Array, Function, Object, Reflect, RegExp};
@@ -155,7 +156,7 @@ pub fn to_name(v: &JsValue) -> Option<String> {
     if let Some(n) = v.as_f64() {
         return Some(number_to_string(n));
     }
-    v.as_bool().map(|b| b.to_string())
+    v.as_bool().map(|b| edge_telemetry_core::cat!(b))
 }
 
 /// An attribute value as text (for baggage), without Rust's float formatting.
@@ -163,8 +164,8 @@ pub fn value_to_string(v: &Value) -> String {
     match v {
         Value::F64(f) => number_to_string(*f),
         Value::String(s) => s.as_str().to_owned(),
-        Value::I64(i) => i.to_string(),
-        Value::Bool(b) => b.to_string(),
+        Value::I64(i) => edge_telemetry_core::cat!(*i),
+        Value::Bool(b) => edge_telemetry_core::cat!(*b),
         other => js_sys::JSON::stringify(&value_to_js(other))
             .map(String::from)
             .unwrap_or_default(),
@@ -481,12 +482,12 @@ pub fn span_data_to_js(s: &SpanData) -> JsValue {
     set(
         &o,
         "startTimeUnixNano",
-        &JsValue::from_str(&s.start_time_unix_nano.to_string()),
+        &JsValue::from_str(&decimal(s.start_time_unix_nano)),
     );
     set(
         &o,
         "endTimeUnixNano",
-        &JsValue::from_str(&s.end_time_unix_nano.to_string()),
+        &JsValue::from_str(&decimal(s.end_time_unix_nano)),
     );
     set(&o, "attributes", &attributes_to_js(&s.attributes));
     let events = Array::new();
@@ -496,7 +497,7 @@ pub fn span_data_to_js(s: &SpanData) -> JsValue {
         set(
             &eo,
             "timeUnixNano",
-            &JsValue::from_str(&e.time_unix_nano.to_string()),
+            &JsValue::from_str(&decimal(e.time_unix_nano)),
         );
         set(&eo, "attributes", &attributes_to_js(&e.attributes));
         events.push(&eo);

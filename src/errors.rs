@@ -300,8 +300,38 @@ fn report_panic(message: &str, stack: &str) {
     let _ = fatal.call2(&JsValue::UNDEFINED, &out, &lost);
 }
 
+/// A panic's report as the standard library's hook writes it ("panicked at src/x.rs:3:5:"
+/// and the message on the next line), without `core::fmt`: `message` is the panic's text
+/// when it has no formatted arguments, else the report says so.
+pub fn panic_report(location: Option<(&str, u32, u32)>, message: Option<&str>) -> String {
+    let mut out = String::from("panicked");
+    if let Some((file, line, column)) = location {
+        out = edge_telemetry_core::cat!(out, " at ", file, ":", line, ":", column);
+    }
+    let stashed = DEBUG_MESSAGE
+        .try_borrow_mut()
+        .ok()
+        .and_then(|mut m| m.take());
+    let message = stashed
+        .as_deref()
+        .or(message)
+        .unwrap_or("(a message formatted with values: not kept in this build)");
+    edge_telemetry_core::cat!(out, ":\n", message)
+}
+
+/// The message of [`debug_panic`] in the `no_std` build, whose report does not format.
+static DEBUG_MESSAGE: Local<RefCell<Option<String>>> = Local::new(RefCell::new(None));
+
 /// Panics with `message`: how the tests check the hook. Not part of the public API.
 #[wasm_bindgen(js_name = debugPanic)]
 pub fn debug_panic(message: String) {
+    #[cfg(feature = "std")]
     panic!("{message}");
+    #[cfg(not(feature = "std"))]
+    {
+        if let Ok(mut m) = DEBUG_MESSAGE.try_borrow_mut() {
+            *m = Some(message);
+        }
+        panic!("debugPanic");
+    }
 }

@@ -134,7 +134,7 @@ impl<'a> Reader<'a> {
         match a {
             Read::Str(i) => Some(self.text(i).to_owned()),
             Read::Num(n) => Some(convert::number_to_string(n)),
-            Read::Bool(b) => Some(b.to_string()),
+            Read::Bool(b) => Some(edge_telemetry_core::cat!(b)),
             _ => None,
         }
     }

@@ -90,7 +90,11 @@ pub fn browser_info(global: &JsValue) -> BrowserInfo {
         .filter_map(|b| {
             let brand = prop(b, "brand").as_string()?;
             let version = prop(b, "version").as_string().unwrap_or_default();
-            Some(format!("{brand} {version}").trim_end().to_owned())
+            Some(
+                edge_telemetry_core::cat!(brand, " ", version)
+                    .trim_end()
+                    .to_owned(),
+            )
         })
         .collect();
     BrowserInfo {

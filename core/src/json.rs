@@ -45,7 +45,7 @@ pub fn push_str_value(s: &str, out: &mut String) {
             _ => continue,
         };
         // Every byte matched above is ASCII, so `i` is a char boundary.
-        out.push_str(&s[clean..i]);
+        out.push_str(crate::text::within(s, clean, i));
         clean = i + 1;
         if escape.is_empty() {
             out.push_str("\\u00");
@@ -55,6 +55,6 @@ pub fn push_str_value(s: &str, out: &mut String) {
             out.push_str(escape);
         }
     }
-    out.push_str(&s[clean..]);
+    out.push_str(crate::text::after(s, clean));
     out.push('"');
 }

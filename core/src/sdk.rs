@@ -405,13 +405,15 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
             Push::Dropped | Push::Paused => {
                 self.stats.spans_dropped += 1;
                 let dropped = self.stats.spans_dropped;
-                let digits = dropped.to_string();
+                let digits = crate::text::decimal(dropped);
                 let note = (self.config.debug
                     && digits.starts_with('1')
-                    && digits[1..].bytes().all(|b| b == b'0'))
+                    && digits.bytes().skip(1).all(|b| b == b'0'))
                 .then(|| {
-                    format!(
-                        "edge-telemetry: export queue full, {dropped} span(s) dropped so far (batch.maxQueueSize)"
+                    crate::cat!(
+                        "edge-telemetry: export queue full, ",
+                        dropped,
+                        " span(s) dropped so far (batch.maxQueueSize)"
                     )
                 });
                 (None, note)
@@ -456,10 +458,22 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
         self.stats.export_bytes += bytes;
         self.stats.export_requests += requests.len() as u64;
         let note = self.config.debug.then(|| {
-            format!(
-                "edge-telemetry: exporting {spans} span(s) in {} request(s), {bytes} bytes of JSON{}; {queued} still queued",
+            crate::cat!(
+                "edge-telemetry: exporting ",
+                spans,
+                " span(s) in ",
                 requests.len(),
-                if hidden { " (page hidden: keepalive)" } else { "" },
+                " request(s), ",
+                bytes,
+                " bytes of JSON",
+                if hidden {
+                    " (page hidden: keepalive)"
+                } else {
+                    ""
+                },
+                "; ",
+                queued,
+                " still queued"
             )
         });
         (requests, note)
@@ -500,13 +514,21 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
                 s.spans_exported += n - rejected;
                 s.spans_rejected += rejected;
                 let note = match partial {
-                    Some(p) => format!(
-                        "edge-telemetry: endpoint accepted {n} span(s) but rejected {}: {}",
-                        p.rejected_spans, p.error_message
+                    Some(p) => crate::cat!(
+                        "edge-telemetry: endpoint accepted ",
+                        n,
+                        " span(s) but rejected ",
+                        p.rejected_spans,
+                        ": ",
+                        p.error_message
                     ),
-                    None => {
-                        format!("edge-telemetry: export of {n} span(s) acknowledged ({status})")
-                    }
+                    None => crate::cat!(
+                        "edge-telemetry: export of ",
+                        n,
+                        " span(s) acknowledged (",
+                        status,
+                        ")"
+                    ),
                 };
                 (None, note)
             }
@@ -515,9 +537,14 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
                 s.export_requests += 1;
                 (
                     Some(delay_millis),
-                    format!(
-                        "edge-telemetry: export of {n} span(s) failed ({}), retrying in {delay_millis} ms",
-                        describe(status)
+                    crate::cat!(
+                        "edge-telemetry: export of ",
+                        n,
+                        " span(s) failed (",
+                        describe(status),
+                        "), retrying in ",
+                        delay_millis,
+                        " ms"
                     ),
                 )
             }
@@ -531,9 +558,16 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
                 };
                 (
                     None,
-                    format!(
-                        "edge-telemetry: export of {n} span(s) failed ({}), {why}: {n} span(s) dropped",
-                        describe(status)
+                    crate::cat!(
+                        "edge-telemetry: export of ",
+                        n,
+                        " span(s) failed (",
+                        describe(status),
+                        "), ",
+                        why,
+                        ": ",
+                        n,
+                        " span(s) dropped"
                     ),
                 )
             }
@@ -543,17 +577,27 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
             }
             (ChannelKind::Items, ExportOutcome::Retry { delay_millis }) => (
                 Some(delay_millis),
-                format!(
-                    "edge-telemetry: error item not sent (HTTP {status}), retrying in {delay_millis} ms"
+                crate::cat!(
+                    "edge-telemetry: error item not sent (HTTP ",
+                    status,
+                    "), retrying in ",
+                    delay_millis,
+                    " ms"
                 ),
             ),
             (ChannelKind::Items, ExportOutcome::Failed(reason)) => {
                 s.items_failed += 1;
                 let note = match reason {
-                    FailReason::RateLimited { pause_millis } => format!(
-                        "edge-telemetry: Rollbar rate limit (429): no items for {pause_millis} ms"
+                    FailReason::RateLimited { pause_millis } => crate::cat!(
+                        "edge-telemetry: Rollbar rate limit (429): no items for ",
+                        pause_millis,
+                        " ms"
                     ),
-                    _ => format!("edge-telemetry: error item not sent (HTTP {status}), given up"),
+                    _ => crate::cat!(
+                        "edge-telemetry: error item not sent (HTTP ",
+                        status,
+                        "), given up"
+                    ),
                 };
                 (None, note)
             }
@@ -1350,9 +1394,12 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
                     NotSent::Lost => "the item encoder did not load in time",
                     _ => "beforeSend",
                 };
-                Some(format!(
-                    "edge-telemetry: error item dropped ({why}); {} dropped so far",
-                    s.items_dropped
+                Some(crate::cat!(
+                    "edge-telemetry: error item dropped (",
+                    why,
+                    "); ",
+                    s.items_dropped,
+                    " dropped so far"
                 ))
             }
         };
@@ -1425,7 +1472,7 @@ fn describe(status: u16) -> String {
     if status == 0 {
         "network error or timeout".to_owned()
     } else {
-        format!("HTTP {status}")
+        crate::cat!("HTTP ", status)
     }
 }
 

@@ -122,8 +122,37 @@ function byCrate(csvFile) {
   console.log(`${'total (code and data)'.padEnd(36)} ${String(all).padStart(8)} B`);
 }
 
+// What formats text in a wasm module (issue 14: no `core::fmt` on a wasm path): the
+// interpreter of format strings (`format!`, `to_string`, a panic's `Display`) and `str`
+// indexing's panic, which formats the offending `char` with its Unicode tables. What stays on
+// the stable toolchain is the number and `&str` `Display` that core's own panics (a bounds
+// check, `expect`) point to without calling (ARCHITECTURE.md, "The wasm build").
+const FORMATTING = [
+  /^core\[[0-9a-f]+\]::fmt::write$/,
+  /^alloc\[[0-9a-f]+\]::fmt::format/,
+  /^<core\[[0-9a-f]+\]::panic::panic_info::PanicInfo as core\[[0-9a-f]+\]::fmt::Display>::fmt$/,
+  /^core\[[0-9a-f]+\]::str::slice_error_fail/,
+  /^<char as core\[[0-9a-f]+\]::fmt::Debug>::fmt$/,
+];
+
+// Fails when the module's twiggy rows (csv) name any of FORMATTING.
+function noFormatting(csvFile) {
+  const found = [];
+  for (const line of fs.readFileSync(csvFile, 'utf8').trim().split('\n').slice(1)) {
+    const m = /^"?(.*?)"?,(\d+),/.exec(line);
+    if (m && FORMATTING.some((re) => re.test(m[1].replace(/""/g, '"')))) found.push(m[1]);
+  }
+  if (found.length) {
+    console.error(`size: the wasm module formats text again (${found.join(', ')}): a format!, to_string or str index on a wasm path. \`twiggy paths <module> '<name>'\` shows which function brings it in; core::text has cat!, decimal and upto/after/within for those.`);
+    process.exit(1);
+  }
+  console.log('size: no core::fmt::write, format!, panic Display or str-index panic in the module');
+}
+
 if (process.argv[2] === '--crates') {
   byCrate(process.argv[3]);
+} else if (process.argv[2] === '--no-formatting') {
+  noFormatting(process.argv[3]);
 } else if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const file = process.env.SIZE_BASELINE || path.join(ROOT, 'scripts', 'size-baseline');
   const s = await packageSize(path.join(ROOT, 'target', 'size'));

@@ -518,7 +518,9 @@ errorsTest('a panic inside the SDK: exactly one item (class panic, level critica
   assertCommon(data, { level: 'critical', url: `${srv.appOrigin}/errors.html`, span: ctx, t0, t1: Date.now() });
   const ex = data.body.trace.exception;
   assert.equal(ex.class, 'panic');
-  assert.match(ex.message, /boom from a test panic/, 'the panic message');
+  // As the standard library's hook writes it, built without core::fmt (src/errors.rs,
+  // panic_report): the location, then the message.
+  assert.match(ex.message, /^panicked at src\/errors\.rs:\d+:\d+:\nboom from a test panic$/, 'the panic message');
   const wasm = data.body.trace.frames.filter((f) => f.filename.startsWith('wasm://') || f.filename.endsWith('.wasm'));
   assert.ok(wasm.length > 0, `wasm frames (frames: ${JSON.stringify(data.body.trace.frames)})`);
   for (const f of wasm) {

@@ -48,7 +48,11 @@ pub fn traces_url(endpoint: Option<&str>, traces_endpoint: Option<&str>) -> Stri
     let endpoint = endpoint
         .filter(|s| !s.is_empty())
         .unwrap_or(DEFAULT_ENDPOINT);
-    let (path, rest) = endpoint.split_at(endpoint.find(['?', '#']).unwrap_or(endpoint.len()));
+    let cut = endpoint.find(['?', '#']).unwrap_or(endpoint.len());
+    let (path, rest) = (
+        crate::text::upto(endpoint, cut),
+        crate::text::after(endpoint, cut),
+    );
     if path.ends_with(TRACES_PATH)
         || path
             .strip_suffix('/')

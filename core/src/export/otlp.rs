@@ -154,7 +154,7 @@ impl OtlpEncoder {
                 // Move the span just written into a new body and close the full one.
                 let mut next = String::with_capacity(capacity);
                 next.push_str(&self.prefix);
-                next.push_str(&body[mark + 1..]);
+                next.push_str(crate::text::after(&body, mark + 1));
                 body.truncate(mark);
                 body.push_str(SUFFIX);
                 bodies.push((core::mem::replace(&mut body, next), in_body as u32));

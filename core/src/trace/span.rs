@@ -342,7 +342,9 @@ pub fn truncate_chars(s: &str, limit: usize) -> Option<&str> {
     if s.len() <= limit {
         return None; // a string of `limit` bytes has at most `limit` chars
     }
-    s.char_indices().nth(limit).map(|(idx, _)| &s[..idx])
+    s.char_indices()
+        .nth(limit)
+        .map(|(idx, _)| crate::text::upto(s, idx))
 }
 
 fn truncate_key_value(kv: KeyValue, limit: Option<u32>) -> (KeyValue, bool) {

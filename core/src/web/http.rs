@@ -153,7 +153,10 @@ pub fn client_span_end(outcome: &HttpOutcome) -> (Vec<KeyValue>, Status) {
         HttpOutcome::Response(code) => {
             let mut attrs = vec![KeyValue::new(HTTP_RESPONSE_STATUS_CODE, i64::from(*code))];
             if *code >= 400 {
-                attrs.push(KeyValue::new(ERROR_TYPE, code.to_string()));
+                attrs.push(KeyValue::new(
+                    ERROR_TYPE,
+                    crate::text::decimal(u64::from(*code)),
+                ));
                 (attrs, Status::error(""))
             } else {
                 (attrs, Status::Unset)

@@ -5,6 +5,7 @@
 //! resolved, lower-cased and punycoded the URLs this sees, so splitting is all that is needed.
 
 use crate::prelude::*;
+use crate::text::{after, upto};
 /// What replaces scrubbed values (OpenTelemetry semantic conventions use `REDACTED`).
 pub const REDACTED: &str = "REDACTED";
 
@@ -31,38 +32,38 @@ impl<'a> Url<'a> {
     /// Parses an absolute URL; `None` if there is no valid scheme or the port is invalid.
     pub fn parse(input: &'a str) -> Option<Self> {
         let colon = input.find(':')?;
-        let scheme = &input[..colon];
+        let scheme = upto(input, colon);
         let mut chars = scheme.chars();
         if !chars.next().is_some_and(|c| c.is_ascii_alphabetic())
             || !chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
         {
             return None;
         }
-        let rest = &input[colon + 1..];
+        let rest = after(input, colon + 1);
         let (before_fragment, fragment) = split_once_opt(rest, '#');
         let (hier, query) = split_once_opt(before_fragment, '?');
         let (authority, path) = match hier.strip_prefix("//") {
-            Some(after) => match after.find('/') {
-                Some(i) => (&after[..i], &after[i..]),
-                None => (after, ""),
+            Some(rest_of) => match rest_of.find('/') {
+                Some(i) => (upto(rest_of, i), after(rest_of, i)),
+                None => (rest_of, ""),
             },
             None => ("", hier),
         };
         let (userinfo, hostport) = match authority.rfind('@') {
-            Some(i) => (Some(&authority[..i]), &authority[i + 1..]),
+            Some(i) => (Some(upto(authority, i)), after(authority, i + 1)),
             None => (None, authority),
         };
         let (host, port_str) = if hostport.starts_with('[') {
             let end = hostport.find(']')?;
-            let after = &hostport[end + 1..];
-            match after.strip_prefix(':') {
-                Some(p) => (&hostport[..=end], Some(p)),
-                None if after.is_empty() => (&hostport[..=end], None),
+            let tail = after(hostport, end + 1);
+            match tail.strip_prefix(':') {
+                Some(p) => (upto(hostport, end + 1), Some(p)),
+                None if tail.is_empty() => (upto(hostport, end + 1), None),
                 None => return None,
             }
         } else {
             match hostport.rfind(':') {
-                Some(i) => (&hostport[..i], Some(&hostport[i + 1..])),
+                Some(i) => (upto(hostport, i), Some(after(hostport, i + 1))),
                 None => (hostport, None),
             }
         };
@@ -142,11 +143,11 @@ pub fn scrub_parsed(url: &str, parsed: Option<&Url<'_>>) -> String {
         Some((u, userinfo)) => {
             // scheme://user:pass@rest -> scheme://REDACTED:REDACTED@rest
             let at = u.scheme.len() + 3 + userinfo.len();
-            out.push_str(&base[..u.scheme.len() + 3]);
+            out.push_str(upto(base, u.scheme.len() + 3));
             out.push_str(REDACTED);
             out.push(':');
             out.push_str(REDACTED);
-            out.push_str(&base[at..]);
+            out.push_str(after(base, at));
         }
         None => out.push_str(base),
     }
@@ -181,19 +182,19 @@ pub fn scrub_urls_in_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(i) = crate::text::find_str(rest, "://") {
-        let after = &rest[i + 3..];
-        let end = after
+        let tail = after(rest, i + 3);
+        let end = tail
             .find(|c: char| c.is_whitespace() || matches!(c, ')' | '"' | '\'' | '<' | '>'))
-            .unwrap_or(after.len());
-        let url_rest = &after[..end];
-        out.push_str(&rest[..i + 3]);
+            .unwrap_or(tail.len());
+        let url_rest = upto(tail, end);
+        out.push_str(upto(rest, i + 3));
         match url_rest.find('?') {
             Some(q) => {
-                out.push_str(&url_rest[..q + 1]);
-                let query = &url_rest[q + 1..];
+                out.push_str(upto(url_rest, q + 1));
+                let query = after(url_rest, q + 1);
                 let (query, tail) = split_position(query);
                 let (query, fragment) = match query.find('#') {
-                    Some(h) => (&query[..h], &query[h..]),
+                    Some(h) => (upto(query, h), after(query, h)),
                     None => (query, ""),
                 };
                 scrub_query_into(&mut out, query);
@@ -202,7 +203,7 @@ pub fn scrub_urls_in_text(text: &str) -> String {
             }
             None => out.push_str(url_rest),
         }
-        rest = &after[end..];
+        rest = after(tail, end);
     }
     out.push_str(rest);
     out
@@ -212,15 +213,17 @@ pub fn scrub_urls_in_text(text: &str) -> String {
 fn split_position(s: &str) -> (&str, &str) {
     let mut cut = s.len();
     for _ in 0..2 {
-        let head = &s[..cut];
+        let head = upto(s, cut);
         match head.rfind(':') {
-            Some(c) if c + 1 < head.len() && head[c + 1..].bytes().all(|b| b.is_ascii_digit()) => {
+            Some(c)
+                if c + 1 < head.len() && after(head, c + 1).bytes().all(|b| b.is_ascii_digit()) =>
+            {
                 cut = c
             }
             _ => break,
         }
     }
-    (&s[..cut], &s[cut..])
+    (upto(s, cut), after(s, cut))
 }
 
 #[cfg(test)]
