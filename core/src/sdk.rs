@@ -31,7 +31,7 @@ use crate::errors::capture::{MAX_WAITING_ERRORS, NotSent, RawError};
 use crate::errors::rollbar::ACCESS_TOKEN_HEADER;
 use crate::errors::rollbar::MAX_ITEM_BYTES;
 use crate::export::batch::{BatchConfig, Push};
-use crate::export::channel::{Channel, ChannelSettings, Outgoing, Request, Verbatim};
+use crate::export::channel::{Channel, ChannelSettings, Outgoing, Payload, Request, Verbatim};
 use crate::export::otlp::{OtlpEncoder, parse_partial_success};
 use crate::export::retry::{ExportOutcome, FailReason, RetryConfig, RetryStatuses};
 use crate::propagation::write_hex;
@@ -149,9 +149,9 @@ impl ChannelKind {
 }
 
 /// The span channel.
-pub type SpanChannel = Channel<Box<SpanData>, OtlpEncoder>;
+pub type SpanChannel = Channel<Payload, OtlpEncoder>;
 /// The Rollbar item channel.
-pub type ItemChannel = Channel<String, Verbatim>;
+pub type ItemChannel = Channel<Payload, Verbatim>;
 
 /// Requests in flight whose scope is kept (the oldest is forgotten past it, counted).
 pub const MAX_REQUEST_SCOPES: usize = 256;
@@ -398,7 +398,7 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
         let Some(channel) = self.spans.as_mut() else {
             return (None, None);
         };
-        match channel.push(data, now_ms) {
+        match channel.push(Payload::Span(data), now_ms) {
             Push::Arm(ms) => (Some(ms), None),
             Push::Queued => (None, None),
             // Only items pause (Rollbar's 429); spans are never paused.
@@ -427,7 +427,7 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
         let Some(channel) = self.items.as_mut() else {
             return Err(ItemDrop::Off);
         };
-        match channel.push(body, now_ms) {
+        match channel.push(Payload::Text(body), now_ms) {
             Push::Arm(ms) => Ok(Some(ms)),
             Push::Queued => Ok(None),
             why @ (Push::Dropped | Push::Paused) => {
