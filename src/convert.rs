@@ -72,7 +72,12 @@ fn read_export_options(options: &JsValue, config: &mut SdkConfig) {
     e.traces_endpoint = read_string(options, "tracesEndpoint");
     e.dataset = read_string(options, "dataset");
     let headers = get(options, "headers");
-    if let Ok(keys) = Reflect::own_keys(&headers.clone().unchecked_into()) {
+    // Only an object: `Reflect.ownKeys(undefined)` throws, and the page's first exception
+    // costs milliseconds (V8 computes the bundle's line positions for its stack), which the
+    // engine's first `init` paid on every page without `headers`.
+    if headers.is_object()
+        && let Ok(keys) = Reflect::own_keys(&headers.clone().unchecked_into())
+    {
         for key in keys.iter() {
             let value = Reflect::get(&headers, &key)
                 .ok()
