@@ -260,6 +260,48 @@ test('the .wasm 2 s late: the app runs at once; spans, requests and errors made 
   }
 });
 
+// An app that uses the SDK as the README shows: from the import to a ready engine, a span, a
+// fetch and an export, the SDK raises no exception, not even one it catches itself. A page's
+// first exception costs milliseconds (V8 computes the bundle's line positions for its stack):
+// the engine's init once paid them on every page without a headers option
+// (Reflect.ownKeys(undefined)).
+const QUIET_APP = `
+import * as ET from '/pkg/index.js';
+ET.init({ serviceName: 'quiet', endpoint: '/sink', compression: 'none', rollbar: { accessToken: 'post_client_item_token', endpoint: '/sink/item' } });
+const span = ET.startRootSpan('quiet', { attributes: { a: 1 } });
+ET.ready().then(async () => {
+  await ET.withSpan(span, () => fetch('/echo/quiet'));
+  span.setAttribute('b', true).end();
+  window.__out = { flushed: await ET.flush(), stats: ET.getStats() };
+});
+`;
+
+test('the load throws nothing: from import to ready engine, a span, a fetch and an export, no exception is raised inside the SDK (caught or not)', { timeout: TEST_TIMEOUT }, async () => {
+  const { server, origin, sink } = await startAppServer(QUIET_APP);
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const thrown = [];
+  try {
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Debugger.enable');
+    await cdp.send('Debugger.setPauseOnExceptions', { state: 'all' });
+    cdp.on('Debugger.paused', (e) => {
+      const at = e.callFrames.slice(0, 3).map((f) => `${f.functionName || '(anonymous)'} ${f.url}:${f.location.lineNumber + 1}`);
+      thrown.push(`${e.data && e.data.description ? e.data.description.split('\n')[0] : e.reason} at ${at.join(' < ')}`);
+      cdp.send('Debugger.resume').catch(() => {});
+    });
+    await page.goto(`${origin}/`);
+    await page.waitForFunction(() => window.__out, null, { timeout: 15_000 });
+    const out = await page.evaluate(() => window.__out);
+    assert.equal(out.flushed, true, `flush: ${JSON.stringify(out.stats)}`);
+    assert.ok(sink.some((x) => x.path === '/sink/v1/traces' && x.body.includes('"quiet"')), 'the span was exported');
+    assert.deepEqual(thrown, [], 'exceptions raised on the load path');
+  } finally {
+    await context.close();
+    await closeServer(server);
+  }
+});
+
 // The .wasm request never answers: shutdown() waits for the module at most
 // batch.exportTimeoutMillis, then puts fetch and XHR back and resolves false.
 const HANGING_APP = `
