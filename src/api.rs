@@ -2,6 +2,7 @@
 //! (bad input is counted in `getStats().invalidArguments` and, in debug mode, logged);
 //! only `init` reports errors, as one `Error` naming the field.
 
+use edge_telemetry_bindings::read::Callback;
 use edge_telemetry_core::errors::rollbar::DEFAULT_ENDPOINT;
 use edge_telemetry_core::export::exporter::{export_headers, traces_url};
 use edge_telemetry_core::export::otlp::OtlpEncoder;
@@ -16,7 +17,7 @@ use edge_telemetry_core::trace::span::{span_kind_from_code, span_kind_from_name}
 use edge_telemetry_core::trace::table::SpanHandle;
 use edge_telemetry_core::web::http::HttpOutcome;
 use edge_telemetry_core::web::page::NAVIGATION_TIMING_EVENTS;
-use js_sys::{Array, Function, Object, Reflect};
+use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use web_sys::Headers;
 
@@ -143,8 +144,8 @@ pub fn init(
         engine,
         regex_rules: opts.regex_rules,
         on_span_end: opts.on_span_end,
-        schedule: schedule.dyn_into::<Function>().ok(),
-        epoch: epoch.dyn_into::<Function>().ok(),
+        schedule: Callback::of(schedule),
+        epoch: Callback::of(epoch),
     };
     let installed = state::install(sdk);
     if installed && debug {

@@ -3,6 +3,7 @@
 //! with `catch`, so getters or proxies that throw are treated as invalid input instead of
 //! unwinding through wasm.
 
+use edge_telemetry_bindings::read::Callback;
 use edge_telemetry_core::config::{SdkConfig, id_format, schema};
 use edge_telemetry_core::export::retry::RetryConfig;
 use edge_telemetry_core::model::{
@@ -17,7 +18,7 @@ use edge_telemetry_core::sdk::Parent;
 use edge_telemetry_core::text::decimal;
 use edge_telemetry_core::time::{hrtime_to_unix_nanos, time_input_to_unix_nanos};
 use edge_telemetry_core::trace::span::{SpanData, span_kind_code, status_code, status_from_code};
-use js_sys::{Array, Function, Object, Reflect, RegExp};
+use js_sys::{Array, Object, Reflect, RegExp};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -45,7 +46,7 @@ pub struct InitOptions {
     /// RegExp rules of `propagateTraceHeaderCorsUrls`.
     pub regex_rules: Vec<RegExp>,
     /// `onSpanEnd`.
-    pub on_span_end: Option<Function>,
+    pub on_span_end: Option<Callback>,
 }
 
 /// Calls `put` for each count of the group option `name` (its fields in `group`) present.
@@ -141,7 +142,7 @@ pub fn read_init_options(options: &JsValue) -> InitOptions {
     if let Some(ids) = read_string(options, "idGenerator") {
         config.id_format = id_format(&ids);
     }
-    let on_span_end = get(options, "onSpanEnd").dyn_into::<Function>().ok();
+    let on_span_end = Callback::of(get(options, "onSpanEnd"));
     read_export_options(options, &mut config);
     // The rest of the `rollbar` options is the item encoder's (edge_telemetry_errors).
     read_rollbar_channel(options, &mut config.rollbar);

@@ -8,12 +8,13 @@
 use core::cell::{Cell, RefCell};
 use edge_telemetry_core::prelude::*;
 
+use edge_telemetry_bindings::read::Callback;
 use edge_telemetry_core::errors::capture::{NotSent, RawError, Source};
 use edge_telemetry_core::errors::rollbar::format_uuid_v4;
 use edge_telemetry_core::sdk::{ErrorLink, ItemDrop};
 use edge_telemetry_core::text::find_str;
 use edge_telemetry_core::trace::table::SpanHandle;
-use js_sys::{Array, Function, Object, Reflect};
+use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 use crate::export::{Channel, deliver, schedule};
@@ -183,7 +184,7 @@ pub fn error_settings() -> JsValue {
 /// `errors.js`'s side of a panic: `encode(link, message, stack)` returns the panic's item
 /// when the item encoder is loaded (else keeps it, to send when it is); `fatal(out, lost)`
 /// sends what must leave the page now.
-static ON_PANIC: Local<RefCell<Option<(Function, Function)>>> = Local::new(RefCell::new(None));
+static ON_PANIC: Local<RefCell<Option<(Callback, Callback)>>> = Local::new(RefCell::new(None));
 /// Set while the hook runs: a panic inside it is not reported again.
 static IN_HOOK: Local<Cell<bool>> = Local::new(Cell::new(false));
 
@@ -196,8 +197,12 @@ static IN_HOOK: Local<Cell<bool>> = Local::new(Cell::new(false));
 /// package's `no_std` build the panic handler (src/lib.rs) calls [`on_panic`]; with `std`,
 /// a hook chained before the previous one does.
 #[wasm_bindgen(js_name = installPanicHook)]
-pub fn install_panic_hook(encode: Function, fatal: Function) {
-    if let Ok(mut f) = ON_PANIC.try_borrow_mut() {
+pub fn install_panic_hook(encode: JsValue, fatal: JsValue) {
+    if let (Ok(mut f), Some(encode), Some(fatal)) = (
+        ON_PANIC.try_borrow_mut(),
+        Callback::of(encode),
+        Callback::of(fatal),
+    ) {
         *f = Some((encode, fatal));
     }
     #[cfg(feature = "std")]
@@ -249,7 +254,7 @@ fn report_panic(message: &str, stack: &str) {
     let (msg, stk) = (JsValue::from_str(message), JsValue::from_str(stack));
     let item = |link: &JsValue| {
         encode
-            .call3(&JsValue::UNDEFINED, link, &msg, &stk)
+            .call(&[link, &msg, &stk])
             .unwrap_or(JsValue::from(NotSent::Raised as u32))
     };
     let id = uuid();
@@ -297,7 +302,7 @@ fn report_panic(message: &str, stack: &str) {
     } else {
         JsValue::UNDEFINED
     };
-    let _ = fatal.call2(&JsValue::UNDEFINED, &out, &lost);
+    let _ = fatal.call(&[&out, &lost]);
 }
 
 /// A panic's report as the standard library's hook writes it ("panicked at src/x.rs:3:5:"

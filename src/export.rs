@@ -191,9 +191,7 @@ pub(crate) fn deliver(ended: Option<Ended>) {
         Some(Ok(queued)) => queued,
         Some(Err((cb, data))) => {
             // User code: run with no SDK borrow held; its exceptions stay its own.
-            if cb
-                .call1(&JsValue::UNDEFINED, &crate::convert::span_data_to_js(&data))
-                .is_err()
+            if cb.call(&[&crate::convert::span_data_to_js(&data)]).is_err()
                 && state::debug_enabled()
             {
                 debug_log("edge-telemetry: onSpanEnd threw");
@@ -213,10 +211,9 @@ pub(crate) fn deliver(ended: Option<Ended>) {
 /// Arms `channel`'s timer in `export.js` to fire within `ms`.
 pub fn schedule(channel: Channel, ms: u64) {
     if let Some(f) = with_sdk(|s| s.schedule.clone()).flatten() {
-        let _ = f.call2(
-            &JsValue::UNDEFINED,
+        let _ = f.call(&[
             &JsValue::from(channel as u32),
             &JsValue::from_f64(ms as f64),
-        );
+        ]);
     }
 }

@@ -6,9 +6,10 @@
 use core::cell::RefCell;
 use edge_telemetry_core::prelude::*;
 
+use edge_telemetry_bindings::read::Callback;
 use edge_telemetry_core::stats::Stats;
 use edge_telemetry_core::trace::ids::AnyIdGenerator;
-use js_sys::{Function, RegExp};
+use js_sys::RegExp;
 
 use crate::local::Local;
 use crate::platform::{BrowserClock, storage_set};
@@ -25,12 +26,12 @@ pub struct Sdk {
     /// RegExp rules of `propagateTraceHeaderCorsUrls`.
     pub regex_rules: Vec<RegExp>,
     /// `onSpanEnd` callback.
-    pub on_span_end: Option<Function>,
+    pub on_span_end: Option<Callback>,
     /// `export.js`'s timers: `schedule(channel, ms)` arms a channel's.
-    pub schedule: Option<Function>,
+    pub schedule: Option<Callback>,
     /// `epoch()`: the page's task number (index.js advances it in the task after requests
     /// ended), for [`Engine::release_requests`].
-    pub epoch: Option<Function>,
+    pub epoch: Option<Callback>,
 }
 
 impl Sdk {
@@ -38,7 +39,7 @@ impl Sdk {
     pub fn epoch(&self) -> u32 {
         self.epoch
             .as_ref()
-            .and_then(|f| f.call0(&wasm_bindgen::JsValue::UNDEFINED).ok())
+            .and_then(|f| f.call(&[]).ok())
             .and_then(|v| v.as_f64())
             .map_or(0, |e| e as u32)
     }

@@ -19,6 +19,35 @@ extern "C" {
     fn regexp_test(this: &RegExp, text: &str) -> Result<bool, JsValue>;
 }
 
+/// A page function the engine calls back (`onSpanEnd`, export.js's timers, the panic hook's
+/// callbacks): a plain value called through `Reflect.apply`, which reports a throw instead of
+/// unwinding through wasm. `js_sys::Function`'s typed call methods made wasm-bindgen keep 43
+/// closure shims in the module's function table that nothing calls.
+#[derive(Clone, Debug)]
+pub struct Callback(JsValue);
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(catch, js_namespace = Reflect, js_name = apply)]
+    fn reflect_apply(target: &JsValue, this: &JsValue, args: &Array) -> Result<JsValue, JsValue>;
+}
+
+impl Callback {
+    /// `v` when it is a function.
+    pub fn of(v: JsValue) -> Option<Self> {
+        v.is_function().then_some(Self(v))
+    }
+
+    /// Calls it with `args` (`this` undefined); `Err` with what it threw.
+    pub fn call(&self, args: &[&JsValue]) -> Result<JsValue, JsValue> {
+        let list = Array::new();
+        for a in args {
+            list.push(a);
+        }
+        reflect_apply(&self.0, &JsValue::UNDEFINED, &list)
+    }
+}
+
 /// Longest array read from page objects; a proxy may claim any length.
 pub const MAX_ARRAY_ITEMS: u32 = 10_000;
 
