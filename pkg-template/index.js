@@ -216,7 +216,14 @@ const schedule = (channel, ms) => {
 const requests = {
   off: () => dead && (engineReady || stopped || loadError !== undefined),
   start(method, url, api, own, trace) {
-    if (engineReady) return w.requestStart(method, url, api, own, trace);
+    if (engineReady) {
+      const h = w.requestStart(method, url, api, own, trace);
+      if (trace.length === 2) {
+        trace[0] = asciiAt(trace[0], trace[1]);
+        trace.length = 1;
+      }
+      return h;
+    }
     const r = { h: 0 };
     const bit = api === w.RequestApi.Xhr ? w.Instrumentation.Xhr : w.Instrumentation.Fetch;
     later(() => {
@@ -312,7 +319,16 @@ function startEngine(checked) {
   return true;
 }
 
-function onReady() {
+// The module's memory (requestStart's trace headers are read from it: asciiAt).
+let memory;
+
+// ASCII text at `address` in wasm memory. requestStart leaves its trace headers there
+// ([address, length] in `out`): one String.fromCharCode instead of the TextDecoder call that
+// a string returned by wasm-bindgen costs (about 1 µs of a wrapped fetch).
+const asciiAt = (address, length) => String.fromCharCode.apply(null, new Uint8Array(memory.buffer, address, length));
+
+function onReady(exports) {
+  memory = exports.memory;
   w = drainFirst(raw);
   engineReady = true;
   dead = stopped;
