@@ -267,9 +267,17 @@ fn http_client_span_policy_end_to_end() {
         false,
         &trace,
     );
+    // ASCII text in the module's memory: its address and length (index.js reads it).
+    assert_eq!(trace.length(), 2, "address and length");
+    let (at, len) = (
+        trace.get(0).as_f64().unwrap(),
+        trace.get(1).as_f64().unwrap(),
+    );
+    // SAFETY: the glue keeps the text until the next requestStart, in this same module.
+    let text = unsafe { core::slice::from_raw_parts(at as usize as *const u8, len as usize) };
     assert_eq!(
-        trace.get(0).as_string(),
-        Some(format!("traceparent\n{}", api::span_traceparent(h))),
+        core::str::from_utf8(text).ok(),
+        Some(format!("traceparent\n{}", api::span_traceparent(h)).as_str()),
         "name and value lines"
     );
     // The page set its own traceparent: the span, no headers.
