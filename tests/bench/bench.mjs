@@ -842,6 +842,15 @@ function printTable(summary, out) {
     };
     console.log(`floor, one bare fetch POST of the same body on a page without SDK: edge-telemetry's ${floor('ours')}; OpenTelemetry JS's ${floor('otel')}`);
   }
+  // Each round times both SDKs back to back: the ratio of each round's pair drifts less with
+  // the machine's load than the ratio of the two medians in the table.
+  const paired = (kind, key = 'spans') => {
+    const a = out.sdk.ours?.[key]?.[kind] || [];
+    const b = out.sdk.otel?.[key]?.[kind] || [];
+    const r = a.map((x, i) => x / b[i]).filter((x) => Number.isFinite(x));
+    return r.length ? `${fmt(median(r), 2)}× (${fmt(Math.min(...r), 2)}–${fmt(Math.max(...r), 2)})` : 'n/a';
+  };
+  console.log(`span ratios, median of each round's pair (range): root ${paired('rootSpans')}, child explicit ${paired('childSpansExplicit')}, child active ${paired('childSpansActive')}; CPU time: root ${paired('rootSpans', 'spansCpu')}, child explicit ${paired('childSpansExplicit', 'spansCpu')}, child active ${paired('childSpansActive', 'spansCpu')}`);
   console.log(`medians of ${CFG.spanRounds} rounds × ${CFG.spanN} spans, ${CFG.exportRounds} exports, ${CFG.initRounds} fresh pages; Chromium ${out.env.chromium}; ${out.env.cpus}; load average at start ${out.env.loadavg.join(' ')}`);
   if (out.crossings) {
     const list = (c) => Object.entries(c.names).map(([n, k]) => `${n} ${k}`).join(', ');
