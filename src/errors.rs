@@ -305,23 +305,14 @@ fn report_panic(message: &str, stack: &str) {
     let _ = fatal.call(&[&out, &lost]);
 }
 
-/// A panic's report as the standard library's hook writes it ("panicked at src/x.rs:3:5:"
-/// and the message on the next line), without `core::fmt`: `message` is the panic's text
-/// when it has no formatted arguments, else the report says so.
+/// The panic's report (core's `panic_report`), with the message [`debug_panic`] handed over
+/// when there is one.
 pub fn panic_report(location: Option<(&str, u32, u32)>, message: Option<&str>) -> String {
-    let mut out = String::from("panicked");
-    if let Some((file, line, column)) = location {
-        out = edge_telemetry_core::cat!(out, " at ", file, ":", line, ":", column);
-    }
     let stashed = DEBUG_MESSAGE
         .try_borrow_mut()
         .ok()
         .and_then(|mut m| m.take());
-    let message = stashed
-        .as_deref()
-        .or(message)
-        .unwrap_or("(a message formatted with values: not kept in this build)");
-    edge_telemetry_core::cat!(out, ":\n", message)
+    edge_telemetry_core::errors::capture::panic_report(location, stashed.as_deref().or(message))
 }
 
 /// The message of [`debug_panic`] in the `no_std` build, whose report does not format.

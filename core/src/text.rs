@@ -149,4 +149,15 @@ mod tests {
         );
         assert_eq!(decimal(1_000_000), "1000000");
     }
+
+    #[test]
+    fn slices_as_str_indexing_and_empty_off_a_char_boundary() {
+        let s = "h\u{e9}llo";
+        assert_eq!(
+            (upto(s, 1), after(s, 3), within(s, 1, 3)),
+            ("h", "llo", "\u{e9}")
+        );
+        assert_eq!((upto(s, 2), after(s, 2), within(s, 0, 2)), ("", "", ""));
+        assert_eq!((upto(s, 9), after(s, 9)), ("", ""));
+    }
 }

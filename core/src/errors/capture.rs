@@ -422,3 +422,37 @@ pub fn item_body(source: Source, chain: &[RawError], frames: Vec<Vec<StackFrame>
         Body::TraceChain(exceptions)
     }
 }
+
+/// A Rust panic's report as the standard library's hook writes it: `panicked at
+/// src/x.rs:3:5:` and the message on the next line. Written without `core::fmt` (the engine's
+/// `no_std` panic handler, issue 14): `message` is the panic's text when it has no formatted
+/// values (`PanicMessage::as_str`); without it the report names the location only.
+pub fn panic_report(location: Option<(&str, u32, u32)>, message: Option<&str>) -> String {
+    let mut out = String::from("panicked");
+    if let Some((file, line, column)) = location {
+        out = crate::cat!(out, " at ", file, ":", line, ":", column);
+    }
+    let message = message.unwrap_or("(a message formatted with values: not kept in this build)");
+    crate::cat!(out, ":\n", message)
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+
+    #[test]
+    fn a_panic_report_reads_as_the_standard_library_writes_it() {
+        assert_eq!(
+            panic_report(Some(("src/errors.rs", 336, 9)), Some("boom")),
+            format!("panicked at {}:{}:{}:\n{}", "src/errors.rs", 336, 9, "boom")
+        );
+        assert_eq!(
+            panic_report(Some(("src/lib.rs", 3, 5)), None),
+            "panicked at src/lib.rs:3:5:\n(a message formatted with values: not kept in this build)"
+        );
+        assert_eq!(panic_report(None, Some("x")), "panicked:\nx");
+    }
+}
