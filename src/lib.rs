@@ -36,10 +36,11 @@ pub use edge_telemetry_bindings::local;
 /// A panic in the package's `no_std` build: reported as the panic hook does in a `std` build
 /// ([`errors::on_panic`]: the panic's item and everything queued handed to `errors.js`),
 /// then the module traps. The report is written without `core::fmt` (issue 14): the
-/// location as `std` writes it, and the message when it is text without arguments (every
-/// `panic!`, `expect` and `unreachable!` of a literal message); a message formatted with
-/// values (`index out of bounds: the len is 3 but the index is 5`) is named by its location
-/// only. [`errors::panic_report`] builds it.
+/// location as `std` writes it, and the message when it is text without arguments (a
+/// `panic!` or `unreachable!` of a literal, core's `unwrap` on `None`); a message formatted
+/// with values (`index out of bounds: the len is 3 but the index is 5`, `Result::unwrap`'s
+/// error, and `expect`'s text, which core passes as a value) is named by its location only.
+/// The engine's own code has no `expect`. [`errors::panic_report`] builds it.
 #[cfg(all(target_arch = "wasm32", not(feature = "std")))]
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {

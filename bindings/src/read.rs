@@ -21,8 +21,9 @@ extern "C" {
 
 /// A page function the engine calls back (`onSpanEnd`, export.js's timers, the panic hook's
 /// callbacks): a plain value called through `Reflect.apply`, which reports a throw instead of
-/// unwinding through wasm. `js_sys::Function`'s typed call methods made wasm-bindgen keep 43
-/// closure shims in the module's function table that nothing calls.
+/// unwinding through wasm. 475 bytes of the engine module smaller than `js_sys::Function`'s
+/// typed call methods (the 43 closure shims wasm-bindgen keeps in the function table come
+/// from elsewhere and stay).
 #[derive(Clone, Debug)]
 pub struct Callback(JsValue);
 
