@@ -135,8 +135,13 @@ function later(fn) {
 // A span's handle; one still in the buffer gets it by running the buffer.
 const handle = (s) => {
   if (s === null || typeof s !== 'object') return 0;
-  if (s.__edgeQueued >= 0) runOps();
-  return s.__edgeSpanId >>> 0;
+  try {
+    if (s.__edgeQueued >= 0) runOps();
+    return s.__edgeSpanId >>> 0;
+  } catch (_) {
+    // A Proxy whose traps throw: not a span of ours.
+    return 0;
+  }
 };
 // Whether a span call may be buffered.
 const fast = () => buffered && !dead;
