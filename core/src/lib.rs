@@ -53,6 +53,7 @@ pub mod prelude {
     pub use alloc::{format, vec};
 }
 
+pub mod boundary;
 pub mod config;
 pub mod errors;
 pub mod export;
