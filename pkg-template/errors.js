@@ -6,6 +6,7 @@
 // item; the engine queues it and marks the span; the bytes go through the items channel's
 // transport (export.js). Decisions are Rust's; this file moves values between the two.
 import { sendNow } from './export.js';
+import { instantiateSync } from './wasm.js';
 import {
   ENCODER_LOAD_TIMEOUT_MS, ENCODER_LOAD_WITHIN_MS, ERRORS_STORAGE_KEY, MAX_WAITING_ERRORS, NotSent, Source,
 } from './options-schema.js';
@@ -106,10 +107,9 @@ export function installErrors(w, guard, fetchFn, settings, channels, options, on
   const beforeSend = typeof rollbar.beforeSend === 'function' ? rollbar.beforeSend : undefined;
   let busy = false;
   let gone = false;
-  // The encoder's functions once it is loaded and configured; its JS module and bytes while
-  // it loads (beforeHide instantiates it synchronously from them).
+  // The encoder's functions once it is loaded and configured; its bytes while it loads
+  // (beforeHide instantiates it synchronously from them).
   let enc;
-  let mod;
   let bytes;
   let failed = false;
   // Errors captured before the encoder was there, and items to send as they are once
@@ -245,7 +245,7 @@ export function installErrors(w, guard, fetchFn, settings, channels, options, on
     }
   }
 
-  // The JS glue, then the bytes (kept until instantiated, so that a page hidden meanwhile can
+  // The bytes (kept until instantiated, so that a page hidden meanwhile can
   // instantiate synchronously), compiled, then instantiated synchronously (one instance,
   // whichever of this and beforeHide comes first); then what waited, and what an earlier
   // page kept. Started once: on the first error, when the page is idle, or by ready(). The
@@ -254,11 +254,8 @@ export function installErrors(w, guard, fetchFn, settings, channels, options, on
   let closed = false;
   function load() {
     if (loading) return loading;
-    const chain = import('./edge_telemetry_errors.js')
-      .then((m) => {
-        mod = m;
-        return fetchFn.call(globalThis, encoderUrl());
-      })
+    const chain = Promise.resolve()
+      .then(() => fetchFn.call(globalThis, encoderUrl()))
       .then((res) => {
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
         return res.arrayBuffer();
@@ -268,10 +265,7 @@ export function installErrors(w, guard, fetchFn, settings, channels, options, on
         return enc ? undefined : WebAssembly.compile(b);
       })
       .then((compiled) => {
-        if (!enc && compiled) {
-          mod.initSync({ module: compiled });
-          ready(mod);
-        }
+        if (!enc && compiled) ready(instantiateSync(compiled));
       })
       .catch((e) => {
         failed = !enc;
@@ -299,10 +293,9 @@ export function installErrors(w, guard, fetchFn, settings, channels, options, on
    */
   function beforeHide() {
     if (!waiting.length) return;
-    if (!enc && !failed && mod && bytes) {
+    if (!enc && !failed && bytes) {
       try {
-        mod.initSync({ module: bytes });
-        ready(mod);
+        ready(instantiateSync(bytes));
       } catch (_) {
         failed = true;
       }

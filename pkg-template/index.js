@@ -4,19 +4,23 @@
 // wasm faults are counted and a trap turns the SDK off; a module that cannot load leaves the
 // page as it was, with getStats().loadError saying why. The exports are documented in
 // index.d.ts.
-import initWasm, * as raw from './edge_telemetry.js';
+import { instantiate } from './wasm.js';
 import { drainFirst, setRunner, runOps, opStart, opSetAttribute, opSetAttributes, opEnd } from './ops.js';
 import { checkOptions, defaultOf } from './options.js';
-import { SESSION_STORAGE_KEY, Source } from './options-schema.js';
+import * as codes from './options-schema.js';
+import { engine } from './engine.js';
 import { installFetch, installXhr } from './instrument.js';
 import { installTransport } from './export.js';
 import { installErrors, tagThrown } from './errors.js';
 import { installDocumentLoad, installInteractions } from './page.js';
 
-// The module's exports; once it is loaded, each runs the buffered span calls first (ops.js).
-// Until then only its enums are read. Wrapping them all costs about half a millisecond of cold
-// code, which the import would otherwise hold the app's entry module back by.
-let w = raw;
+const { SESSION_STORAGE_KEY, Source } = codes;
+
+// The module's exports, and the numbers of the boundary (options-schema.js); once it is
+// loaded, each export runs the buffered span calls first (ops.js). Until then only the
+// numbers are read. Wrapping the exports costs about half a millisecond of cold code, which
+// the import would otherwise hold the app's entry module back by.
+let w = codes;
 
 // Calls recorded before the engine is ready, at most (each a time and a function).
 const MAX_EARLY_CALLS = 1000;
@@ -79,7 +83,7 @@ let storedSession = null;
 function load() {
   const pageFetch = globalThis.fetch;
   return Promise.resolve().then(() => {
-    const loaded = initWasm({ module_or_path: pageFetch.call(globalThis, wasmUrl()) });
+    const loaded = instantiate(pageFetch.call(globalThis, wasmUrl()));
     try {
       storedSession = sessionStorage.getItem(SESSION_STORAGE_KEY);
     } catch (_) {
@@ -114,7 +118,7 @@ function guard(fn, a, b, c, d, e, f, g) {
   }
 }
 guard.fault = fault;
-setRunner((ops, strings) => guard(raw.runOps, ops, strings));
+setRunner((ops, strings) => guard(engine.runOps, ops, strings));
 
 // Runs `fn` (which calls into wasm) now when the engine is ready, else records it to run
 // then, at the time of this call.
@@ -150,9 +154,10 @@ export const SpanStatusCode = Object.freeze({ UNSET: 0, OK: 1, ERROR: 2 });
 
 // A span method: now when the engine is ready, else recorded (the span's handle is read
 // when the call runs, so a span started before the engine was ready works too).
-function spanCall(fn, span, a, b) {
-  if (engineReady) guard(fn, handle(span), a, b);
-  else later(() => fn(handle(span), a, b));
+// `name`: the export's (the module's functions are there only once it is loaded).
+function spanCall(name, span, a, b) {
+  if (engineReady) guard(w[name], handle(span), a, b);
+  else later(() => w[name](handle(span), a, b));
 }
 
 const INVALID_CONTEXT = Object.freeze({ traceId: '00000000000000000000000000000000', spanId: '0000000000000000', traceFlags: 0, traceState: '', isRemote: false });
@@ -164,11 +169,11 @@ export class Span {
     this.__edgeQueued = -1;
   }
   setAttribute(key, value) {
-    if (!(fast() && opSetAttribute(this, key, value))) spanCall(w.spanSetAttribute, this, key, value);
+    if (!(fast() && opSetAttribute(this, key, value))) spanCall('spanSetAttribute', this, key, value);
     return this;
   }
   setAttributes(attributes) {
-    if (!(fast() && opSetAttributes(this, attributes))) spanCall(w.spanSetAttributes, this, attributes);
+    if (!(fast() && opSetAttributes(this, attributes))) spanCall('spanSetAttributes', this, attributes);
     return this;
   }
   addEvent(name, attributesOrTime, time) {
@@ -176,12 +181,12 @@ export class Span {
     else later(() => w.spanAddEvent(handle(this), name, attributesOrTime, time));
     return this;
   }
-  setStatus(status) { spanCall(w.spanSetStatus, this, status); return this; }
-  recordException(exception, time) { spanCall(w.spanRecordException, this, exception, time); }
-  updateName(name) { spanCall(w.spanUpdateName, this, name); return this; }
+  setStatus(status) { spanCall('spanSetStatus', this, status); return this; }
+  recordException(exception, time) { spanCall('spanRecordException', this, exception, time); }
+  updateName(name) { spanCall('spanUpdateName', this, name); return this; }
   /** Ends the span; later calls are ignored. */
   end(endTime) {
-    if (!(fast() && opEnd(this, endTime))) spanCall(w.spanEnd, this, endTime);
+    if (!(fast() && opEnd(this, endTime))) spanCall('spanEnd', this, endTime);
   }
   /**
    * The context; also after end() (for the 1024 spans that ended last). Invalid (all zeros)
@@ -334,7 +339,8 @@ const asciiAt = (address, length) => String.fromCharCode.apply(null, new Uint8Ar
 
 function onReady(exports) {
   memory = exports.memory;
-  w = drainFirst(raw);
+  Object.assign(engine, codes, exports);
+  w = drainFirst(engine);
   engineReady = true;
   dead = stopped;
   if (dead) return;

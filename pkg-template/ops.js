@@ -1,14 +1,13 @@
 // The span calls of the page, recorded and run by the engine in one crossing (the layout is
-// defined once, in src/ops.rs, whose Op and Arg enums this file reads). startSpan,
+// defined once, in src/ops.rs; its Op and Arg numbers are core's `boundary`, generated into
+// options-schema.js). startSpan,
 // setAttribute(s) and end write numbers into one buffer and their strings into a list; the
 // engine runs them, in order and at the time each was made, when any other call needs its
 // state (every export is reached through `drainFirst`), when the buffer is full, or in a
 // microtask of the same task. A call whose arguments this layout does not carry (links, a
 // non-Span parent, an array value, ...) returns false here and crosses on its own, after the
 // buffer has run.
-import * as raw from './edge_telemetry.js';
-
-const { Op, Arg } = raw;
+import { Op, Arg } from './options-schema.js';
 // Numbers the buffer holds before it runs (64 KB).
 const CAPACITY = 8192;
 

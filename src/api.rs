@@ -3,7 +3,10 @@
 //! only `init` reports errors, as one `Error` naming the field.
 
 use core::cell::RefCell;
+use edge_telemetry_bindings::js::{self, JsValue};
 use edge_telemetry_bindings::read::Callback;
+use edge_telemetry_bindings::read::RegExp;
+use edge_telemetry_core::boundary::{Instrumentation, Outcome, RequestApi, StartFlag};
 use edge_telemetry_core::errors::rollbar::DEFAULT_ENDPOINT;
 use edge_telemetry_core::export::exporter::{export_headers, traces_url};
 use edge_telemetry_core::export::otlp::OtlpEncoder;
@@ -18,9 +21,6 @@ use edge_telemetry_core::trace::span::{span_kind_from_code, span_kind_from_name}
 use edge_telemetry_core::trace::table::SpanHandle;
 use edge_telemetry_core::web::http::HttpOutcome;
 use edge_telemetry_core::web::page::NAVIGATION_TIMING_EVENTS;
-use js_sys::{Array, Object, Reflect};
-use wasm_bindgen::prelude::*;
-use web_sys::Headers;
 
 use crate::convert;
 use crate::export::{self, deliver};
@@ -39,20 +39,14 @@ pub(crate) fn invalid(what: &str) {
 }
 
 /// Whether `url` matches one of the page's RegExp rules.
-fn regex_match(rules: &[js_sys::RegExp]) -> impl FnOnce(&str) -> bool + '_ {
+fn regex_match(rules: &[RegExp]) -> impl FnOnce(&str) -> bool + '_ {
     move |url| rules.iter().any(|re| convert::regex_matches(re, url))
 }
 
 /// Resolves the traces URL against the page (so a relay path like `/otlp` works).
 /// `url` resolved against the page (a relative path like `/otlp` works), when it is http(s).
 fn resolve_http_url(url: &str, page: Option<&str>) -> Option<String> {
-    match page {
-        Some(base) => web_sys::Url::new_with_base(url, base),
-        None => web_sys::Url::new(url),
-    }
-    .ok()
-    .filter(|u| matches!(u.protocol().as_str(), "http:" | "https:"))
-    .map(|u| u.href())
+    js::url_href(url, page).filter(|u| u.starts_with("http:") || u.starts_with("https:"))
 }
 
 /// Initialises the SDK with options the facade checked (`options.js`, from core's
@@ -62,7 +56,6 @@ fn resolve_http_url(url: &str, page: Option<&str>) -> Option<String> {
 /// under `SESSION_STORAGE_KEY` (the facade reads it while the module loads: the first read
 /// of a page's sessionStorage costs 1-5 ms, then off the path to a ready engine); `global`:
 /// the page's `globalThis` (its `location` and `navigator` are read from it).
-#[wasm_bindgen]
 pub fn init(
     options: JsValue,
     schedule: JsValue,
@@ -160,20 +153,7 @@ pub fn init(
     installed
 }
 
-/// The instrumentations `init` can turn on, as bits of [`instrumentations`].
-#[wasm_bindgen]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Instrumentation {
-    /// `fetch`.
-    Fetch = 1,
-    /// `XMLHttpRequest`.
-    Xhr = 2,
-    /// The `documentLoad` span.
-    DocumentLoad = 4,
-}
-
 /// Which instrumentations `init` enabled: the sum of their [`Instrumentation`] values.
-#[wasm_bindgen(js_name = instrumentations)]
 pub fn instrumentations() -> u32 {
     with_sdk(|s| {
         let c = s.engine.config();
@@ -191,7 +171,6 @@ pub fn instrumentations() -> u32 {
 }
 
 /// The event types that start an interaction span (`userInteractionEvents`).
-#[wasm_bindgen(js_name = interactionEvents)]
 pub fn interaction_events() -> Vec<String> {
     with_sdk(|s| s.engine.config().interaction_events.clone()).unwrap_or_default()
 }
@@ -207,28 +186,13 @@ pub(crate) fn parse_kind(v: &JsValue) -> Option<SpanKind> {
 }
 
 fn opt(options: &JsValue, key: &str) -> JsValue {
-    if options.is_object() {
-        Reflect::get(options, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-    } else {
-        JsValue::UNDEFINED
-    }
-}
-
-/// What `index.js` tells `startSpan` besides the options' fields, as bits of `flags`.
-#[wasm_bindgen]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StartFlag {
-    /// `startRootSpan`, or `root: true`.
-    Root = 1,
-    /// The options were not an object (or could not be read).
-    BadOptions = 2,
+    js::get(options, key)
 }
 
 /// Starts a span; returns its handle (0 before `init`). The JS layer passes the options'
 /// fields (`kind`, `attributes`, `startTime`, `parent` — a span as its handle —, `links`)
 /// one by one: reading them here by name would cost a JS string per key and call.
 /// `flags`: a sum of [`StartFlag`] values. (Most starts come through [`crate::ops`] instead.)
-#[wasm_bindgen(js_name = startSpan)]
 pub fn start_span(
     name: JsValue,
     kind: JsValue,
@@ -249,7 +213,7 @@ pub fn start_span(
     } else {
         convert::to_parent(&parent_v)
     };
-    let links = if Array::is_array(&links_v) {
+    let links = if links_v.is_array() {
         convert::array_items(&links_v)
             .unwrap_or_default()
             .into_iter()
@@ -320,7 +284,6 @@ pub(crate) fn start_read(
 }
 
 /// `span.setAttribute(key, value)`.
-#[wasm_bindgen(js_name = spanSetAttribute)]
 pub fn span_set_attribute(handle: SpanHandle, key: JsValue, value: JsValue) {
     set_attribute_read(
         handle,
@@ -344,7 +307,6 @@ pub(crate) fn set_attribute_read(
 }
 
 /// `span.setAttributes(attributes)`.
-#[wasm_bindgen(js_name = spanSetAttributes)]
 pub fn span_set_attributes(handle: SpanHandle, attributes: JsValue) {
     let mut kvs = Vec::new();
     let bad = convert::read_attributes(&attributes, &mut kvs);
@@ -379,7 +341,6 @@ pub(crate) fn checked_time(t: Result<Option<u64>, convert::Invalid>, what: &str)
 }
 
 /// `span.addEvent(name, attributesOrTime?, time?)`.
-#[wasm_bindgen(js_name = spanAddEvent)]
 pub fn span_add_event(
     handle: SpanHandle,
     name: JsValue,
@@ -391,8 +352,8 @@ pub fn span_add_event(
         "unnamed".to_owned()
     });
     let is_time = attributes_or_time.as_f64().is_some()
-        || attributes_or_time.is_instance_of::<js_sys::Date>()
-        || Array::is_array(&attributes_or_time);
+        || js::date_time(&attributes_or_time).is_some()
+        || attributes_or_time.is_array();
     let (attrs_v, time_v) = if is_time {
         (JsValue::UNDEFINED, attributes_or_time)
     } else {
@@ -407,7 +368,6 @@ pub fn span_add_event(
 }
 
 /// `span.setStatus({code, message})`.
-#[wasm_bindgen(js_name = spanSetStatus)]
 pub fn span_set_status(handle: SpanHandle, status: JsValue) {
     match convert::to_status(&status) {
         Some(st) => {
@@ -419,7 +379,6 @@ pub fn span_set_status(handle: SpanHandle, status: JsValue) {
 
 /// `span.recordException(exception, time?)`: an `exception` event; the status is left to
 /// the caller, as in OpenTelemetry.
-#[wasm_bindgen(js_name = spanRecordException)]
 pub fn span_record_exception(handle: SpanHandle, exception: JsValue, time: JsValue) {
     let Some((kind, message, stack)) = convert::exception_fields(&exception) else {
         invalid("recordException");
@@ -433,7 +392,6 @@ pub fn span_record_exception(handle: SpanHandle, exception: JsValue, time: JsVal
 }
 
 /// `span.updateName(name)`.
-#[wasm_bindgen(js_name = spanUpdateName)]
 pub fn span_update_name(handle: SpanHandle, name: JsValue) {
     match convert::to_name(&name) {
         Some(n) => {
@@ -445,7 +403,6 @@ pub fn span_update_name(handle: SpanHandle, name: JsValue) {
 
 /// `span.end(endTime?)`. A second call is ignored (counted as a call after end). The span's
 /// context stays available to `spanContext()` for a while (see `SpanTable::context`).
-#[wasm_bindgen(js_name = spanEnd)]
 pub fn span_end(handle: SpanHandle, end_time: JsValue) {
     end_read(handle, time_arg(&end_time, "end (endTime)"));
 }
@@ -456,14 +413,12 @@ pub(crate) fn end_read(handle: SpanHandle, end: Option<u64>) {
 }
 
 /// `span.spanContext()`.
-#[wasm_bindgen(js_name = spanContext)]
 pub fn span_context(handle: SpanHandle) -> JsValue {
     let ctx = with_sdk(|s| s.engine.span_context(handle).cloned()).flatten();
     convert::span_context_to_js(&ctx.unwrap_or_else(SpanContext::empty_context))
 }
 
 /// `span.traceparent()`; empty for an unknown span.
-#[wasm_bindgen(js_name = spanTraceparent)]
 pub fn span_traceparent(handle: SpanHandle) -> String {
     with_sdk(|s| s.engine.span_context(handle).map(convert::traceparent_of))
         .flatten()
@@ -471,7 +426,6 @@ pub fn span_traceparent(handle: SpanHandle) -> String {
 }
 
 /// `span.isRecording()`.
-#[wasm_bindgen(js_name = spanIsRecording)]
 pub fn span_is_recording(handle: SpanHandle) -> bool {
     with_sdk(|s| s.engine.is_recording(handle)).unwrap_or(false)
 }
@@ -488,20 +442,17 @@ fn scope_target(span: &JsValue) -> Parent {
 /// Enters a synchronous scope in which `span` (a Span, span context, traceparent, or
 /// null/undefined for none) is active; returns the depth to pass to `exitSpan`. An ended
 /// or invalid span leaves the active span unchanged (counted).
-#[wasm_bindgen(js_name = enterSpan)]
 pub fn enter_span(span: JsValue) -> u32 {
     let target = scope_target(&span);
     with_sdk(|s| s.engine.enter(target)).map_or(u32::MAX, |d| d.index() as u32)
 }
 
 /// Leaves the scopes entered since `enterSpan` returned `depth`.
-#[wasm_bindgen(js_name = exitSpan)]
 pub fn exit_span(depth: u32) {
     with_sdk(|s| s.engine.exit(Depth::at(depth as usize)));
 }
 
 /// Opens an async scope for `span` (see the context model); returns its id + 1 (0: none).
-#[wasm_bindgen(js_name = openScope)]
 pub fn open_scope(span: JsValue) -> u32 {
     let target = scope_target(&span);
     with_sdk(|s| s.engine.open_scope(target))
@@ -510,7 +461,6 @@ pub fn open_scope(span: JsValue) -> u32 {
 }
 
 /// Closes an async scope opened by `openScope`.
-#[wasm_bindgen(js_name = closeScope)]
 pub fn close_scope(id: u32) {
     if id > 0 {
         with_sdk(|s| s.engine.close_scope(ScopeId::at(id - 1)));
@@ -518,14 +468,12 @@ pub fn close_scope(id: u32) {
 }
 
 /// The active span's handle (0: none, or the active context is remote).
-#[wasm_bindgen(js_name = activeSpan)]
 pub fn active_span() -> SpanHandle {
     state::release_requests();
     with_sdk(|s| s.engine.active_span()).unwrap_or(0)
 }
 
 /// Sets the page-level W3C baggage sent with every propagated request (`null` clears it).
-#[wasm_bindgen(js_name = setBaggage)]
 pub fn set_baggage(entries: JsValue) {
     let mut baggage = Baggage::new();
     if !entries.is_null() && !entries.is_undefined() {
@@ -546,7 +494,6 @@ pub fn set_baggage(entries: JsValue) {
 /// `injectHeaders(headers, url?)`: writes the active span's trace headers into a `Headers`
 /// object or a plain object. With `url` (resolved by the caller), only for same-origin or
 /// allow-listed URLs. Returns the number of headers written.
-#[wasm_bindgen(js_name = injectHeaders)]
 pub fn inject_headers(headers: JsValue, url: JsValue) -> u32 {
     state::release_requests();
     let url = if url.is_undefined() || url.is_null() {
@@ -560,15 +507,15 @@ pub fn inject_headers(headers: JsValue, url: JsValue) -> u32 {
     })
     .unwrap_or_default();
     let n = list.len() as u32;
-    if let Some(h) = headers.dyn_ref::<Headers>() {
+    if headers.is_headers() {
         for (k, v) in list.iter() {
-            if h.set(k, v).is_err() {
+            if !js::header_set(&headers, k, v) {
                 invalid("injectHeaders");
             }
         }
-    } else if headers.is_object() && !headers.is_function() && !Array::is_array(&headers) {
+    } else if headers.is_object() && !headers.is_function() && !headers.is_array() {
         for (k, v) in list.iter() {
-            if Reflect::set(&headers, &JsValue::from_str(k), &JsValue::from_str(v)).is_err() {
+            if !js::set(&headers, k, &JsValue::from_str(v)) {
                 invalid("injectHeaders");
             }
         }
@@ -579,30 +526,6 @@ pub fn inject_headers(headers: JsValue, url: JsValue) -> u32 {
     n
 }
 
-/// How an instrumented request ended, as JS names it (`Outcome.Response`, …).
-#[wasm_bindgen]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    /// A response arrived (any status).
-    Response = 0,
-    /// No response: a network error.
-    NetworkError = 1,
-    /// The page aborted it.
-    Aborted = 2,
-    /// It timed out (XHR `timeout`).
-    Timeout = 3,
-}
-
-/// Which requests a wrapper instruments, as JS names them.
-#[wasm_bindgen]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RequestApi {
-    /// `fetch`.
-    Fetch = 0,
-    /// `XMLHttpRequest`.
-    Xhr = 1,
-}
-
 /// An instrumented request starts: the one call the wrappers make before sending it. Starts
 /// its CLIENT span under the active span, keeps the active span for the page's callbacks on
 /// this request, and pushes the trace headers it must carry onto `out` as one string of
@@ -610,20 +533,20 @@ pub enum RequestApi {
 /// where each costs a `TextDecoder` call; nothing when the URL is neither same-origin nor
 /// allow-listed, or when `own_traceparent`, the page set one itself). Returns the span's
 /// handle (0: not instrumented) for [`request_end`].
-#[wasm_bindgen(js_name = requestStart)]
 pub fn request_start(
-    method: &str,
-    url: &str,
-    api: RequestApi,
+    method: String,
+    url: String,
+    api: u32,
     own_traceparent: bool,
-    out: &Array,
+    out: JsValue,
 ) -> SpanHandle {
+    let xhr = RequestApi::from_code(api) == Some(RequestApi::Xhr);
     state::release_requests();
     let started = with_sdk(|s| {
         let regex = regex_match(&s.regex_rules);
-        let r =
-            s.engine
-                .request_start(method, url, api == RequestApi::Xhr, !own_traceparent, regex);
+        let r = s
+            .engine
+            .request_start(&method, &url, xhr, !own_traceparent, regex);
         store_session(&mut s.engine);
         r
     });
@@ -647,11 +570,11 @@ pub fn request_start(
         // instead of the TextDecoder call that a JS string from wasm-bindgen costs (about
         // 1 µs, a tenth of a wrapped fetch's own time).
         if !lines.is_empty() {
-            out.push(&JsValue::from(lines.as_ptr() as u32));
-            out.push(&JsValue::from(lines.len() as u32));
+            js::push(&out, &JsValue::from(lines.as_ptr() as u32));
+            js::push(&out, &JsValue::from(lines.len() as u32));
         }
     } else {
-        out.push(&JsValue::from_str(&lines));
+        js::push(&out, &JsValue::from_str(&lines));
     }
     handle
 }
@@ -664,8 +587,11 @@ static HEADER_LINES: Local<RefCell<String>> = Local::new(RefCell::new(String::ne
 /// (the error's name) for a network error. Its span ends and goes to `onSpanEnd` and export;
 /// the active span the request kept for the page's callbacks stays for the rest of this task
 /// (see `Sdk::request_end`).
-#[wasm_bindgen(js_name = requestEnd)]
-pub fn request_end(handle: SpanHandle, outcome: Outcome, status: u32, error_type: Option<String>) {
+pub fn request_end(handle: SpanHandle, outcome: u32, status: u32, error_type: Option<String>) {
+    let Some(outcome) = Outcome::from_code(outcome) else {
+        invalid("requestEnd");
+        return;
+    };
     let outcome = match outcome {
         Outcome::Response => HttpOutcome::Response(status.min(u32::from(u16::MAX)) as u16),
         Outcome::NetworkError => HttpOutcome::NetworkError(error_type.unwrap_or_default()),
@@ -683,46 +609,37 @@ pub fn request_end(handle: SpanHandle, outcome: Outcome, status: u32, error_type
 
 /// Replays calls recorded before the module was ready: until called with NaN, the engine's
 /// clock reads `ms`, the `performance.now()` value the call was made at.
-#[wasm_bindgen(js_name = replayAt)]
 pub fn replay_at(ms: f64) {
     crate::platform::set_replay_time(ms);
 }
 
 /// Counts an invalid argument found by the JS layer.
-#[wasm_bindgen(js_name = countInvalid)]
 pub fn count_invalid() {
     invalid("a call");
 }
 
 /// Counts an internal fault caught by the JS layer.
-#[wasm_bindgen(js_name = countFault)]
 pub fn count_fault() {
     count(|s| s.internal_errors += 1);
 }
 
 /// `getStats()`: the SDK's counters.
-#[wasm_bindgen(js_name = getStats)]
 pub fn get_stats() -> JsValue {
-    let o = Object::new();
+    let o = js::object();
     for (k, v) in state::stats().entries() {
-        let _ = Reflect::set(&o, &JsValue::from_str(k), &JsValue::from_f64(v as f64));
+        js::set(&o, k, &JsValue::from_f64(v as f64));
     }
     // The module's linear memory (it only grows: a figure that keeps growing is a leak).
     #[cfg(target_arch = "wasm32")]
     let memory = core::arch::wasm32::memory_size(0) as f64 * 65536.0;
     #[cfg(not(target_arch = "wasm32"))]
     let memory = 0.0;
-    let _ = Reflect::set(
-        &o,
-        &JsValue::from_str("wasmMemoryBytes"),
-        &JsValue::from_f64(memory),
-    );
-    o.into()
+    js::set(&o, "wasmMemoryBytes", &JsValue::from_f64(memory));
+    o
 }
 
 /// Starts the `documentLoad` span at the navigation's start, under the first valid
 /// traceparent of `parents` (meta tag, Server-Timing) or as a root. Returns its handle.
-#[wasm_bindgen(js_name = documentLoadStart)]
 pub fn document_load_start(parents: JsValue) -> SpanHandle {
     let candidates: Vec<String> = convert::array_items(&parents)
         .unwrap_or_default()
@@ -735,18 +652,8 @@ pub fn document_load_start(parents: JsValue) -> SpanHandle {
 
 /// Ends the `documentLoad` span with the Navigation Timing `entry`'s events (or now, when
 /// the browser has no entry).
-#[wasm_bindgen(js_name = documentLoadEnd)]
 pub fn document_load_end(handle: SpanHandle, entry: JsValue) {
-    let get = |k: &str| {
-        if entry.is_object() {
-            Reflect::get(&entry, &JsValue::from_str(k))
-                .ok()
-                .and_then(|v| v.as_f64())
-                .unwrap_or(0.0)
-        } else {
-            0.0
-        }
-    };
+    let get = |k: &str| js::get(&entry, k).as_f64().unwrap_or(0.0);
     let values: Vec<f64> = NAVIGATION_TIMING_EVENTS.iter().map(|k| get(k)).collect();
     let status = get("responseStatus");
     let origin = BrowserClock::time_origin_ms();
@@ -755,13 +662,11 @@ pub fn document_load_end(handle: SpanHandle, entry: JsValue) {
 
 /// Starts a root span for a user interaction (`event_type`, and the target element's tag
 /// name and XPath when known), active until [`interaction_end`].
-#[wasm_bindgen(js_name = interactionStart)]
 pub fn interaction_start(event_type: String, target: String, xpath: String) -> SpanHandle {
     with_engine(|e| e.interaction_start(event_type, &target, &xpath)).unwrap_or(0)
 }
 
 /// Ends an interaction span after the event's task.
-#[wasm_bindgen(js_name = interactionEnd)]
 pub fn interaction_end(handle: SpanHandle) {
     deliver(with_sdk(|s| s.engine.interaction_end(handle)).flatten());
 }

@@ -1,9 +1,10 @@
 //! JsValue conversion: the `init` options, attribute values, time inputs, parents, and
-//! span data handed to `onSpanEnd`. Every read of a user object goes through `Reflect`
-//! with `catch`, so getters or proxies that throw are treated as invalid input instead of
-//! unwinding through wasm.
+//! span data handed to `onSpanEnd`. Every read of a user object is guarded in `wasm.js`, so
+//! getters or proxies that throw are treated as invalid input instead of unwinding through
+//! wasm.
 
-use edge_telemetry_bindings::read::Callback;
+use edge_telemetry_bindings::js::{self, JsValue};
+use edge_telemetry_bindings::read::{Callback, RegExp};
 use edge_telemetry_core::config::{SdkConfig, id_format, schema};
 use edge_telemetry_core::export::retry::RetryConfig;
 use edge_telemetry_core::model::{
@@ -18,22 +19,11 @@ use edge_telemetry_core::sdk::Parent;
 use edge_telemetry_core::text::decimal;
 use edge_telemetry_core::time::{hrtime_to_unix_nanos, time_input_to_unix_nanos};
 use edge_telemetry_core::trace::span::{SpanData, span_kind_code, status_code, status_from_code};
-use js_sys::{Array, Object, Reflect, RegExp};
-use wasm_bindgen::prelude::wasm_bindgen;
-use wasm_bindgen::{JsCast, JsValue};
 
 pub use edge_telemetry_bindings::read::{
     MAX_ARRAY_ITEMS, array_items, get, number_to_string, read_bool, read_count,
     read_rollbar_channel, read_rules, read_string, read_strings, regex_matches,
 };
-
-#[wasm_bindgen]
-extern "C" {
-    /// `Date.prototype.getTime` on any value: reads the internal time value, so a subclass
-    /// cannot override it; a non-Date throws, which is caught.
-    #[wasm_bindgen(catch, js_namespace = ["Date", "prototype", "getTime"], js_name = call)]
-    fn date_time(this: &JsValue) -> Result<f64, JsValue>;
-}
 
 /// The property on the JS `Span` object holding its handle.
 pub const SPAN_HANDLE_PROPERTY: &str = "__edgeSpanId";
@@ -76,13 +66,9 @@ fn read_export_options(options: &JsValue, config: &mut SdkConfig) {
     // Only an object: `Reflect.ownKeys(undefined)` throws, and the page's first exception
     // costs milliseconds (V8 computes the bundle's line positions for its stack), which the
     // engine's first `init` paid on every page without `headers`.
-    if headers.is_object()
-        && let Ok(keys) = Reflect::own_keys(&headers.clone().unchecked_into())
-    {
-        for key in keys.iter() {
-            let value = Reflect::get(&headers, &key)
-                .ok()
-                .and_then(|v| v.as_string());
+    if let Some(keys) = js::keys(&headers).as_ref().and_then(array_items) {
+        for key in keys {
+            let value = js::get_value(&headers, &key).as_string();
             if let (Some(name), Some(value)) = (key.as_string(), value) {
                 e.headers.push((name, value));
             }
@@ -172,14 +158,43 @@ pub fn value_to_string(v: &Value) -> String {
         Value::String(s) => s.as_str().to_owned(),
         Value::I64(i) => edge_telemetry_core::cat!(*i),
         Value::Bool(b) => edge_telemetry_core::cat!(*b),
-        other => js_sys::JSON::stringify(&value_to_js(other))
-            .map(String::from)
-            .unwrap_or_default(),
+        Value::Array(a) => {
+            // As `JSON.stringify` writes the array.
+            let mut out = String::from("[");
+            let mut item = |write: &mut dyn FnMut(&mut String)| {
+                if out.len() > 1 {
+                    out.push(',');
+                }
+                write(&mut out);
+            };
+            match a {
+                ValueArray::Bool(x) => x
+                    .iter()
+                    .for_each(|b| item(&mut |o| o.push_str(if *b { "true" } else { "false" }))),
+                ValueArray::I64(x) => x
+                    .iter()
+                    .for_each(|i| item(&mut |o| edge_telemetry_core::json::push_i64(*i, o))),
+                ValueArray::F64(x) => x.iter().for_each(|f| {
+                    item(&mut |o| {
+                        o.push_str(&if f.is_finite() {
+                            number_to_string(*f)
+                        } else {
+                            "null".into()
+                        })
+                    })
+                }),
+                ValueArray::String(x) => x.iter().for_each(|s| {
+                    item(&mut |o| edge_telemetry_core::json::push_str_value(s.as_str(), o))
+                }),
+            }
+            out.push(']');
+            out
+        }
     }
 }
 
 /// Sets `traceId` and `spanId` (lowercase hex) on `o`.
-fn set_ids(o: &Object, ctx: &SpanContext) {
+fn set_ids(o: &JsValue, ctx: &SpanContext) {
     set(
         o,
         "traceId",
@@ -216,9 +231,6 @@ pub fn to_value(v: &JsValue) -> Option<Value> {
     if let Some(b) = v.as_bool() {
         return Some(Value::Bool(b));
     }
-    if !Array::is_array(v) {
-        return None;
-    }
     let items = array_items(v)?;
     let first = items.first();
     if first.is_none_or(|f| f.is_string()) {
@@ -246,13 +258,6 @@ pub fn to_value(v: &JsValue) -> Option<Value> {
     }
 }
 
-#[wasm_bindgen]
-extern "C" {
-    /// `Object.keys`, whose throw (a Proxy's trap) is an `Err`.
-    #[wasm_bindgen(catch, js_namespace = Object, js_name = keys)]
-    fn object_keys(obj: &JsValue) -> Result<Array, JsValue>;
-}
-
 /// Reads the own enumerable string-keyed properties of `obj` (`Object.keys`, as
 /// OpenTelemetry JS reads attributes, and as `ops.js` does) as attributes; returns how many
 /// were invalid (non-object input counts as one).
@@ -263,16 +268,16 @@ pub fn read_attributes(obj: &JsValue, out: &mut Vec<KeyValue>) -> u64 {
     if !obj.is_object() || obj.is_function() {
         return 1;
     }
-    let Ok(keys) = object_keys(obj) else {
+    let Some(keys) = js::keys(obj).as_ref().and_then(array_items) else {
         return 1;
     };
     let mut invalid = 0;
-    for key in keys.iter() {
+    for key in keys {
         let Some(name) = key.as_string().filter(|k| !k.is_empty()) else {
             invalid += 1;
             continue;
         };
-        match Reflect::get(obj, &key).ok().as_ref().and_then(to_value) {
+        match to_value(&js::get_value(obj, &key)) {
             Some(value) => out.push(KeyValue::new(name, value)),
             None => invalid += 1,
         }
@@ -292,7 +297,7 @@ pub fn to_time(v: &JsValue, time_origin_ms: f64) -> Result<Option<u64>, Invalid>
     }
     let nanos = if let Some(ms) = v.as_f64() {
         return number_time(ms, time_origin_ms);
-    } else if let Ok(ms) = date_time(v) {
+    } else if let Some(ms) = js::date_time(v) {
         time_input_to_unix_nanos(ms, 0.0)
     } else if let Some(items) = array_items(v) {
         match items.as_slice() {
@@ -341,7 +346,7 @@ pub fn to_parent(v: &JsValue) -> Parent {
     if !v.is_object() {
         return Parent::Invalid;
     }
-    let prop = |k: &str| Reflect::get(v, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
+    let prop = |k: &str| get(v, k);
     if let Some(h) = prop(SPAN_HANDLE_PROPERTY).as_f64() {
         return Parent::Span(h as u32);
     }
@@ -370,10 +375,8 @@ fn span_context_from_object(v: &JsValue, prop: &dyn Fn(&str) -> JsValue) -> Opti
 
 /// A status from `{code, message}` (codes as OpenTelemetry JS: 0 unset, 1 ok, 2 error).
 pub fn to_status(v: &JsValue) -> Option<Status> {
-    let code = Reflect::get(v, &JsValue::from_str("code")).ok()?.as_f64()?;
-    let message = Reflect::get(v, &JsValue::from_str("message"))
-        .ok()
-        .and_then(|m| m.as_string());
+    let code = get(v, "code").as_f64()?;
+    let message = get(v, "message").as_string();
     status_from_code(code, message)
 }
 
@@ -386,11 +389,7 @@ pub fn exception_fields(v: &JsValue) -> Option<(String, String, Option<String>)>
     if !v.is_object() {
         return None;
     }
-    let prop = |k: &str| {
-        Reflect::get(v, &JsValue::from_str(k))
-            .ok()
-            .and_then(|x| x.as_string())
-    };
+    let prop = |k: &str| get(v, k).as_string();
     let message = prop("message")?;
     Some((
         prop("name").unwrap_or_else(|| "Error".into()),
@@ -401,7 +400,7 @@ pub fn exception_fields(v: &JsValue) -> Option<(String, String, Option<String>)>
 
 /// `spanContext()` of a span, as OpenTelemetry JS shapes it.
 pub fn span_context_to_js(ctx: &SpanContext) -> JsValue {
-    let o = Object::new();
+    let o = js::object();
     set_ids(&o, ctx);
     set(&o, "traceFlags", &JsValue::from(ctx.trace_flags().to_u8()));
     set(
@@ -410,7 +409,7 @@ pub fn span_context_to_js(ctx: &SpanContext) -> JsValue {
         &JsValue::from_str(&format_tracestate(ctx.trace_state())),
     );
     set(&o, "isRemote", &JsValue::from_bool(ctx.is_remote()));
-    o.into()
+    o
 }
 
 /// The `traceparent` header value of a context.
@@ -425,8 +424,8 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     s
 }
 
-fn set(o: &Object, k: &str, v: &JsValue) {
-    let _ = Reflect::set(o, &JsValue::from_str(k), v);
+fn set(o: &JsValue, k: &str, v: &JsValue) {
+    js::set(o, k, v);
 }
 
 fn value_to_js(v: &Value) -> JsValue {
@@ -436,38 +435,38 @@ fn value_to_js(v: &Value) -> JsValue {
         Value::F64(f) => JsValue::from_f64(*f),
         Value::String(s) => JsValue::from_str(s.as_str()),
         Value::Array(a) => {
-            let out = Array::new();
+            let out = js::array();
             match a {
                 ValueArray::Bool(x) => x.iter().for_each(|b| {
-                    out.push(&JsValue::from_bool(*b));
+                    js::push(&out, &JsValue::from_bool(*b));
                 }),
                 ValueArray::I64(x) => x.iter().for_each(|i| {
-                    out.push(&JsValue::from_f64(*i as f64));
+                    js::push(&out, &JsValue::from_f64(*i as f64));
                 }),
                 ValueArray::F64(x) => x.iter().for_each(|f| {
-                    out.push(&JsValue::from_f64(*f));
+                    js::push(&out, &JsValue::from_f64(*f));
                 }),
                 ValueArray::String(x) => x.iter().for_each(|s| {
-                    out.push(&JsValue::from_str(s.as_str()));
+                    js::push(&out, &JsValue::from_str(s.as_str()));
                 }),
             }
-            out.into()
+            out
         }
     }
 }
 
 fn attributes_to_js(attrs: &[KeyValue]) -> JsValue {
-    let o = Object::new();
+    let o = js::object();
     for kv in attrs {
         set(&o, kv.key.as_str(), &value_to_js(&kv.value));
     }
-    o.into()
+    o
 }
 
 /// A finished span as the plain object given to `onSpanEnd` (see `ReadableSpan` in the
 /// package's typings).
 pub fn span_data_to_js(s: &SpanData) -> JsValue {
-    let o = Object::new();
+    let o = js::object();
     let ctx = &s.span_context;
     set(&o, "name", &JsValue::from_str(&s.name));
     set(&o, "kind", &JsValue::from(span_kind_code(&s.kind)));
@@ -496,9 +495,9 @@ pub fn span_data_to_js(s: &SpanData) -> JsValue {
         &JsValue::from_str(&decimal(s.end_time_unix_nano)),
     );
     set(&o, "attributes", &attributes_to_js(&s.attributes));
-    let events = Array::new();
+    let events = js::array();
     for e in &s.events {
-        let eo = Object::new();
+        let eo = js::object();
         set(&eo, "name", &JsValue::from_str(&e.name));
         set(
             &eo,
@@ -506,12 +505,12 @@ pub fn span_data_to_js(s: &SpanData) -> JsValue {
             &JsValue::from_str(&decimal(e.time_unix_nano)),
         );
         set(&eo, "attributes", &attributes_to_js(&e.attributes));
-        events.push(&eo);
+        js::push(&events, &eo);
     }
     set(&o, "events", &events);
-    let links = Array::new();
+    let links = js::array();
     for l in &s.links {
-        let lo = Object::new();
+        let lo = js::object();
         set(
             &lo,
             "traceId",
@@ -523,10 +522,10 @@ pub fn span_data_to_js(s: &SpanData) -> JsValue {
             &JsValue::from_str(&hex(&l.span_context.span_id().to_bytes())),
         );
         set(&lo, "attributes", &attributes_to_js(&l.attributes));
-        links.push(&lo);
+        js::push(&links, &lo);
     }
     set(&o, "links", &links);
-    let status = Object::new();
+    let status = js::object();
     let (code, message) = status_code(&s.status);
     set(&status, "code", &JsValue::from(code));
     if let Some(m) = message.filter(|m| !m.is_empty()) {
@@ -548,5 +547,5 @@ pub fn span_data_to_js(s: &SpanData) -> JsValue {
         "droppedLinksCount",
         &JsValue::from(s.dropped_links_count),
     );
-    o.into()
+    o
 }

@@ -8,16 +8,14 @@
 use core::cell::{Cell, RefCell};
 use edge_telemetry_core::prelude::*;
 
+use edge_telemetry_bindings::js::{self, JsValue};
 use edge_telemetry_bindings::read::Callback;
 use edge_telemetry_core::errors::capture::{NotSent, RawError, Source};
 use edge_telemetry_core::errors::rollbar::format_uuid_v4;
 use edge_telemetry_core::sdk::{ErrorLink, ItemDrop};
-use edge_telemetry_core::text::find_str;
 use edge_telemetry_core::trace::table::SpanHandle;
-use js_sys::{Array, Object, Reflect};
-use wasm_bindgen::prelude::*;
 
-use crate::export::{Channel, deliver, schedule};
+use crate::export::{Channel, code, deliver, schedule};
 use crate::local::Local;
 use crate::platform::{debug_log, now_millis, random_seed};
 use crate::state::{self, count, with_sdk};
@@ -42,13 +40,12 @@ fn link_to_js(link: &ErrorLink) -> JsValue {
         Some((t, s)) => (JsValue::from_str(t), JsValue::from_str(s)),
         None => (JsValue::UNDEFINED, JsValue::UNDEFINED),
     };
-    let a = Array::of2(
-        &JsValue::from_str(&link.uuid),
-        &JsValue::from(link.now_ms as f64),
-    );
-    a.push(&trace);
-    a.push(&span);
-    a.into()
+    let a = js::array();
+    js::push(&a, &JsValue::from_str(&link.uuid));
+    js::push(&a, &JsValue::from(link.now_ms as f64));
+    js::push(&a, &trace);
+    js::push(&a, &span);
+    a
 }
 
 /// Queues item `uuid` (and settles its span's mark); true when queued.
@@ -87,7 +84,6 @@ fn queue(uuid: &str, body: String) -> bool {
 /// error, for the span's mark. Returns `[uuid, timeMs, traceId, spanId]` for the item
 /// encoder (then `errorQueue` or `errorNotSent` with that uuid), or `undefined` when
 /// reporting is off.
-#[wasm_bindgen(js_name = errorCapture)]
 pub fn error_capture(
     kind: u32,
     hint: SpanHandle,
@@ -117,13 +113,11 @@ pub fn error_capture(
 
 /// Queues item `uuid` as the item encoder built it (or `beforeSend` returned it); false when
 /// dropped (counted).
-#[wasm_bindgen(js_name = errorQueue)]
 pub fn error_queue(uuid: String, body: String) -> bool {
     queue(&uuid, body)
 }
 
 /// Item `uuid` is not sent, for `why` (a `NotSent` value). Counted; its span is left alone.
-#[wasm_bindgen(js_name = errorNotSent)]
 pub fn error_not_sent(why: u32, uuid: Option<String>) {
     let why = NotSent::from_code(why);
     match with_sdk(|s| s.engine.not_sent(why, uuid.as_deref())) {
@@ -143,7 +137,6 @@ pub fn error_not_sent(why: u32, uuid: Option<String>) {
 
 /// Item `uuid` is kept for a later page (the page is being hidden before the item encoder
 /// arrived): its span is marked now.
-#[wasm_bindgen(js_name = errorDeferred)]
 pub fn error_deferred(uuid: String) {
     deliver(with_sdk(|s| s.engine.defer(&uuid)).flatten());
 }
@@ -151,7 +144,6 @@ pub fn error_deferred(uuid: String) {
 /// What `errors.js` needs: `{captureUncaught, captureUnhandledRejections, trapUuid}`
 /// (`trapUuid`: the uuid of the item for a trap the panic hook did not see), or `undefined`
 /// when reporting is off.
-#[wasm_bindgen(js_name = errorSettings)]
 pub fn error_settings() -> JsValue {
     with_sdk(|sdk| {
         let c = &sdk.engine.config().rollbar;
@@ -163,15 +155,15 @@ pub fn error_settings() -> JsValue {
         {
             return None;
         }
-        let o = Object::new();
-        let set = |k: &str, v: &JsValue| Reflect::set(&o, &JsValue::from_str(k), v).ok();
+        let o = js::object();
+        let set = |k: &str, v: &JsValue| js::set(&o, k, v);
         set("captureUncaught", &JsValue::from_bool(uncaught));
         set(
             "captureUnhandledRejections",
             &JsValue::from_bool(rejections),
         );
         set("trapUuid", &JsValue::from_str(&uuid()));
-        Some(o.into())
+        Some(o)
     })
     .flatten()
     .unwrap_or(JsValue::UNDEFINED)
@@ -196,7 +188,6 @@ static IN_HOOK: Local<Cell<bool>> = Local::new(Cell::new(false));
 /// `lost` is the panic's item when the SDK's state was in use (no trace ids). In the
 /// package's `no_std` build the panic handler (src/lib.rs) calls [`on_panic`]; with `std`,
 /// a hook chained before the previous one does.
-#[wasm_bindgen(js_name = installPanicHook)]
 pub fn install_panic_hook(encode: JsValue, fatal: JsValue) {
     if let (Ok(mut f), Some(encode), Some(fatal)) = (
         ON_PANIC.try_borrow_mut(),
@@ -221,24 +212,8 @@ pub(crate) fn on_panic(message: &str) {
     if IN_HOOK.replace(true) {
         return;
     }
-    let here = js_sys::Error::new("");
-    let stack = Reflect::get(&here, &JsValue::from_str("stack"))
-        .ok()
-        .and_then(|s| s.as_string())
-        .unwrap_or_default();
-    // Without the frames of the hook's own `new Error()` call through the JS glue. Joined
-    // by hand: `[&str]::join` would be a second copy of the join code (1 KB before
-    // `wasm-opt`) beside the one `concat` uses for the export batches.
-    let mut kept = String::new();
-    for line in stack.lines() {
-        if find_str(line, "__wbg_").is_none() && find_str(line, "externref shim").is_none() {
-            if !kept.is_empty() {
-                kept.push('\n');
-            }
-            kept.push_str(line);
-        }
-    }
-    report_panic(message, &kept);
+    // The JS stack of the call into wasm that panicked (`wasm.js` leaves out its own frame).
+    report_panic(message, &js::stack());
 }
 
 /// Reports a panic and hands everything queued to `errors.js`.
@@ -277,16 +252,12 @@ fn report_panic(message: &str, stack: &str) {
     if let Some(h) = with_sdk(|sdk| sdk.engine.active_span()).filter(|h| *h != 0) {
         deliver(with_sdk(|sdk| sdk.engine.end(h, None)).flatten());
     }
-    let out = Array::new();
+    let out = js::array();
     for (kind, body) in with_sdk(|sdk| sdk.engine.drain()).unwrap_or_default() {
-        let o = Object::new();
-        let _ = Reflect::set(
-            &o,
-            &"channel".into(),
-            &JsValue::from(Channel::from(kind) as u32),
-        );
-        let _ = Reflect::set(&o, &"body".into(), &JsValue::from_str(&body));
-        out.push(&o);
+        let o = js::object();
+        js::set(&o, "channel", &JsValue::from(code(kind)));
+        js::set(&o, "body", &JsValue::from_str(&body));
+        js::push(&out, &o);
     }
     // A panic while the SDK's state was in use leaves it unreachable: the item has no trace
     // ids.
@@ -319,7 +290,6 @@ pub fn panic_report(location: Option<(&str, u32, u32)>, message: Option<&str>) -
 static DEBUG_MESSAGE: Local<RefCell<Option<String>>> = Local::new(RefCell::new(None));
 
 /// Panics with `message`: how the tests check the hook. Not part of the public API.
-#[wasm_bindgen(js_name = debugPanic)]
 pub fn debug_panic(message: String) {
     #[cfg(feature = "std")]
     panic!("{message}");

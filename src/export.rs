@@ -3,10 +3,10 @@
 //! that are due and reports how each attempt ended; the engine (`core::sdk`, over
 //! `core::export::channel`) decides everything else.
 
+use edge_telemetry_bindings::js::{self, JsValue};
+pub use edge_telemetry_core::boundary::{Channel, FlushState};
 use edge_telemetry_core::prelude::*;
 use edge_telemetry_core::sdk::{ChannelKind, Ended};
-use js_sys::{Array, Object, Reflect, Uint8Array};
-use wasm_bindgen::prelude::*;
 
 pub use edge_telemetry_bindings::read::js_f64;
 
@@ -14,31 +14,19 @@ use crate::platform::{debug_log, unit_random};
 use crate::state;
 use crate::state::with_sdk;
 
-/// An outgoing channel, as JS names it (`Channel.Spans`, `Channel.Items`).
-#[wasm_bindgen]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Channel {
-    /// Finished spans (OTLP/HTTP JSON).
-    Spans = 0,
-    /// Rollbar items.
-    Items = 1,
-}
-
-impl From<Channel> for ChannelKind {
-    fn from(c: Channel) -> Self {
-        match c {
-            Channel::Spans => ChannelKind::Spans,
-            Channel::Items => ChannelKind::Items,
-        }
+/// The channel numbered `c` (`Channel.Spans`, `Channel.Items`).
+fn kind(c: u32) -> Option<ChannelKind> {
+    match Channel::from_code(c)? {
+        Channel::Spans => Some(ChannelKind::Spans),
+        Channel::Items => Some(ChannelKind::Items),
     }
 }
 
-impl From<ChannelKind> for Channel {
-    fn from(k: ChannelKind) -> Self {
-        match k {
-            ChannelKind::Spans => Channel::Spans,
-            ChannelKind::Items => Channel::Items,
-        }
+/// A channel's number for JS.
+pub(crate) fn code(k: ChannelKind) -> u32 {
+    match k {
+        ChannelKind::Spans => Channel::Spans as u32,
+        ChannelKind::Items => Channel::Items as u32,
     }
 }
 
@@ -49,27 +37,25 @@ fn note(note: Option<String>) {
 }
 
 /// The channels that are on, as `Channel` values.
-#[wasm_bindgen]
-pub fn channels() -> Array {
-    let out = Array::new();
+pub fn channels() -> JsValue {
+    let out = js::array();
     for kind in with_sdk(|s| s.engine.channels()).unwrap_or_default() {
-        out.push(&JsValue::from(Channel::from(kind) as u32));
+        js::push(&out, &JsValue::from(code(kind)));
     }
     out
 }
 
 /// What `export.js` needs to send on `channel`: `{url, headers: {name: value}, timeoutMillis,
 /// gzip}`, or `undefined` when the channel is off.
-#[wasm_bindgen(js_name = channelSettings)]
-pub fn channel_settings(channel: Channel) -> JsValue {
+pub fn channel_settings(channel: u32) -> JsValue {
     with_sdk(|sdk| {
-        let c = sdk.engine.channel_settings(channel.into())?;
-        let o = Object::new();
-        let headers = Object::new();
+        let c = sdk.engine.channel_settings(kind(channel)?)?;
+        let o = js::object();
+        let headers = js::object();
         for (k, v) in c.headers {
-            let _ = Reflect::set(&headers, &JsValue::from_str(k), &JsValue::from_str(v));
+            js::set(&headers, k, &JsValue::from_str(v));
         }
-        let set = |k: &str, v: &JsValue| Reflect::set(&o, &JsValue::from_str(k), v).ok();
+        let set = |k: &str, v: &JsValue| js::set(&o, k, v);
         set("url", &JsValue::from_str(c.url));
         set("headers", &headers);
         set(
@@ -77,7 +63,7 @@ pub fn channel_settings(channel: Channel) -> JsValue {
             &JsValue::from_f64(f64::from(c.timeout_millis)),
         );
         set("gzip", &JsValue::from_bool(c.gzip));
-        Some(o.into())
+        Some(o)
     })
     .flatten()
     .unwrap_or(JsValue::UNDEFINED)
@@ -85,35 +71,30 @@ pub fn channel_settings(channel: Channel) -> JsValue {
 
 /// The requests due on `channel` as `[{id, body}, ...]` (one, or on the page-hide path
 /// several, each body under 60 KiB); `undefined` when nothing is due.
-#[wasm_bindgen(js_name = channelTake)]
-pub fn channel_take(channel: Channel, hidden: bool) -> JsValue {
-    let Some((requests, n)) = with_sdk(|s| s.engine.take(channel.into(), hidden)) else {
+pub fn channel_take(channel: u32, hidden: bool) -> JsValue {
+    let Some((requests, n)) = kind(channel).and_then(|k| with_sdk(|s| s.engine.take(k, hidden)))
+    else {
         return JsValue::UNDEFINED;
     };
     note(n);
     if requests.is_empty() {
         return JsValue::UNDEFINED;
     }
-    let out = Array::new();
+    let out = js::array();
     for r in requests {
-        let o = Object::new();
-        let _ = Reflect::set(&o, &"id".into(), &JsValue::from_f64(f64::from(r.id)));
-        let _ = Reflect::set(
-            &o,
-            &"body".into(),
-            &Uint8Array::from(r.body.as_bytes()).into(),
-        );
-        out.push(&o);
+        let o = js::object();
+        js::set(&o, "id", &JsValue::from(r.id));
+        js::set(&o, "body", &js::bytes(r.body.as_bytes()));
+        js::push(&out, &o);
     }
-    out.into()
+    out
 }
 
 /// Records how an attempt to send request `id` on `channel` ended (`status` 0: no
 /// response) and returns the delay before retrying it, or -1 when it is done (acknowledged
 /// or given up).
-#[wasm_bindgen(js_name = channelResult)]
 pub fn channel_result(
-    channel: Channel,
+    channel: u32,
     id: u32,
     status: u32,
     retry_after: Option<String>,
@@ -121,9 +102,12 @@ pub fn channel_result(
 ) -> f64 {
     let status = status.min(999) as u16;
     let jitter = unit_random();
+    let Some(channel) = kind(channel) else {
+        return -1.0;
+    };
     let Some((delay, n)) = with_sdk(|s| {
         s.engine.attempt(
-            channel.into(),
+            channel,
             id,
             status,
             retry_after.as_deref(),
@@ -139,41 +123,29 @@ pub fn channel_result(
 
 /// Milliseconds until a request is due on `channel`, or -1 (nothing queued, or every slot
 /// busy).
-#[wasm_bindgen(js_name = channelNextDue)]
-pub fn channel_next_due(channel: Channel) -> f64 {
-    with_sdk(|s| s.engine.next_due(channel.into()))
+pub fn channel_next_due(channel: u32) -> f64 {
+    kind(channel)
+        .and_then(|k| with_sdk(|s| s.engine.next_due(k)))
         .flatten()
         .map_or(-1.0, |ms| ms as f64)
 }
 
 /// Starts a flush of `channel`; its token (0: nothing to wait for, the channel is off).
-#[wasm_bindgen(js_name = channelFlushBegin)]
-pub fn channel_flush_begin(channel: Channel) -> u32 {
-    with_sdk(|s| s.engine.flush(channel.into()))
+pub fn channel_flush_begin(channel: u32) -> u32 {
+    kind(channel)
+        .and_then(|k| with_sdk(|s| s.engine.flush(k)))
         .flatten()
         .unwrap_or(0)
 }
 
-/// Where a flush stands.
-#[wasm_bindgen]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FlushState {
-    /// Something before it is still queued or in flight.
-    Waiting = 0,
-    /// Everything before it was acknowledged (or the channel is off).
-    Done = 1,
-    /// Some of it was given up (counted).
-    GaveUp = 2,
-}
-
 /// A flush's state.
-#[wasm_bindgen(js_name = channelFlushResult)]
-pub fn channel_flush_result(channel: Channel, token: u32) -> FlushState {
-    match with_sdk(|s| s.engine.flush_result(channel.into(), token)) {
+pub fn channel_flush_result(channel: u32, token: u32) -> u32 {
+    let state = match kind(channel).and_then(|k| with_sdk(|s| s.engine.flush_result(k, token))) {
         Some(None) => FlushState::Waiting,
         Some(Some(true)) | None => FlushState::Done,
         Some(Some(false)) => FlushState::GaveUp,
-    }
+    };
+    state as u32
 }
 
 /// Hands a finished span to `onSpanEnd` and the export queue.

@@ -1,8 +1,10 @@
 //! # edge-telemetry (wasm glue)
 //!
-//! The wasm-bindgen layer of edge-telemetry. All policy lives in `edge-telemetry-core`;
-//! this crate converts JS values, reads the browser clock and CSPRNG, and keeps the page's
-//! SDK state. It exports low-level functions addressed by span handles; the npm package's
+//! The JS boundary of edge-telemetry's engine module. All policy lives in
+//! `edge-telemetry-core`; this crate converts JS values (handles into `wasm.js`'s table,
+//! through `edge-telemetry-bindings`' `js` module: no wasm-bindgen), reads the browser clock
+//! and CSPRNG, and keeps the page's SDK state. It exports low-level functions addressed by
+//! span handles (`exports.rs`); the npm package's
 //! `index.js` (in `pkg-template/`) wraps them into the public API (`init`, `startSpan`,
 //! `Span`, `withSpan`, fetch/XHR instrumentation) and guarantees that nothing throws into
 //! the page.
@@ -27,6 +29,8 @@ pub mod api;
 pub mod convert;
 pub mod errors;
 pub mod export;
+#[cfg(target_arch = "wasm32")]
+mod exports;
 pub mod ops;
 pub mod platform;
 pub mod state;

@@ -12,47 +12,18 @@
 //! attributes is a count, then that many (key, value) argument pairs.
 
 use alloc::sync::Arc;
+use core::cell::RefCell;
+use edge_telemetry_bindings::local::Local;
+use edge_telemetry_core::boundary::{Arg, Op};
 use edge_telemetry_core::model::{Key, KeyValue, SpanKind, StringValue, Value};
 use edge_telemetry_core::prelude::*;
 use edge_telemetry_core::trace::span::{span_kind_from_code, span_kind_from_name};
 use edge_telemetry_core::trace::table::SpanHandle;
-use wasm_bindgen::prelude::*;
 
 use crate::api::{self, checked_time};
 use crate::convert;
 use crate::platform::{BrowserClock, replay_time, set_replay_time};
 use crate::state;
-
-/// A recorded call, as the first number of its record.
-#[wasm_bindgen]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Op {
-    /// `startSpan`: flags ([`api::StartFlag`]), name, kind, parent, startTime, attributes,
-    /// then the time it was made.
-    Start = 1,
-    /// `span.setAttribute`: span, key, value.
-    SetAttribute = 2,
-    /// `span.setAttributes`: span, attributes.
-    SetAttributes = 3,
-    /// `span.end`: span, endTime, then the time it was made.
-    End = 4,
-}
-
-/// How an argument is written: this tag, then one number.
-#[wasm_bindgen]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Arg {
-    /// `undefined` (the number is ignored).
-    Undefined = 0,
-    /// A string: the number is its index among the joined strings.
-    Str = 1,
-    /// A number: the number.
-    Num = 2,
-    /// A boolean: 1 or 0.
-    Bool = 3,
-    /// A span (as a parent): the number is a span as described above.
-    Span = 4,
-}
 
 /// An argument as read from the buffer.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -205,9 +176,63 @@ fn parent_of(a: Read) -> edge_telemetry_core::sdk::Parent {
     }
 }
 
+/// Where `wasm.js` writes a buffer for [`run_ops_export`] (8-byte words, so that JS can
+/// write the numbers as a `Float64Array`), and where the started spans' handles come back.
+static BUFFER: Local<RefCell<Vec<u64>>> = Local::new(RefCell::new(Vec::new()));
+
+/// The address of a buffer of at least `bytes` bytes (export `__et_buffer`).
+#[cfg_attr(target_arch = "wasm32", unsafe(export_name = "__et_buffer"))]
+pub extern "C" fn buffer(bytes: u32) -> *mut u8 {
+    let Ok(mut b) = BUFFER.try_borrow_mut() else {
+        return core::ptr::null_mut();
+    };
+    let words = (bytes as usize).div_ceil(8);
+    if b.len() < words {
+        b.resize(words, 0);
+    }
+    b.as_mut_ptr().cast()
+}
+
+/// Export `runOps`: `n` numbers, then `text` bytes of UTF-8 (the strings joined by NUL), as
+/// `wasm.js` wrote them into the [`buffer`]. Leaves the started spans' handles at the start
+/// of the buffer (as `u32`s) and returns how many there are.
+#[cfg_attr(target_arch = "wasm32", unsafe(export_name = "runOps"))]
+pub extern "C" fn run_ops_export(n: u32, text: u32) -> u32 {
+    let Ok(mut b) = BUFFER.try_borrow_mut() else {
+        return 0;
+    };
+    // Taken out while the calls run (they may call page code that calls back in).
+    let words = core::mem::take(&mut *b);
+    drop(b);
+    let (n, text) = (n as usize, text as usize);
+    let started = if n + text.div_ceil(8) <= words.len() {
+        // SAFETY: the buffer holds `n` numbers JS wrote, then `text` bytes; u64 and f64 have
+        // the same size and alignment, and any bits are a valid f64.
+        let (ops, rest) = words.split_at(n);
+        let ops: &[f64] = unsafe { core::slice::from_raw_parts(ops.as_ptr().cast(), n) };
+        let bytes: &[u8] = unsafe { core::slice::from_raw_parts(rest.as_ptr().cast(), text) };
+        run_ops(ops, core::str::from_utf8(bytes).unwrap_or_default())
+    } else {
+        state::count(|s| s.internal_errors += 1);
+        Vec::new()
+    };
+    let mut words = words;
+    let count = started.len();
+    if words.len() < count.div_ceil(2) {
+        words.resize(count.div_ceil(2), 0);
+    }
+    // SAFETY: the buffer has room for `count` u32s (checked above).
+    let out: &mut [u32] =
+        unsafe { core::slice::from_raw_parts_mut(words.as_mut_ptr().cast(), count) };
+    out.copy_from_slice(&started);
+    if let Ok(mut b) = BUFFER.try_borrow_mut() {
+        *b = words;
+    }
+    count as u32
+}
+
 /// Runs the recorded calls in `ops` (strings: `strings` split at NUL). Returns the handles
 /// of the spans they started, in order (0: not started).
-#[wasm_bindgen(js_name = runOps)]
 pub fn run_ops(ops: &[f64], strings: &str) -> Vec<SpanHandle> {
     state::release_requests();
     let before = replay_time();

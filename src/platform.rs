@@ -5,30 +5,16 @@ use edge_telemetry_core::prelude::*;
 
 use edge_telemetry_core::resource::BrowserInfo;
 use edge_telemetry_core::time::{Clock, millis_to_unix_nanos};
-use wasm_bindgen::prelude::*;
 
 use crate::local::Local;
-use edge_telemetry_bindings::read::get as prop;
-
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_namespace = performance, js_name = now)]
-    fn performance_now() -> f64;
-    #[wasm_bindgen(thread_local_v2, js_namespace = performance, js_name = timeOrigin)]
-    static TIME_ORIGIN: f64;
-    #[wasm_bindgen(catch, js_namespace = crypto, js_name = getRandomValues)]
-    fn get_random_values(buf: &mut [u8]) -> Result<(), JsValue>;
-    #[wasm_bindgen(js_namespace = Math, js_name = random)]
-    fn math_random() -> f64;
-    #[wasm_bindgen(js_namespace = console, js_name = debug)]
-    fn console_debug(msg: &str);
-    #[wasm_bindgen(catch, js_namespace = sessionStorage, js_name = setItem)]
-    fn session_set(key: &str, value: &str) -> Result<(), JsValue>;
-}
+use edge_telemetry_bindings::js::{self, JsValue, get as prop};
 
 /// While calls recorded before the module was ready are replayed: the `performance.now()`
 /// value each was made at (NaN otherwise).
 static REPLAY_AT: Local<Cell<f64>> = Local::new(Cell::new(f64::NAN));
+
+/// `performance.timeOrigin`, read once (NaN until then).
+static TIME_ORIGIN: Local<Cell<f64>> = Local::new(Cell::new(f64::NAN));
 
 /// Makes the clock read `ms` (a `performance.now()` value) until called with NaN.
 pub fn set_replay_time(ms: f64) {
@@ -47,7 +33,13 @@ pub struct BrowserClock;
 impl BrowserClock {
     /// The page's time origin in epoch milliseconds.
     pub fn time_origin_ms() -> f64 {
-        TIME_ORIGIN.with(|t| *t)
+        let origin = TIME_ORIGIN.get();
+        if !origin.is_nan() {
+            return origin;
+        }
+        let origin = js::time_origin();
+        TIME_ORIGIN.set(origin);
+        origin
     }
 }
 
@@ -56,7 +48,7 @@ impl Clock for BrowserClock {
         let origin = millis_to_unix_nanos(Self::time_origin_ms()).unwrap_or(0);
         let replayed = REPLAY_AT.get();
         let now = if replayed.is_nan() {
-            performance_now()
+            js::now()
         } else {
             replayed
         };
@@ -71,12 +63,12 @@ pub fn now_millis() -> u64 {
 
 /// A number in `[0, 1)` for retry jitter.
 pub fn unit_random() -> f64 {
-    math_random()
+    js::math_random()
 }
 
 /// Writes a sessionStorage item; failures (quota, unavailable storage) are ignored.
 pub fn storage_set(key: &str, value: &str) {
-    let _ = session_set(key, value);
+    js::session_set(key, value);
 }
 
 /// What `navigator` (and `navigator.userAgentData`, where the browser has it) says, read
@@ -110,9 +102,9 @@ pub fn browser_info(global: &JsValue) -> BrowserInfo {
 /// Web Crypto (ids then are still unique, just not unpredictable).
 pub fn random_seed() -> [u8; 32] {
     let mut seed = [0u8; 32];
-    if get_random_values(&mut seed).is_err() {
+    if !js::random_fill(&mut seed) {
         for b in seed.iter_mut() {
-            *b = (math_random() * 256.0) as u8;
+            *b = (js::math_random() * 256.0) as u8;
         }
     }
     seed
@@ -120,7 +112,7 @@ pub fn random_seed() -> [u8; 32] {
 
 /// Writes a debug line to the console (only called in debug mode; never with a key).
 pub fn debug_log(msg: &str) {
-    console_debug(msg);
+    js::debug(msg);
 }
 
 /// `location.href` now, from the page's global object.

@@ -6,10 +6,9 @@
 use core::cell::RefCell;
 use edge_telemetry_core::prelude::*;
 
-use edge_telemetry_bindings::read::Callback;
+use edge_telemetry_bindings::read::{Callback, RegExp};
 use edge_telemetry_core::stats::Stats;
 use edge_telemetry_core::trace::ids::AnyIdGenerator;
-use js_sys::RegExp;
 
 use crate::local::Local;
 use crate::platform::{BrowserClock, storage_set};

@@ -2,36 +2,22 @@
 //! JSON data, numbers written by JavaScript. Every read is guarded (getters and proxies may
 //! throw). Shared by both wasm modules of the package (the engine and the item encoder).
 
+use crate::js::{self, JsValue};
 use edge_telemetry_core::config::RollbarConfig;
 use edge_telemetry_core::errors::capture::ItemExtras;
 use edge_telemetry_core::errors::rollbar::Json;
 use edge_telemetry_core::export::otlp::push_non_finite;
 use edge_telemetry_core::prelude::*;
-use js_sys::{Array, Reflect, RegExp};
-use wasm_bindgen::prelude::wasm_bindgen;
-use wasm_bindgen::{JsCast, JsValue};
-
-#[wasm_bindgen]
-extern "C" {
-    /// `RegExp.prototype.test` that reports a throw (a user subclass may override `exec`)
-    /// instead of unwinding through wasm.
-    #[wasm_bindgen(catch, js_namespace = ["RegExp", "prototype", "test"], js_name = call)]
-    fn regexp_test(this: &RegExp, text: &str) -> Result<bool, JsValue>;
-}
 
 /// A page function the engine calls back (`onSpanEnd`, export.js's timers, the panic hook's
-/// callbacks): a plain value called through `Reflect.apply`, which reports a throw instead of
-/// unwinding through wasm. 475 bytes of the engine module smaller than `js_sys::Function`'s
-/// typed call methods (the 43 closure shims wasm-bindgen keeps in the function table come
-/// from elsewhere and stay).
+/// callbacks): called through `Reflect.apply`, which reports a throw instead of unwinding
+/// through wasm.
 #[derive(Clone, Debug)]
 pub struct Callback(JsValue);
 
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(catch, js_namespace = Reflect, js_name = apply)]
-    fn reflect_apply(target: &JsValue, this: &JsValue, args: &Array) -> Result<JsValue, JsValue>;
-}
+/// A RegExp of the page's options (`propagateTraceHeaderCorsUrls`, `ignoredMessages`).
+#[derive(Clone, Debug)]
+pub struct RegExp(JsValue);
 
 impl Callback {
     /// `v` when it is a function.
@@ -39,13 +25,13 @@ impl Callback {
         v.is_function().then_some(Self(v))
     }
 
-    /// Calls it with `args` (`this` undefined); `Err` with what it threw.
-    pub fn call(&self, args: &[&JsValue]) -> Result<JsValue, JsValue> {
-        let list = Array::new();
+    /// Calls it with `args` (`this` undefined); `Err` when it threw.
+    pub fn call(&self, args: &[&JsValue]) -> Result<JsValue, js::Threw> {
+        let list = js::array();
         for a in args {
-            list.push(a);
+            js::push(&list, a);
         }
-        reflect_apply(&self.0, &JsValue::UNDEFINED, &list)
+        js::apply(&self.0, &list)
     }
 }
 
@@ -55,33 +41,20 @@ pub const MAX_ARRAY_ITEMS: u32 = 10_000;
 /// The items of a JS array, read with `catch` (getters and proxies may throw). `None` for
 /// a non-array, a throwing read, or more than [`MAX_ARRAY_ITEMS`] items.
 pub fn array_items(v: &JsValue) -> Option<Vec<JsValue>> {
-    if !Array::is_array(v) {
+    let len = js::length(v)?;
+    if len > f64::from(MAX_ARRAY_ITEMS) {
         return None;
     }
-    let len = Reflect::get(v, &JsValue::from_str("length"))
-        .ok()?
-        .as_f64()?;
-    if !(0.0..=f64::from(MAX_ARRAY_ITEMS)).contains(&len) {
-        return None;
-    }
-    (0..len as u32)
-        .map(|i| Reflect::get_u32(v, i).ok())
-        .collect()
+    Some((0..len as u32).map(|i| js::get_index(v, i)).collect())
 }
 
 /// Whether an allow-list RegExp matches `url`, from the start of the string like
 /// `String.prototype.match` (so a `g` or `y` flag's `lastIndex` does not carry over).
 pub fn regex_matches(re: &RegExp, url: &str) -> bool {
-    re.set_last_index(0);
-    regexp_test(re, url).unwrap_or(false)
+    js::regexp_test(&re.0, url).unwrap_or(false)
 }
 
-pub fn get(obj: &JsValue, key: &str) -> JsValue {
-    if !obj.is_object() {
-        return JsValue::UNDEFINED;
-    }
-    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-}
+pub use js::get;
 
 /// A boolean option, `default` when absent.
 pub fn read_bool(obj: &JsValue, key: &str, default: bool) -> bool {
@@ -106,7 +79,7 @@ pub fn read_count(obj: &JsValue, key: &str) -> Option<u32> {
 /// A rule list option: one string or RegExp, or an array of them.
 pub fn read_rules(obj: &JsValue, key: &str) -> (Vec<String>, Vec<RegExp>) {
     let rules = get(obj, key);
-    let list = if Array::is_array(&rules) {
+    let list = if rules.is_array() {
         array_items(&rules).unwrap_or_default()
     } else {
         vec![rules]
@@ -116,8 +89,8 @@ pub fn read_rules(obj: &JsValue, key: &str) -> (Vec<String>, Vec<RegExp>) {
     for rule in list {
         if let Some(s) = rule.as_string() {
             strings.push(s);
-        } else if let Some(re) = rule.dyn_ref::<RegExp>() {
-            regexes.push(re.clone());
+        } else if rule.is_regexp() {
+            regexes.push(RegExp(rule));
         }
     }
     (strings, regexes)
@@ -208,7 +181,7 @@ fn to_json_at(v: &JsValue, depth: u32) -> Json {
     if depth >= MAX_JSON_DEPTH {
         return Json::String("[depth limit]".into());
     }
-    if Array::is_array(v) {
+    if v.is_array() {
         let items = array_items(v).unwrap_or_default();
         return Json::Array(
             items
@@ -218,12 +191,8 @@ fn to_json_at(v: &JsValue, depth: u32) -> Json {
                 .collect(),
         );
     }
-    if let Some(e) = v.dyn_ref::<js_sys::Error>() {
-        let prop = |k: &str| {
-            Reflect::get(e, &JsValue::from_str(k))
-                .ok()
-                .and_then(|v| v.as_string())
-        };
+    if v.is_error() {
+        let prop = |k: &str| get(v, k).as_string();
         let mut fields = Vec::new();
         for k in ["name", "message", "stack"] {
             if let Some(s) = prop(k) {
@@ -232,15 +201,18 @@ fn to_json_at(v: &JsValue, depth: u32) -> Json {
         }
         return Json::Object(fields);
     }
-    let Ok(keys) = Reflect::own_keys(&v.clone().unchecked_into()) else {
+    let Some(keys) = js::keys(v) else {
         return Json::Null;
     };
+    let n = js::length(&keys)
+        .unwrap_or(0.0)
+        .min(f64::from(MAX_JSON_ENTRIES)) as u32;
     let mut fields = Vec::new();
-    for key in keys.iter().take(MAX_JSON_ENTRIES as usize) {
+    for key in (0..n).map(|i| js::get_index(&keys, i)) {
         let Some(name) = key.as_string() else {
             continue;
         };
-        let value = Reflect::get(v, &key).map_or(Json::Null, |x| to_json_at(&x, depth + 1));
+        let value = to_json_at(&js::get_value(v, &key), depth + 1);
         fields.push((name, value));
     }
     Json::Object(fields)
@@ -249,10 +221,7 @@ fn to_json_at(v: &JsValue, depth: u32) -> Json {
 /// A number as JS's `String(n)` writes it. Done by JS: Rust's float formatting would add
 /// about 20 KB to the wasm module.
 pub fn number_to_string(n: f64) -> String {
-    js_sys::Number::from(n)
-        .to_string_with_radix(10)
-        .map(String::from)
-        .unwrap_or_default()
+    js::number_string(n)
 }
 
 /// Writes a double as JSON with JavaScript's number formatting (shortest round-trip text,

@@ -14,17 +14,17 @@ extern crate alloc;
 
 use core::cell::RefCell;
 
+use edge_telemetry_bindings::exports;
+use edge_telemetry_bindings::js::{self, JsValue};
 use edge_telemetry_bindings::local::Local;
 use edge_telemetry_bindings::read::{
-    array_items, get, js_f64, read_rollbar_extras, read_rollbar_options, read_string,
+    RegExp, array_items, get, js_f64, read_rollbar_extras, read_rollbar_options, read_string,
     regex_matches, to_json,
 };
 use edge_telemetry_core::config::{DEFAULT_SERVICE_NAME, RollbarConfig};
 use edge_telemetry_core::errors::capture::{ErrorReport, NotSent, RawError, Reporter, Source};
 use edge_telemetry_core::errors::rollbar::Level;
 use edge_telemetry_core::prelude::*;
-use js_sys::RegExp;
-use wasm_bindgen::prelude::*;
 
 /// The allocator, as in the engine's module (src/lib.rs).
 #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
@@ -45,11 +45,10 @@ type Configured = (Reporter, Vec<RegExp>);
 static REPORTER: Local<RefCell<Option<Configured>>> = Local::new(RefCell::new(None));
 
 /// Sets the encoder up from the checked `init` options (the object `options.js` returned).
-#[wasm_bindgen]
 pub fn configure(options: JsValue) {
     let mut cfg = RollbarConfig::default();
     let ignored = read_rollbar_options(&options, &mut cfg);
-    let user_agent = read_string(&get(&js_sys::global(), "navigator"), "userAgent");
+    let user_agent = read_string(&get(&JsValue::global(), "navigator"), "userAgent");
     let service = read_string(&options, "serviceName");
     let reporter = Reporter::new(
         &cfg,
@@ -81,10 +80,9 @@ fn read_chain(chain: &JsValue) -> Vec<RawError> {
 /// The item for one captured error: `report` is `{kind, level, chain, custom, link,
 /// pageUrl}` (`link`: what the engine's `errorCapture` returned, `[uuid, timeMs, traceId,
 /// spanId]`). Returns the item's JSON, or the `NotSent` number of why it is not sent.
-#[wasm_bindgen]
 pub fn encode(report: JsValue) -> JsValue {
     let link = get(&report, "link");
-    let at = |i: u32| js_sys::Reflect::get_u32(&link, i).unwrap_or(JsValue::UNDEFINED);
+    let at = |i: u32| js::get_index(&link, i);
     let trace = at(2).as_string().zip(at(3).as_string());
     let report = ErrorReport {
         uuid: at(0).as_string().unwrap_or_default(),
@@ -115,9 +113,14 @@ pub fn encode(report: JsValue) -> JsValue {
 
 /// The item for a trap the panic hook did not see (stack overflow, out of memory): sent as
 /// it is, without a timestamp (Rollbar then uses the time it arrives).
-#[wasm_bindgen(js_name = trapItem)]
 pub fn trap_item(uuid: String) -> Option<String> {
     let guard = REPORTER.try_borrow().ok()?;
     let (reporter, _) = guard.as_ref()?;
     Some(reporter.trap_item(uuid, js_f64))
+}
+
+exports! {
+    "configure" => configure[options: JsValue];
+    "encode" => encode[report: JsValue];
+    "trapItem" => trap_item[uuid: String];
 }

@@ -648,8 +648,8 @@ async function initFigure(out) {
 // ---------------------------------------------------------------------------------------------
 // Figure 8: calls from JS into the wasm module per span (start + end) and per instrumented
 // fetch, counted by wrapping every export of the instance that WebAssembly.instantiate(Streaming)
-// hands to wasm-bindgen's glue. "sdk": the SDK's own exports; "all": also wasm-bindgen's
-// allocator and other internal exports (string passing costs those). Span calls are buffered
+// hands to the package's wasm.js. "sdk": the SDK's own exports; "all": also the internal
+// exports (named `__…`: `__et_buffer`, the span-call buffer's address). Span calls are buffered
 // (pkg ops.js): one span alone costs the one call that runs the buffer in its microtask; 1,000
 // spans made in one task share a few.
 // ---------------------------------------------------------------------------------------------
@@ -665,9 +665,14 @@ async function crossingsFigure(out) {
         const real = result.instance.exports;
         const exports = {};
         for (const [name, v] of Object.entries(real)) {
-          exports[name] = typeof v === 'function'
-            ? function counted(...args) { counts.set(name, (counts.get(name) || 0) + 1); return v.apply(this, args); }
-            : v;
+          if (typeof v !== 'function') {
+            exports[name] = v;
+            continue;
+          }
+          const counted = function counted(...args) { counts.set(name, (counts.get(name) || 0) + 1); return v.apply(this, args); };
+          // wasm.js wraps each export by its number of parameters.
+          Object.defineProperty(counted, 'length', { value: v.length });
+          exports[name] = counted;
         }
         return { instance: { exports }, module: result.module };
       };
@@ -678,7 +683,7 @@ async function crossingsFigure(out) {
       const m = await import(url);
       m.setup(endpoint, batch);
       await m.ready();
-      const internal = (n) => n.startsWith('__wbindgen') || n.startsWith('__externref') || n.startsWith('__wbg_');
+      const internal = (n) => n.startsWith('__');
       const take = () => {
         let sdk = 0;
         let all = 0;
@@ -776,9 +781,9 @@ function summarise(out) {
     { figure: `wasm memory after ${(CFG.memoryBatches * 1000).toLocaleString('en-US')} spans exported, KB`, ours: memKB(-1), otel: 'no wasm', d: 0, noRatio: true, budget: { abs: memKB(0) ?? 0, text: 'flat' } },
     { figure: 'calls into wasm per span (start + end)', ours: out.crossings?.span?.sdk ?? null, otel: 0, d: 0, noRatio: true },
     { figure: '  same, per span of 1,000 made in one task (root + 3 attributes)', ours: out.crossings?.thousand ? out.crossings.thousand.sdk / 1000 : null, otel: 0, d: 3, noRatio: true },
-    { figure: '  same, with wasm-bindgen allocator calls', ours: out.crossings?.span?.all ?? null, otel: 0, d: 0, noRatio: true },
+    { figure: '  same, with internal calls (__et_buffer)', ours: out.crossings?.span?.all ?? null, otel: 0, d: 0, noRatio: true },
     { figure: 'calls into wasm per instrumented fetch', ours: out.crossings?.fetch?.sdk ?? null, otel: 0, d: 0, noRatio: true },
-    { figure: '  same, with wasm-bindgen allocator calls', ours: out.crossings?.fetch?.all ?? null, otel: 0, d: 0, noRatio: true },
+    { figure: '  same, with internal calls (__et_buffer)', ours: out.crossings?.fetch?.all ?? null, otel: 0, d: 0, noRatio: true },
   ];
   for (const r of rows) {
     if (r.text) continue;

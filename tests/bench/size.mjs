@@ -87,7 +87,7 @@ const PRIMITIVE = /^(char|bool|str|[iuf](8|16|32|64|128|size)|T|\[.*\])$/;
 // The crate an item of twiggy's list belongs to, from its demangled name.
 function crateOf(name) {
   if (/^data segment|^data\[/.test(name)) return '(constant data)';
-  if (/^(table|elem|type|global|memory|import|export)\b|^(__wbg|__wbindgen|__externref)/.test(name)) return 'wasm_bindgen (glue, tables)';
+  if (/^(table|elem|type|global|memory|import|export)\b/.test(name)) return '(tables, types, imports, exports)';
   let path = name.replace(/^[&(]+/, '');
   // <X as Trait>::f: X's crate, or the trait's when X is a primitive or a type parameter.
   const m = /^<(.+?)(?: as (.+?))?>::/.exec(path);
@@ -96,8 +96,7 @@ function crateOf(name) {
   if (PRIMITIVE.test(path.split('>')[0].split('::')[0])) return 'core';
   const seg = /^([A-Za-z_][A-Za-z0-9_]*)(\[[0-9a-f]+\])?::/.exec(path);
   if (seg) return seg[1];
-  // wasm-bindgen's export shims carry the JS names (startSpan, ...).
-  return /^[a-z][A-Za-z0-9]*$/.test(name) ? 'edge_telemetry (export shims)' : '(other)';
+  return '(other)';
 }
 
 // twiggy's `top --format csv` rows summed by crate. The name section is left out: the

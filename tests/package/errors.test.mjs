@@ -139,7 +139,7 @@ function fixtureAt(marker) {
 // what captureException returns (undefined for an item a filter drops) is known once it is
 // there. Those that do not report errors while it loads.
 
-// The plain test page: the package and its raw bindings module (the same module instance),
+// The plain test page: the package and the engine's exports (pkg/engine.js, filled once loaded),
 // the fixture, and init options from ?cfg=<json> when given (else the test calls init).
 const ERRORS_HTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8" /><link rel="icon" href="data:," /><title>errors</title></head>
@@ -147,9 +147,9 @@ const ERRORS_HTML = `<!doctype html>
   <script src="/fixture.js"></script>
   <script type="module">
     import * as ET from '/pkg/index.js';
-    import * as raw from '/pkg/edge_telemetry.js';
+    import { engine } from '/pkg/engine.js';
     window.ET = ET;
-    window.raw = raw;
+    window.raw = engine;
     // An error made by code of this document (its frames carry the document's URL).
     window.inlineError = function inlineError(message) { return new Error(message); };
     const cfg = new URLSearchParams(location.search).get('cfg');
