@@ -183,6 +183,13 @@ function imports(mem) {
         }
       },
       number_string: (n) => put(String(n)),
+      json(h) {
+        try {
+          return put(JSON.stringify(heap[h]));
+        } catch (_) {
+          return 0;
+        }
+      },
       bytes: (p, n) => put(bytes(p, n).slice()),
       stack() {
         // Without this function's own frame (the second line).

@@ -158,38 +158,7 @@ pub fn value_to_string(v: &Value) -> String {
         Value::String(s) => s.as_str().to_owned(),
         Value::I64(i) => edge_telemetry_core::cat!(*i),
         Value::Bool(b) => edge_telemetry_core::cat!(*b),
-        Value::Array(a) => {
-            // As `JSON.stringify` writes the array.
-            let mut out = String::from("[");
-            let mut item = |write: &mut dyn FnMut(&mut String)| {
-                if out.len() > 1 {
-                    out.push(',');
-                }
-                write(&mut out);
-            };
-            match a {
-                ValueArray::Bool(x) => x
-                    .iter()
-                    .for_each(|b| item(&mut |o| o.push_str(if *b { "true" } else { "false" }))),
-                ValueArray::I64(x) => x
-                    .iter()
-                    .for_each(|i| item(&mut |o| edge_telemetry_core::json::push_i64(*i, o))),
-                ValueArray::F64(x) => x.iter().for_each(|f| {
-                    item(&mut |o| {
-                        o.push_str(&if f.is_finite() {
-                            number_to_string(*f)
-                        } else {
-                            "null".into()
-                        })
-                    })
-                }),
-                ValueArray::String(x) => x.iter().for_each(|s| {
-                    item(&mut |o| edge_telemetry_core::json::push_str_value(s.as_str(), o))
-                }),
-            }
-            out.push(']');
-            out
-        }
+        other => js::json(&value_to_js(other)).unwrap_or_default(),
     }
 }
 

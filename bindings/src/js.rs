@@ -61,6 +61,8 @@ mod sys {
         pub fn date_time(h: u32) -> f64;
         /// `String(n)`.
         pub fn number_string(n: f64) -> u32;
+        /// `JSON.stringify(v)` (`undefined` when it threw).
+        pub fn json(h: u32) -> u32;
         /// A `Uint8Array` copy of the bytes at `ptr`.
         pub fn bytes(ptr: *const u8, len: usize) -> u32;
         /// The stack of the caller (`new Error().stack` without the import's own frame).
@@ -142,6 +144,9 @@ mod sys {
         f64::NAN
     }
     pub unsafe fn number_string(_: f64) -> u32 {
+        0
+    }
+    pub unsafe fn json(_: u32) -> u32 {
         0
     }
     pub unsafe fn bytes(_: *const u8, _: usize) -> u32 {
@@ -485,6 +490,12 @@ pub fn number_string(n: f64) -> String {
     JsValue(unsafe { sys::number_string(n) })
         .as_string()
         .unwrap_or_default()
+}
+
+/// `JSON.stringify(v)`, or `None` when it threw (a cycle, a `BigInt`) or gave `undefined`.
+pub fn json(v: &JsValue) -> Option<String> {
+    // SAFETY: plain number in, a handle out.
+    JsValue(unsafe { sys::json(v.0) }).as_string()
 }
 
 /// A `Uint8Array` holding a copy of `b`.

@@ -229,6 +229,26 @@ engineTest('injectHeaders writes the active span\'s traceparent where the origin
   assert.equal(r.plainReturned, true);
 });
 
+// setBaggage's values as the engine converts them (strings, numbers, booleans, and an array
+// as JSON.stringify writes it), in the baggage header injectHeaders writes.
+engineTest('setBaggage: every value type reaches the baggage header, percent-encoded; null clears it', {}, async (page) => {
+  const r = await page.evaluate(() => {
+    ET.setBaggage({ tier: 'gold plan', n: 3, ratio: 1.5, ok: true, tags: ['a', 'b,c'], big: [1, 2.5] });
+    const span = ET.startSpan('s');
+    const withBaggage = ET.withSpan(span, () => ET.injectHeaders({}));
+    ET.setBaggage(null);
+    const cleared = ET.withSpan(span, () => ET.injectHeaders({}));
+    span.end();
+    return { withBaggage, cleared };
+  });
+  const entries = Object.fromEntries(r.withBaggage.baggage.split(',').map((kv) => {
+    const [k, v] = kv.split('=');
+    return [k.trim(), decodeURIComponent(v.trim())];
+  }));
+  assert.deepEqual(entries, { tier: 'gold plan', n: '3', ratio: '1.5', ok: 'true', tags: '["a","b,c"]', big: '[1,2.5]' }, r.withBaggage.baggage);
+  assert.equal(r.cleared.baggage, undefined, 'setBaggage(null) clears it');
+});
+
 // browser.rs: http_client_span_policy_end_to_end (requestStart/requestEnd through the fetch
 // and XHR wrappers, against the local servers)
 engineTest('the HTTP client span policy end to end: trace headers only where allowed, the page\'s own traceparent kept, CLIENT span attributes and status, no scope left open', { init: { instrumentFetch: true, instrumentXhr: true }, allowConsole: [/Failed to load resource: .* 503/] }, async (page) => {
