@@ -16,6 +16,9 @@ static REPLAY_AT: Local<Cell<f64>> = Local::new(Cell::new(f64::NAN));
 /// `performance.timeOrigin`, read once (NaN until then).
 static TIME_ORIGIN: Local<Cell<f64>> = Local::new(Cell::new(f64::NAN));
 
+/// The time origin in epoch nanoseconds, converted once (`u64::MAX` until then).
+static ORIGIN_NANOS: Local<Cell<u64>> = Local::new(Cell::new(u64::MAX));
+
 /// Makes the clock read `ms` (a `performance.now()` value) until called with NaN.
 pub fn set_replay_time(ms: f64) {
     REPLAY_AT.set(ms);
@@ -45,7 +48,11 @@ impl BrowserClock {
 
 impl Clock for BrowserClock {
     fn now_unix_nanos(&self) -> u64 {
-        let origin = millis_to_unix_nanos(Self::time_origin_ms()).unwrap_or(0);
+        let mut origin = ORIGIN_NANOS.get();
+        if origin == u64::MAX {
+            origin = millis_to_unix_nanos(Self::time_origin_ms()).unwrap_or(0);
+            ORIGIN_NANOS.set(origin);
+        }
         let replayed = REPLAY_AT.get();
         let now = if replayed.is_nan() {
             js::now()

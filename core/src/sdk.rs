@@ -732,7 +732,7 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
         });
         self.stats.spans_started += 1;
         self.stats.spans_not_recorded += u64::from(!recording);
-        self.stats.spans_evicted += u64::from(evicted.is_some());
+        self.stats.spans_evicted += u64::from(evicted);
         handle
     }
 
@@ -803,13 +803,13 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
     /// handle, is counted and gives `None`; the span's context stays available to
     /// [`Sdk::span_context`] for a while.
     pub fn end(&mut self, handle: SpanHandle, end: Option<u64>) -> Option<Ended> {
-        let Some(span) = self.table.remove(handle) else {
+        let Some(data) = self.table.remove(handle) else {
             if handle != 0 {
                 self.stats.calls_after_end += 1;
             }
             return None;
         };
-        let mut data = span.data?;
+        let mut data = data?;
         let now = self.clock.now_unix_nanos();
         data.end_time_unix_nano = end.unwrap_or(now).max(data.start_time_unix_nano);
         self.stats.spans_ended += 1;

@@ -226,8 +226,8 @@ impl SpanData {
 
     /// Sets an attribute: an existing key is overwritten in place (it does not count against
     /// the limit); a new key beyond `attribute_count_limit` is dropped and counted.
-    pub fn set_attribute(&mut self, kv: KeyValue, limits: &SpanLimits) -> AttributeOutcome {
-        let (kv, truncated) = truncate_key_value(kv, limits.attribute_value_length_limit);
+    pub fn set_attribute(&mut self, mut kv: KeyValue, limits: &SpanLimits) -> AttributeOutcome {
+        let truncated = truncate_value(&mut kv.value, limits.attribute_value_length_limit);
         let outcome = put_attribute(
             &mut self.attributes,
             &mut self.dropped_attributes_count,
@@ -259,8 +259,8 @@ impl SpanData {
             attributes: Vec::new(),
             dropped_attributes_count: 0,
         };
-        for kv in attributes {
-            let (kv, _) = truncate_key_value(kv, limits.attribute_value_length_limit);
+        for mut kv in attributes {
+            truncate_value(&mut kv.value, limits.attribute_value_length_limit);
             put_attribute(
                 &mut event.attributes,
                 &mut event.dropped_attributes_count,
@@ -285,8 +285,8 @@ impl SpanData {
         }
         let mut kept = Vec::new();
         let mut dropped = 0;
-        for kv in attributes {
-            let (kv, _) = truncate_key_value(kv, limits.attribute_value_length_limit);
+        for mut kv in attributes {
+            truncate_value(&mut kv.value, limits.attribute_value_length_limit);
             put_attribute(
                 &mut kept,
                 &mut dropped,
@@ -347,34 +347,24 @@ pub fn truncate_chars(s: &str, limit: usize) -> Option<&str> {
         .map(|(idx, _)| crate::text::upto(s, idx))
 }
 
-fn truncate_key_value(kv: KeyValue, limit: Option<u32>) -> (KeyValue, bool) {
+/// Shortens a value's string, or each string of a string array, to at most `limit`
+/// characters, in place; whether any was shortened.
+fn truncate_value(value: &mut Value, limit: Option<u32>) -> bool {
     let Some(limit) = limit else {
-        return (kv, false);
+        return false;
     };
-    let limit = limit as usize;
-    let KeyValue { key, value, .. } = kv;
-    let (value, truncated) = match value {
-        Value::String(s) => match truncate_chars(s.as_str(), limit) {
-            Some(t) => (Value::String(t.to_owned().into()), true),
-            None => (Value::String(s), false),
-        },
-        Value::Array(Array::String(items)) => {
-            let mut truncated = false;
-            let items: Vec<StringValue> = items
-                .into_iter()
-                .map(|s| match truncate_chars(s.as_str(), limit) {
-                    Some(t) => {
-                        truncated = true;
-                        StringValue::from(t.to_owned())
-                    }
-                    None => s,
-                })
-                .collect();
-            (Value::Array(Array::String(items)), truncated)
+    let cut = |s: &mut StringValue| match truncate_chars(s.as_str(), limit as usize) {
+        Some(t) => {
+            *s = StringValue::from(t.to_owned());
+            true
         }
-        other => (other, false),
+        None => false,
     };
-    (KeyValue::new(key, value), truncated)
+    match value {
+        Value::String(s) => cut(s),
+        Value::Array(Array::String(items)) => items.iter_mut().fold(false, |any, s| cut(s) | any),
+        _ => false,
+    }
 }
 
 #[cfg(test)]

@@ -6,9 +6,11 @@
 //! more than `max_open` spans without ending them, the oldest open span is evicted (and
 //! counted by the caller), so forgotten spans cannot grow memory without bound.
 //!
-//! The contexts of the [`RECENTLY_ENDED`] spans that ended last are kept too, so a span can
-//! still answer `spanContext()` after `end()` without the end call handing its context back
-//! across the wasm boundary (a string per span was a third of the cost of a span).
+//! A slot keeps its span's context after the span ends, and ended slots are reused oldest
+//! first once more than [`RECENTLY_ENDED`] wait: the spans that ended last can still answer
+//! `spanContext()` after `end()` without the end call handing the context back across the
+//! wasm boundary (a string per span was a third of the cost of a span), and ending a span
+//! moves nothing but its record's pointer.
 
 use crate::prelude::*;
 use alloc::collections::VecDeque;
@@ -21,6 +23,8 @@ use crate::trace::span::SpanData;
 pub const DEFAULT_MAX_OPEN_SPANS: usize = 4096;
 /// Contexts of ended spans kept for [`SpanTable::context`].
 pub const RECENTLY_ENDED: usize = 1024;
+/// Slots a table holds at most (a handle's index is 16 bits).
+const MAX_SLOTS: usize = 65_535;
 
 /// A span that has started and not ended.
 #[derive(Clone, Debug)]
@@ -37,19 +41,20 @@ pub type SpanHandle = u32;
 #[derive(Debug)]
 struct Slot {
     generation: u16,
+    open: bool,
     seq: u64,
-    span: Option<OpenSpan>,
+    span: OpenSpan,
 }
 
 /// The open-span table.
 #[derive(Debug)]
 pub struct SpanTable {
     slots: Vec<Slot>,
-    free: Vec<u16>,
+    /// Slots of ended spans, the longest ended first.
+    free: VecDeque<u16>,
     max_open: usize,
     open: usize,
     seq: u64,
-    ended: VecDeque<(SpanHandle, SpanContext)>,
 }
 
 impl Default for SpanTable {
@@ -59,108 +64,100 @@ impl Default for SpanTable {
 }
 
 impl SpanTable {
-    /// A table holding at most `max_open` spans (clamped to 1..=65535).
+    /// A table holding at most `max_open` spans (clamped to 1..=65535 - [`RECENTLY_ENDED`]).
     pub fn new(max_open: usize) -> Self {
         Self {
             slots: Vec::new(),
-            free: Vec::new(),
-            max_open: max_open.clamp(1, 65_535),
+            free: VecDeque::new(),
+            max_open: max_open.clamp(1, MAX_SLOTS - RECENTLY_ENDED),
             open: 0,
             seq: 0,
-            ended: VecDeque::new(),
         }
     }
 
-    /// Stores `span`; returns its handle and the span evicted to make room, if any.
-    pub fn insert(&mut self, span: OpenSpan) -> (SpanHandle, Option<OpenSpan>) {
-        let evicted = if self.open >= self.max_open {
-            self.evict_oldest()
-        } else {
-            None
-        };
-        let index = match self.free.pop() {
-            Some(i) => i,
-            None => {
+    /// Stores `span`; returns its handle and whether the oldest open span was evicted to
+    /// make room.
+    pub fn insert(&mut self, span: OpenSpan) -> (SpanHandle, bool) {
+        let evicted = self.open >= self.max_open && self.evict_oldest();
+        self.seq += 1;
+        let index = match self.free.len() > RECENTLY_ENDED {
+            true => self.free.pop_front().unwrap_or_default() as usize,
+            false => {
                 self.slots.push(Slot {
                     generation: 0,
+                    open: false,
                     seq: 0,
-                    span: None,
+                    span,
                 });
-                (self.slots.len() - 1) as u16
+                let i = self.slots.len() - 1;
+                return (self.opened(i), evicted);
             }
         };
-        self.seq += 1;
-        let slot = &mut self.slots[index as usize];
+        self.slots[index].span = span;
+        (self.opened(index), evicted)
+    }
+
+    /// Marks slot `i` (its span just stored) open under a new generation; its handle.
+    fn opened(&mut self, i: usize) -> SpanHandle {
+        let slot = &mut self.slots[i];
         // Generation 0 is skipped so that no handle is ever 0.
         slot.generation = slot.generation.wrapping_add(1).max(1);
         slot.seq = self.seq;
-        slot.span = Some(span);
+        slot.open = true;
         self.open += 1;
-        (
-            (u32::from(slot.generation) << 16) | u32::from(index),
-            evicted,
-        )
+        (u32::from(slot.generation) << 16) | i as u32
     }
 
-    fn slot_index(&self, handle: SpanHandle) -> Option<usize> {
-        let index = (handle & 0xFFFF) as usize;
+    /// The slot behind `handle` (open or ended, not reused since).
+    fn slot(&self, handle: SpanHandle) -> Option<&Slot> {
         let generation = (handle >> 16) as u16;
-        let slot = self.slots.get(index)?;
-        (generation != 0 && slot.generation == generation && slot.span.is_some()).then_some(index)
+        let slot = self.slots.get((handle & 0xFFFF) as usize)?;
+        (generation != 0 && slot.generation == generation).then_some(slot)
     }
 
     /// The open span behind `handle`.
     pub fn get(&self, handle: SpanHandle) -> Option<&OpenSpan> {
-        self.slot_index(handle)
-            .and_then(|i| self.slots[i].span.as_ref())
+        self.slot(handle).filter(|s| s.open).map(|s| &s.span)
     }
 
     /// The open span behind `handle`, mutably.
     pub fn get_mut(&mut self, handle: SpanHandle) -> Option<&mut OpenSpan> {
-        self.slot_index(handle)
-            .and_then(|i| self.slots[i].span.as_mut())
+        self.slot(handle)?;
+        let slot = &mut self.slots[(handle & 0xFFFF) as usize];
+        slot.open.then_some(&mut slot.span)
     }
 
-    /// Removes and returns the span (when it ends); its context is kept among the
-    /// recently ended.
-    pub fn remove(&mut self, handle: SpanHandle) -> Option<OpenSpan> {
-        let i = self.slot_index(handle)?;
-        let span = self.take(i)?;
-        if self.ended.len() >= RECENTLY_ENDED {
-            self.ended.pop_front();
-        }
-        self.ended.push_back((handle, span.context.clone()));
-        Some(span)
+    /// Ends the open span behind `handle`: `None` for a handle of no open span, else its
+    /// recorded data (`None` inside for a non-recording span). Its context stays readable
+    /// (see [`SpanTable::context`]).
+    pub fn remove(&mut self, handle: SpanHandle) -> Option<Option<Box<SpanData>>> {
+        self.get(handle)?;
+        Some(self.close((handle & 0xFFFF) as usize))
+    }
+
+    fn close(&mut self, i: usize) -> Option<Box<SpanData>> {
+        let slot = &mut self.slots[i];
+        slot.open = false;
+        self.free.push_back(i as u16);
+        self.open -= 1;
+        slot.span.data.take()
     }
 
     /// The context of an open span, or of one of the [`RECENTLY_ENDED`] spans that ended
     /// last.
     pub fn context(&self, handle: SpanHandle) -> Option<&SpanContext> {
-        self.get(handle).map(|s| &s.context).or_else(|| {
-            self.ended
-                .iter()
-                .rev()
-                .find(|(h, _)| *h == handle)
-                .map(|(_, c)| c)
-        })
+        self.slot(handle).map(|s| &s.span.context)
     }
 
-    fn take(&mut self, i: usize) -> Option<OpenSpan> {
-        let span = self.slots[i].span.take()?;
-        self.free.push(i as u16);
-        self.open -= 1;
-        Some(span)
-    }
-
-    fn evict_oldest(&mut self) -> Option<OpenSpan> {
+    fn evict_oldest(&mut self) -> bool {
         let oldest = self
             .slots
             .iter()
             .enumerate()
-            .filter(|(_, s)| s.span.is_some())
+            .filter(|(_, s)| s.open)
             .min_by_key(|(_, s)| s.seq)
-            .map(|(i, _)| i)?;
-        self.take(oldest)
+            .map(|(i, _)| i);
+        oldest.map(|i| self.close(i)).is_some()
     }
 
     /// Spans open now.
@@ -206,10 +203,10 @@ mod tests {
         let (b, _) = t.insert(open(2));
         assert_ne!(a, 0);
         assert_eq!(t.get(a).map(id_of), Some(1));
-        assert_eq!(t.remove(a).map(|s| id_of(&s)), Some(1));
+        assert!(matches!(t.remove(a), Some(None)));
         assert!(t.get(a).is_none());
         assert!(t.remove(a).is_none());
-        let (c, _) = t.insert(open(3)); // reuses a's slot with a new generation
+        let (c, _) = t.insert(open(3));
         assert_ne!(c, a);
         assert!(t.get(a).is_none());
         assert_eq!(t.get(c).map(id_of), Some(3));
@@ -225,7 +222,7 @@ mod tests {
         let (a, _) = t.insert(open(1));
         assert_eq!(t.context(a).map(|c| c.span_id()), Some(SpanId::from(1)));
         t.remove(a);
-        let (b, _) = t.insert(open(2)); // a's slot, new generation
+        let (b, _) = t.insert(open(2));
         assert_eq!(t.context(a).map(|c| c.span_id()), Some(SpanId::from(1)));
         assert_eq!(t.context(b).map(|c| c.span_id()), Some(SpanId::from(2)));
         t.remove(b);
@@ -246,8 +243,9 @@ mod tests {
         let (a, _) = t.insert(open(1));
         let (b, _) = t.insert(open(2));
         let (c, evicted) = t.insert(open(3));
-        assert_eq!(evicted.map(|s| id_of(&s)), Some(1));
+        assert!(evicted);
         assert!(t.get(a).is_none());
+        assert_eq!(t.context(a).map(|c| c.span_id()), Some(SpanId::from(1)));
         assert!(t.get(b).is_some() && t.get(c).is_some());
         assert_eq!(t.len(), 2);
     }
