@@ -31,7 +31,7 @@ use crate::errors::capture::{MAX_WAITING_ERRORS, NotSent, RawError};
 use crate::errors::rollbar::ACCESS_TOKEN_HEADER;
 use crate::errors::rollbar::MAX_ITEM_BYTES;
 use crate::export::batch::{BatchConfig, Push};
-use crate::export::channel::{Channel, ChannelSettings, Outgoing, Payload, Request, Verbatim};
+use crate::export::channel::{Bodies, Channel, ChannelSettings, Outgoing, Payload, Request};
 use crate::export::otlp::{OtlpEncoder, parse_partial_success};
 use crate::export::retry::{ExportOutcome, FailReason, RetryConfig, RetryStatuses};
 use crate::propagation::write_hex;
@@ -149,9 +149,9 @@ impl ChannelKind {
 }
 
 /// The span channel.
-pub type SpanChannel = Channel<Payload, OtlpEncoder>;
+pub type SpanChannel = Channel<Payload, Bodies>;
 /// The Rollbar item channel.
-pub type ItemChannel = Channel<Payload, Verbatim>;
+pub type ItemChannel = Channel<Payload, Bodies>;
 
 /// Requests in flight whose scope is kept (the oldest is forgotten past it, counted).
 pub const MAX_REQUEST_SCOPES: usize = 256;
@@ -173,7 +173,7 @@ pub fn span_channel(
     Channel::new(
         export.batch,
         export.retry,
-        encoder,
+        Bodies::Otlp(encoder),
         url,
         headers,
         export.gzip,
@@ -200,7 +200,7 @@ pub fn item_channel(url: String, access_token: Option<&str>) -> ItemChannel {
             statuses: RetryStatuses::Rollbar,
             ..RetryConfig::default()
         },
-        Verbatim,
+        Bodies::Verbatim,
         url,
         headers,
         false,
