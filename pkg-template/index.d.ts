@@ -101,7 +101,17 @@ export interface InitOptions {
    */
   propagateTraceHeaderCorsUrls?: string | RegExp | Array<string | RegExp>;
   spanLimits?: SpanLimits;
-  /** `w3c` (default): random ids; `xray`: epoch seconds in the first 4 bytes. */
+  /**
+   * Also send AWS X-Ray's `X-Amzn-Trace-Id: Root=1-…;Parent=…;Sampled=1|0` (aws-rum-web's
+   * name) wherever `traceparent` goes, for the same span (default false). Trace ids are then
+   * X-Ray's (`idGenerator` `xray`), so one id is valid in both systems. A cross-origin
+   * service must allow the header in its CORS `Access-Control-Allow-Headers`.
+   */
+  addXRayTraceIdHeader?: boolean;
+  /**
+   * `w3c` (default): random ids; `xray`: epoch seconds in the first 4 bytes (the default
+   * with `addXRayTraceIdHeader`, which does not accept `w3c`).
+   */
   idGenerator?: 'w3c' | 'xray';
   /** Log drops and failures to the console (never keys). */
   debug?: boolean;

@@ -98,6 +98,10 @@ function checkCount(v, field, o, given) {
 const schemaOf = (group, name) => group.find((o) => o.name === name);
 
 function check(v, o, field, given) {
+  if (o.ifTrue && given[o.ifTrue[0]] === true && v !== o.ifTrue[1]) {
+    const prefix = field.slice(0, field.length - o.name.length);
+    fail(field, `must be "${o.ifTrue[1]}" when ${prefix}${o.ifTrue[0]} is true, got ${JSON.stringify(v)}`);
+  }
   switch (o.kind) {
     case 'bool':
       if (typeof v !== 'boolean') wrongType(field, 'a boolean', v);

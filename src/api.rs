@@ -118,7 +118,7 @@ pub fn init(
         }
         return false;
     }
-    let ids = AnyIdGenerator::new(opts.config.id_format, random_seed());
+    let ids = AnyIdGenerator::new(opts.config.ids(), random_seed());
     let debug = opts.config.debug;
     let export_on = exporter.is_some();
     let mut engine = Engine::new(

@@ -109,6 +109,7 @@ pub fn read_init_options(options: &JsValue) -> InitOptions {
     config.instrument_fetch = read_bool(options, "instrumentFetch", true);
     config.instrument_xhr = read_bool(options, "instrumentXhr", true);
     config.debug = read_bool(options, "debug", false);
+    config.xray_header = read_bool(options, "addXRayTraceIdHeader", false);
     let (strings, regex_rules) = read_rules(options, "propagateTraceHeaderCorsUrls");
     config.propagate_trace_header_cors_urls = strings;
     let l = &mut config.span_limits;
@@ -126,7 +127,7 @@ pub fn read_init_options(options: &JsValue) -> InitOptions {
         },
     );
     if let Some(ids) = read_string(options, "idGenerator") {
-        config.id_format = id_format(&ids);
+        config.id_format = Some(id_format(&ids));
     }
     let on_span_end = Callback::of(get(options, "onSpanEnd"));
     read_export_options(options, &mut config);

@@ -36,7 +36,8 @@ use crate::export::otlp::{OtlpEncoder, parse_partial_success};
 use crate::export::retry::{ExportOutcome, FailReason, RetryConfig, RetryStatuses};
 use crate::propagation::write_hex;
 use crate::propagation::{
-    BAGGAGE_HEADER, Baggage, HeaderList, format_baggage, inject_trace_context,
+    BAGGAGE_HEADER, Baggage, HeaderList, XRAY_HEADER, format_baggage, format_xray,
+    inject_trace_context,
 };
 use crate::stats::Stats;
 use crate::time::{Clock, millis_to_unix_nanos};
@@ -934,7 +935,8 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
         self.baggage = format_baggage(baggage);
     }
 
-    /// The trace headers for `ctx` (traceparent, tracestate, page baggage); empty when
+    /// The trace headers for `ctx` (traceparent, tracestate, X-Ray's with
+    /// `addXRayTraceIdHeader`, page baggage); empty when
     /// there is no valid context or (with `url`) the URL is neither same-origin nor
     /// allow-listed. `regex`: whether one of the page's RegExp rules matches a URL.
     /// `url`: the request's URL, with `Url::parse` of it.
@@ -961,6 +963,12 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
             return out;
         }
         inject_trace_context(ctx, |k, v| out.set(k, v));
+        if self.config.xray_header {
+            out.set(
+                XRAY_HEADER,
+                format_xray(ctx.trace_id(), ctx.span_id(), ctx.is_sampled()),
+            );
+        }
         if !self.baggage.is_empty() {
             out.set(BAGGAGE_HEADER, self.baggage.clone());
         }
@@ -1771,6 +1779,50 @@ mod tests {
                 .is_empty()
         );
         sdk.exit(d);
+    }
+
+    #[test]
+    fn xray_header_names_the_same_span_where_traceparent_goes() {
+        let mut sdk = sdk_with(SdkConfig {
+            xray_header: true,
+            ..SdkConfig::default()
+        });
+        let no = |_: &str| false;
+        let header = |h: &HeaderList, name: &str| h.get(name).map(str::to_owned);
+        for flags in [TraceFlags::SAMPLED, TraceFlags::default()] {
+            let parent = SpanContext::new(
+                TraceId::from_bytes([0x58; 16]),
+                SpanId::from_bytes([0x0f; 8]),
+                flags,
+                true,
+                TraceState::default(),
+            );
+            let d = sdk.enter(Parent::Context(parent));
+            let req = sdk.http_start("GET", "https://shop.example/api", false);
+            sdk.exit(d);
+            let ctx = sdk.span_context(req).unwrap().clone();
+            let h = sdk.http_headers(req, "https://shop.example/api", no);
+            let sampled = if flags.is_sampled() { 1 } else { 0 };
+            assert_eq!(
+                header(&h, "x-amzn-trace-id"),
+                Some(format!(
+                    "Root=1-58585858-585858585858585858585858;Parent={:016x};Sampled={sampled}",
+                    ctx.span_id()
+                ))
+            );
+            let tp = header(&h, "traceparent").unwrap();
+            assert!(tp.contains(&format!("-{:016x}-", ctx.span_id())), "{tp}");
+            assert_eq!(h.keys(), vec!["traceparent", XRAY_HEADER]);
+            assert!(
+                sdk.http_headers(req, "https://other.example/x", no)
+                    .is_empty(),
+                "neither header to an origin that is not allowed"
+            );
+        }
+        let mut plain = sdk_with(SdkConfig::default());
+        let req = plain.http_start("GET", "https://shop.example/api", false);
+        let h = plain.http_headers(req, "https://shop.example/api", no);
+        assert_eq!(h.keys(), vec!["traceparent"], "off by default");
     }
 
     #[test]

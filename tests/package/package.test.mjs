@@ -384,6 +384,60 @@ for (const transport of ['fetch', 'xhr']) {
 }
 
 // ---------------------------------------------------------------------------
+// b2. AWS X-Ray's header beside traceparent (addXRayTraceIdHeader)
+// ---------------------------------------------------------------------------
+
+function xrayValues(rec) {
+  return rec.rawHeaders.filter(([k]) => k.toLowerCase() === 'x-amzn-trace-id').map(([, v]) => v);
+}
+
+for (const transport of ['fetch', 'xhr']) {
+  pageTest(`b2. ${transport}: addXRayTraceIdHeader sends X-Amzn-Trace-Id for the same span wherever traceparent goes`, {}, async ({ page }) => {
+    const r = await page.evaluate(async ({ transport, allowedOrigin, otherOrigin }) => {
+      const h = window.__h;
+      ET.init({ addXRayTraceIdHeader: true, propagateTraceHeaderCorsUrls: allowedOrigin, onSpanEnd: h.onSpanEnd });
+      const before = Math.floor(Date.now() / 1000);
+      await h.send(transport, '/echo/b2-same');
+      await h.send(transport, `${allowedOrigin}/echo/b2-allowed`);
+      await h.send(transport, `${otherOrigin}/echo/b2-other`);
+      const after = Math.floor(Date.now() / 1000);
+      await h.waitFor(() => ['/echo/b2-same', '/echo/b2-allowed', '/echo/b2-other'].every((p) => h.client(p).length));
+      return { before, after, spans: h.spans };
+    }, { transport, allowedOrigin: srv.allowedOrigin, otherOrigin: srv.otherOrigin });
+
+    for (const [origin, p] of [['app', '/echo/b2-same'], ['allowed', '/echo/b2-allowed']]) {
+      const rec = onlyOne(origin, p);
+      const span = oneClientSpan(r.spans, p, p);
+      const tp = assertTraceparentOf(rec, span, `${transport} ${p}`);
+      const values = xrayValues(rec);
+      assert.equal(values.length, 1, `${p}: expected one X-Amzn-Trace-Id, got ${JSON.stringify(values)}`);
+      const m = /^Root=1-([0-9a-f]{8})-([0-9a-f]{24});Parent=([0-9a-f]{16});Sampled=([01])$/.exec(values[0]);
+      assert.ok(m, `${p}: malformed X-Amzn-Trace-Id ${JSON.stringify(values[0])}`);
+      assert.equal(m[1] + m[2], tp.traceId, `${p}: Root must be the traceparent's trace id`);
+      assert.equal(m[3], tp.spanId, `${p}: Parent must be the CLIENT span's id`);
+      assert.equal(m[4], String(parseInt(tp.flags, 16) & 1), `${p}: Sampled must be the sampled flag`);
+      const epoch = parseInt(m[1], 16);
+      assert.ok(epoch >= r.before - 1 && epoch <= r.after + 1, `${p}: the trace id must start with the epoch seconds (${epoch} not in ${r.before}..${r.after})`);
+    }
+    const other = onlyOne('other', '/echo/b2-other');
+    assertNoTraceparent(other, 'non-allow-listed origin');
+    assert.deepEqual(xrayValues(other), [], 'no X-Amzn-Trace-Id to an origin that is not allow-listed');
+  });
+}
+
+pageTest('b2. without addXRayTraceIdHeader no X-Amzn-Trace-Id is sent', {}, async ({ page }) => {
+  await page.evaluate(async () => {
+    const h = window.__h;
+    ET.init({ onSpanEnd: h.onSpanEnd });
+    await fetch('/echo/b2-off');
+    await h.waitFor(() => h.client('/echo/b2-off').length);
+  });
+  const rec = onlyOne('app', '/echo/b2-off');
+  assert.equal(traceparentValues(rec).length, 1);
+  assert.deepEqual(xrayValues(rec), [], 'X-Amzn-Trace-Id only when asked for');
+});
+
+// ---------------------------------------------------------------------------
 // d. fetch argument shapes and bodies
 // ---------------------------------------------------------------------------
 
@@ -761,6 +815,8 @@ pageTest('h. init rejects bad options with an Error naming the field; a later in
       ['spanLimits.attributeValueLengthLimit', { spanLimits: { attributeValueLengthLimit: 0 } }],
       ['spanLimits.bogus', { spanLimits: { bogus: 1 } }],
       ['idGenerator', { idGenerator: 'uuid' }],
+      ['idGenerator', { addXRayTraceIdHeader: true, idGenerator: 'w3c' }],
+      ['addXRayTraceIdHeader', { addXRayTraceIdHeader: 'yes' }],
       ['onSpanEnd', { onSpanEnd: 'x' }],
       ['unknownOption', { unknownOption: 1 }],
       ['options', 'nope'],

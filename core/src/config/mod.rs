@@ -34,8 +34,11 @@ pub struct SdkConfig {
     pub propagate_trace_header_cors_urls: Vec<String>,
     /// `spanLimits`.
     pub span_limits: SpanLimits,
-    /// `idGenerator`.
-    pub id_format: IdFormat,
+    /// `idGenerator`, when given (see [`SdkConfig::ids`]).
+    pub id_format: Option<IdFormat>,
+    /// `addXRayTraceIdHeader` (default false): requests that carry `traceparent` also carry
+    /// AWS X-Ray's `X-Amzn-Trace-Id` for the same span, and trace ids are X-Ray's.
+    pub xray_header: bool,
     /// `debug`: log drops and failures to the console.
     pub debug: bool,
     /// `serviceVersion` (`service.version`).
@@ -230,9 +233,22 @@ impl Default for SdkConfig {
             instrument_xhr: true,
             propagate_trace_header_cors_urls: Vec::new(),
             span_limits: SpanLimits::default(),
-            id_format: IdFormat::W3c,
+            id_format: None,
+            xray_header: false,
             debug: false,
         }
+    }
+}
+
+impl SdkConfig {
+    /// The trace ids' format: `idGenerator`, else X-Ray's when `addXRayTraceIdHeader` is on
+    /// (X-Ray keeps only traces whose id starts with a recent epoch second), else W3C's.
+    pub fn ids(&self) -> IdFormat {
+        self.id_format.unwrap_or(if self.xray_header {
+            IdFormat::Xray
+        } else {
+            IdFormat::W3c
+        })
     }
 }
 
@@ -282,5 +298,14 @@ mod tests {
     fn id_formats() {
         assert_eq!(id_format("xray"), IdFormat::Xray);
         assert_eq!(id_format("w3c"), IdFormat::W3c);
+        let mut cfg = SdkConfig::default();
+        assert_eq!(cfg.ids(), IdFormat::W3c);
+        cfg.xray_header = true;
+        assert_eq!(cfg.ids(), IdFormat::Xray, "X-Ray's header makes X-Ray ids");
+        cfg.id_format = Some(IdFormat::Xray);
+        assert_eq!(cfg.ids(), IdFormat::Xray);
+        cfg.xray_header = false;
+        cfg.id_format = Some(IdFormat::W3c);
+        assert_eq!(cfg.ids(), IdFormat::W3c);
     }
 }

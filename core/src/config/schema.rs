@@ -76,10 +76,27 @@ pub struct Opt {
     pub name: &'static str,
     /// What it accepts.
     pub kind: Kind,
+    /// `(sibling, value)`: when the sibling option is `true`, this one, if given, must be
+    /// `value` (`idGenerator` must be `"xray"` with `addXRayTraceIdHeader`).
+    pub if_true: Option<(&'static str, &'static str)>,
 }
 
 const fn opt(name: &'static str, kind: Kind) -> Opt {
-    Opt { name, kind }
+    Opt {
+        name,
+        kind,
+        if_true: None,
+    }
+}
+
+impl Opt {
+    /// This option must be `value` when boolean option `sibling` is `true`.
+    const fn if_true(self, sibling: &'static str, value: &'static str) -> Opt {
+        Opt {
+            if_true: Some((sibling, value)),
+            ..self
+        }
+    }
 }
 
 const ANY_TEXT: Kind = Kind::Text {
@@ -218,7 +235,8 @@ pub const OPTIONS: &[Opt] = &[
     opt("userInteractionEvents", Kind::Strings { non_empty: true }),
     opt("propagateTraceHeaderCorsUrls", Kind::Rules),
     opt("spanLimits", Kind::Group(SPAN_LIMITS)),
-    opt("idGenerator", Kind::OneOf(&["w3c", "xray"])),
+    opt("addXRayTraceIdHeader", Kind::Bool),
+    opt("idGenerator", Kind::OneOf(&["w3c", "xray"])).if_true("addXRayTraceIdHeader", "xray"),
     opt("debug", Kind::Bool),
     opt("onSpanEnd", Kind::Function),
     opt("apiKey", NON_EMPTY_TEXT),
@@ -333,6 +351,14 @@ fn push_opt(out: &mut String, o: &Opt) {
             push_group(out, opts);
         }
     }
+    if let Some((sibling, value)) = o.if_true {
+        field(out, "ifTrue");
+        out.push('[');
+        push_str(out, sibling);
+        out.push(',');
+        push_str(out, value);
+        out.push(']');
+    }
     out.push('}');
 }
 
@@ -410,6 +436,14 @@ mod tests {
                         }
                     }
                     _ => {}
+                }
+                if let Some((sibling, value)) = o.if_true {
+                    let s = opts.iter().find(|s| s.name == sibling).expect(sibling);
+                    assert_eq!(s.kind, Kind::Bool, "{sibling}");
+                    assert!(
+                        matches!(o.kind, Kind::OneOf(v) if v.contains(&value)),
+                        "{value}"
+                    );
                 }
             }
         }

@@ -1,6 +1,7 @@
-//! W3C Trace Context Level 2 (`traceparent`, `tracestate`) and W3C Baggage (`baggage`).
+//! W3C Trace Context Level 2 (`traceparent`, `tracestate`), W3C Baggage (`baggage`) and AWS
+//! X-Ray's `X-Amzn-Trace-Id`.
 //!
-//! - [`traceparent`], [`tracestate`], [`baggage`]: each header parsed and formatted exactly
+//! - [`traceparent`], [`tracestate`], [`baggage`], [`xray`]: each header parsed and formatted exactly
 //!   per spec, on plain strings, so the browser side can call them without a `Context`.
 //! - [`extract_span_context`]: both trace headers to a remote `SpanContext`.
 //! - `W3cPropagator` (the `otel` feature): an `opentelemetry::propagation::TextMapPropagator`
@@ -20,6 +21,7 @@ pub mod headers;
 mod otel;
 pub mod traceparent;
 pub mod tracestate;
+pub mod xray;
 
 pub use baggage::{
     BAGGAGE_HEADER, Baggage, BaggageEntry, MAX_BAGGAGE_BYTES, MAX_BAGGAGE_MEMBERS, format_baggage,
@@ -35,6 +37,7 @@ pub use traceparent::{
 pub use tracestate::{
     MAX_TRACESTATE_MEMBERS, TRACESTATE_HEADER, format_tracestate, parse_tracestate,
 };
+pub use xray::{XRAY_HEADER, XrayHeader, XraySampled, format_xray, parse_xray};
 
 /// Builds the remote [`SpanContext`] described by the `traceparent` and `tracestate` header
 /// values received (all of them, in order).

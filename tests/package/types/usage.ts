@@ -83,6 +83,7 @@ const options: InitOptions = {
   propagateTraceHeaderCorsUrls: ['https://api.shop.example', /^https:\/\/cdn\./],
   spanLimits: limits,
   idGenerator: 'xray',
+  addXRayTraceIdHeader: true,
   debug: false,
   onSpanEnd: (s: ReadableSpan) => {
     seen.push(s);
