@@ -1,9 +1,9 @@
 //! `demo-backend`: a small micro-blogging API (axum + SQLite) instrumented the way Rust
 //! services are — `tracing` + `tracing-opentelemetry` + `opentelemetry_sdk` +
-//! `opentelemetry-otlp` — continuing the browser's W3C trace context with the core crate's
-//! [`W3cPropagator`](edge_telemetry_core::propagation::W3cPropagator), linking back with
-//! `Server-Timing`, and reporting errors and panics to Rollbar with the core crate's item
-//! encoder. See `demo-backend/README.md`.
+//! `opentelemetry-otlp` — continuing the browser's trace (W3C Trace Context, else AWS
+//! X-Ray's header) and linking back with `Server-Timing` through the service crate
+//! (`edge-telemetry-axum`'s `TraceLayer` and `cors`), and reporting errors and panics to
+//! Rollbar with the core crate's item encoder. See `demo-backend/README.md`.
 //!
 //! [`start`] runs it on its own thread and runtime (tests, the load benchmark, `main`).
 //! Each server has its own tracer provider and `tracing` dispatcher, installed on its
@@ -114,7 +114,7 @@ impl Drop for Running {
 /// `config.addr` and serves on a background thread; returns once it listens.
 pub fn start(config: Config) -> Result<Running, String> {
     let telemetry = if config.tracing {
-        Some(Telemetry::new(&config)?)
+        Some(telemetry::telemetry(&config)?)
     } else {
         None
     };

@@ -1,44 +1,26 @@
-//! Routes, the tracing/propagation/CORS middleware, the catch-panic handling and the
-//! handlers.
+//! Routes, the middleware (the service crate's trace and CORS layers, the app's catch-panic
+//! handling) and the handlers.
 
 use crate::config::Config;
 use crate::db::{Db, DbError};
 use crate::report::{Origin, Reporter, install_panic_hook, take_panic};
-use crate::telemetry::HeaderMapCarrier;
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
-use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header;
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
-use edge_telemetry_core::propagation::{W3cPropagator, format_traceparent};
+pub use edge_telemetry_axum::ErrorType;
+use edge_telemetry_axum::TraceLayer;
 use futures_util::FutureExt as _;
-use opentelemetry::propagation::TextMapPropagator as _;
 use opentelemetry::trace::TraceContextExt as _;
 use serde_json::json;
 use std::panic::AssertUnwindSafe;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
-use tracing::Instrument as _;
-use tracing::field::Empty;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
-
-/// The routes we know, for `http.route` and span names.
-const ROUTES: &[&str] = &[
-    "/api/health",
-    "/api/activities/home",
-    "/api/activities",
-    "/api/fail",
-    "/api/panic",
-    "/config.json",
-];
-
-/// Headers a page may send on cross-origin requests.
-pub const ALLOW_HEADERS: &str = "traceparent, tracestate, baggage, content-type";
-/// Methods answered to preflights.
-pub const ALLOW_METHODS: &str = "GET, POST, OPTIONS";
 
 /// Shared by every request.
 #[derive(Debug)]
@@ -75,9 +57,11 @@ impl AppState {
     }
 }
 
-/// The whole app: API routes, static files (when configured), and the trace layer around
-/// everything.
+/// The whole app: API routes, static files (when configured), the app's own middleware
+/// (panics, the span for error reports), the service crate's trace layer around every route,
+/// and its CORS layer outside (preflights get no span).
 pub fn router(state: Arc<AppState>) -> Router {
+    let cors = edge_telemetry_axum::cors(&state.origins);
     Router::new()
         .route("/api/health", get(health))
         .route("/api/activities/home", get(home))
@@ -88,8 +72,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            trace_layer,
+            app_layer,
         ))
+        .layer(TraceLayer::new())
+        .layer(cors)
         .with_state(state)
 }
 
@@ -102,66 +88,19 @@ pub struct RequestSpan {
     pub origin: Origin,
 }
 
-/// A response extension naming the error of a 5xx for the span's `error.type`.
-#[derive(Clone, Copy, Debug)]
-pub struct ErrorType(pub &'static str);
-
-/// The route template for `path` (`None`: no route matched).
-fn route_of(path: &str) -> Option<&'static str> {
-    ROUTES.iter().copied().find(|route| *route == path)
-}
-
-/// Per request: a SERVER span continuing the incoming W3C trace context (read with the core
-/// crate's [`W3cPropagator`], every value of repeated headers), preflights, CORS headers,
-/// `Server-Timing`, 5xx as span errors, and panics turned into 500 + a `critical` item.
-async fn trace_layer(
-    State(app): State<Arc<AppState>>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let route = route_of(&path);
-    let name = match route {
-        Some(route) => format!("{method} {route}"),
-        None => method.to_string(),
-    };
-    let headers = request.headers();
-    let (host, port) = host_and_port(headers);
-    let span = tracing::info_span!(
-        "request",
-        otel.name = %name,
-        otel.kind = "server",
-        otel.status_code = Empty,
-        otel.status_description = Empty,
-        "http.request.method" = %method,
-        "http.route" = route,
-        "http.response.status_code" = Empty,
-        "url.path" = %path,
-        "url.scheme" = "http",
-        "url.query" = request.uri().query(),
-        "server.address" = host.as_deref(),
-        "server.port" = port.map(i64::from),
-        "user_agent.original" = header_str(headers, header::USER_AGENT),
-        "network.protocol.version" = ?request.version(),
-        "error.type" = Empty,
-    );
-    let parent = W3cPropagator.extract(&HeaderMapCarrier(headers));
-    let _ = span.set_parent(parent);
+/// Inside the trace layer, per request: the span (for error reports) as an extension, and
+/// panics turned into 500 + a `critical` Rollbar item with the trace id.
+async fn app_layer(State(app): State<Arc<AppState>>, mut request: Request, next: Next) -> Response {
+    let span = tracing::Span::current();
     let span_context = span.context().span().span_context().clone();
-    let server_timing = span_context.is_valid().then(|| {
-        format!(
-            "traceparent;desc=\"{}\"",
-            format_traceparent(
-                span_context.trace_id().into(),
-                span_context.span_id().into(),
-                span_context.trace_flags().into()
-            )
-        )
-    });
+    let path = request.uri().path().to_owned();
+    let context = match request.extensions().get::<MatchedPath>() {
+        Some(route) => format!("{} {}", request.method(), route.as_str()),
+        None => request.method().to_string(),
+    };
     let origin = Origin {
-        context: name,
-        path: path.clone(),
+        context,
+        path,
         trace_id: span_context
             .is_valid()
             .then(|| span_context.trace_id().to_string()),
@@ -169,97 +108,29 @@ async fn trace_layer(
             .is_valid()
             .then(|| span_context.span_id().to_string()),
     };
-    let cors_origin = header_str(headers, header::ORIGIN)
-        .filter(|o| app.origins.iter().any(|allowed| allowed == o))
-        .and_then(|o| HeaderValue::from_str(o).ok());
-
-    let mut response = if method == Method::OPTIONS && headers.contains_key(header::ORIGIN) {
-        let mut response = StatusCode::NO_CONTENT.into_response();
-        if cors_origin.is_some() {
-            let h = response.headers_mut();
-            h.insert(
-                header::ACCESS_CONTROL_ALLOW_METHODS,
-                HeaderValue::from_static(ALLOW_METHODS),
+    request.extensions_mut().insert(RequestSpan {
+        span: span.clone(),
+        origin: origin.clone(),
+    });
+    match AssertUnwindSafe(next.run(request)).catch_unwind().await {
+        Ok(response) => response,
+        Err(payload) => {
+            let panic = take_panic(payload.as_ref());
+            span.record("otel.status_description", panic.message.as_str());
+            let reporter = app.reporter.clone();
+            let sent = tokio::task::spawn_blocking(move || {
+                reporter.send(&reporter.panic_item(&panic, &origin))
+            })
+            .await
+            .unwrap_or_else(|e| Err(e.to_string()));
+            let mut response = error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error",
+                sent.map_err(|e| eprintln!("demo-backend: {e}")).ok(),
             );
-            h.insert(
-                header::ACCESS_CONTROL_ALLOW_HEADERS,
-                HeaderValue::from_static(ALLOW_HEADERS),
-            );
-            h.insert(
-                header::ACCESS_CONTROL_MAX_AGE,
-                HeaderValue::from_static("600"),
-            );
+            response.extensions_mut().insert(ErrorType("panic"));
+            response
         }
-        response
-    } else {
-        request.extensions_mut().insert(RequestSpan {
-            span: span.clone(),
-            origin: origin.clone(),
-        });
-        let run = AssertUnwindSafe(next.run(request).instrument(span.clone())).catch_unwind();
-        match run.await {
-            Ok(response) => response,
-            Err(payload) => {
-                let panic = take_panic(payload.as_ref());
-                span.record("otel.status_description", panic.message.as_str());
-                let reporter = app.reporter.clone();
-                let sent = tokio::task::spawn_blocking(move || {
-                    reporter.send(&reporter.panic_item(&panic, &origin))
-                })
-                .await
-                .unwrap_or_else(|e| Err(e.to_string()));
-                let mut response = error_response(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal error",
-                    sent.map_err(|e| eprintln!("demo-backend: {e}")).ok(),
-                );
-                response.extensions_mut().insert(ErrorType("panic"));
-                response
-            }
-        }
-    };
-
-    let status = response.status();
-    span.record("http.response.status_code", i64::from(status.as_u16()));
-    if status.is_server_error() {
-        span.record("otel.status_code", "error");
-        // error.type: what the handler named (a response extension), else the status code.
-        match response.extensions().get::<ErrorType>() {
-            Some(ErrorType(named)) => span.record("error.type", *named),
-            None => span.record("error.type", status.as_str()),
-        };
-    }
-    let h = response.headers_mut();
-    if let Some(value) = server_timing.and_then(|v| HeaderValue::from_str(&v).ok()) {
-        h.append(HeaderName::from_static("server-timing"), value);
-    }
-    h.append(header::VARY, HeaderValue::from_static("Origin"));
-    if let Some(origin) = cors_origin {
-        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-        h.insert(
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("Server-Timing"),
-        );
-    }
-    response
-}
-
-fn header_str(headers: &HeaderMap, name: HeaderName) -> Option<&str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-fn host_and_port(headers: &HeaderMap) -> (Option<String>, Option<u16>) {
-    let Some(host) = header_str(headers, header::HOST) else {
-        return (None, None);
-    };
-    match host.rsplit_once(':') {
-        Some((name, port)) if !name.ends_with(']') || host.starts_with('[') => {
-            match port.parse::<u16>() {
-                Ok(port) => (Some(name.to_owned()), Some(port)),
-                Err(_) => (Some(host.to_owned()), None),
-            }
-        }
-        _ => (Some(host.to_owned()), None),
     }
 }
 

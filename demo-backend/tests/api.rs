@@ -183,25 +183,44 @@ fn cors_preflight_and_headers_for_allowed_origins_only() {
             ("access-control-request-method", "POST"),
             (
                 "access-control-request-headers",
-                "traceparent,tracestate,baggage,content-type",
+                "traceparent,tracestate,baggage,x-amzn-trace-id,content-type",
             ),
         ],
         None,
     );
-    assert_eq!(preflight.status, 204);
+    assert!(
+        preflight.status == 200 || preflight.status == 204,
+        "{}",
+        preflight.status
+    );
     assert_eq!(
         preflight.header("access-control-allow-origin"),
         Some("http://localhost:5173")
     );
-    assert_eq!(
-        preflight.header("access-control-allow-methods"),
-        Some("GET, POST, OPTIONS")
-    );
+    let methods = preflight
+        .header("access-control-allow-methods")
+        .expect("allow methods");
+    for m in ["GET", "POST"] {
+        assert!(
+            methods.split(',').any(|a| a.trim() == m),
+            "{m} in {methods}"
+        );
+    }
     let allowed = preflight
         .header("access-control-allow-headers")
-        .expect("allow headers");
-    for h in ["traceparent", "tracestate", "baggage", "content-type"] {
-        assert!(allowed.split(", ").any(|a| a == h), "{h} in {allowed}");
+        .expect("allow headers")
+        .to_ascii_lowercase();
+    for h in [
+        "traceparent",
+        "tracestate",
+        "baggage",
+        "x-amzn-trace-id",
+        "content-type",
+    ] {
+        assert!(
+            allowed.split(',').any(|a| a.trim() == h),
+            "{h} in {allowed}"
+        );
     }
 
     let other = request(
@@ -214,13 +233,11 @@ fn cors_preflight_and_headers_for_allowed_origins_only() {
         ],
         None,
     );
-    for h in [
-        "access-control-allow-origin",
-        "access-control-allow-headers",
-        "access-control-allow-methods",
-    ] {
-        assert_eq!(other.header(h), None, "{h} for another origin");
-    }
+    assert_eq!(
+        other.header("access-control-allow-origin"),
+        None,
+        "another origin is not allowed: the browser then refuses the request"
+    );
 
     let reply = get(
         &format!("{}/api/health", s.backend.url()),
@@ -231,17 +248,33 @@ fn cors_preflight_and_headers_for_allowed_origins_only() {
         Some("http://127.0.0.1:5173")
     );
     assert_eq!(
-        reply.header("access-control-expose-headers"),
-        Some("Server-Timing")
+        reply
+            .header("access-control-expose-headers")
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        Some("server-timing")
     );
-    assert_eq!(reply.header("vary"), Some("Origin"));
+    let vary: Vec<String> = reply
+        .headers
+        .get_all("vary")
+        .iter()
+        .flat_map(|v| {
+            v.to_str()
+                .unwrap()
+                .split(',')
+                .map(|p| p.trim().to_ascii_lowercase())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(vary.iter().any(|v| v == "origin"), "{vary:?}");
     reply.server_timing();
     let reply = get(
         &format!("{}/api/health", s.backend.url()),
         &[("origin", "http://evil.example")],
     );
+    // Without Access-Control-Allow-Origin the browser hides the response from the page
+    // (tower-http still lists the exposed headers, which mean nothing then).
     assert_eq!(reply.header("access-control-allow-origin"), None);
-    assert_eq!(reply.header("access-control-expose-headers"), None);
     reply.server_timing();
 }
 

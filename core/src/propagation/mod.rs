@@ -29,7 +29,10 @@ pub use baggage::{
 };
 pub use headers::HeaderList;
 #[cfg(feature = "otel")]
-pub use otel::{W3cPropagator, baggage_from_context, context_with_baggage};
+pub use otel::{
+    SamplingRequested, TracePropagator, W3cPropagator, baggage_from_context, context_with_baggage,
+    sampling_requested,
+};
 pub use traceparent::{
     RANDOM_FLAG, SAMPLED_FLAG, TRACEPARENT_HEADER, TraceParent, format_traceparent,
     parse_hex_bytes, parse_traceparent, write_hex,
@@ -37,7 +40,7 @@ pub use traceparent::{
 pub use tracestate::{
     MAX_TRACESTATE_MEMBERS, TRACESTATE_HEADER, format_tracestate, parse_tracestate,
 };
-pub use xray::{XRAY_HEADER, XrayHeader, XraySampled, format_xray, parse_xray};
+pub use xray::{XRAY_HEADER, XrayHeader, XraySampled, extract_xray, format_xray, parse_xray};
 
 /// Builds the remote [`SpanContext`] described by the `traceparent` and `tracestate` header
 /// values received (all of them, in order).

@@ -124,6 +124,100 @@ impl TextMapPropagator for W3cPropagator {
     }
 }
 
+/// Marks a [`Context`] extracted from an `X-Amzn-Trace-Id` whose caller left the sampling
+/// decision to this service (`Sampled=?` or no `Sampled`): a sampler should decide as for a
+/// new trace instead of following the remote parent's (unset) sampled flag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SamplingRequested;
+
+/// Whether `cx` carries [`SamplingRequested`].
+pub fn sampling_requested(cx: &Context) -> bool {
+    cx.get::<SamplingRequested>().is_some()
+}
+
+/// The four header names [`TracePropagator`] reads, for [`TextMapPropagator::fields`].
+fn composite_fields() -> &'static [String; 4] {
+    static FIELDS: OnceLock<[String; 4]> = OnceLock::new();
+    FIELDS.get_or_init(|| {
+        [
+            TRACEPARENT_HEADER.to_owned(),
+            TRACESTATE_HEADER.to_owned(),
+            BAGGAGE_HEADER.to_owned(),
+            XRAY_HEADER_LOWER.to_owned(),
+        ]
+    })
+}
+
+/// `X-Amzn-Trace-Id` as carriers that lowercase their keys expect it.
+const XRAY_HEADER_LOWER: &str = "x-amzn-trace-id";
+
+/// W3C Trace Context and Baggage first, then AWS X-Ray's `X-Amzn-Trace-Id`: a composite
+/// [`TextMapPropagator`] for services that receive requests from browsers and from AWS.
+///
+/// - Extraction runs [`W3cPropagator`]; when `traceparent` is not valid (absent, repeated,
+///   malformed) and exactly one valid `X-Amzn-Trace-Id` with a `Parent` was received, its
+///   span context becomes the remote parent (see [`extract_xray`]), marked with
+///   [`SamplingRequested`] when the caller left the decision to us. Baggage comes from the
+///   `baggage` header either way.
+/// - Injection writes what [`W3cPropagator`] writes and, with
+///   [`TracePropagator::with_xray`], `X-Amzn-Trace-Id` for the same span.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TracePropagator {
+    inject_xray: bool,
+}
+
+impl TracePropagator {
+    /// Extracts W3C then X-Ray, injects W3C only.
+    pub const fn new() -> Self {
+        Self { inject_xray: false }
+    }
+
+    /// Also injects `X-Amzn-Trace-Id` (for calls to services traced by X-Ray).
+    pub const fn with_xray(self, inject: bool) -> Self {
+        Self {
+            inject_xray: inject,
+        }
+    }
+}
+
+impl TextMapPropagator for TracePropagator {
+    fn inject_context(&self, cx: &Context, injector: &mut dyn Injector) {
+        W3cPropagator.inject_context(cx, injector);
+        let span = cx.span();
+        let sc = span.span_context();
+        if self.inject_xray && sc.is_valid() {
+            injector.set(
+                XRAY_HEADER_LOWER,
+                format_xray(sc.trace_id().into(), sc.span_id().into(), sc.is_sampled()),
+            );
+        }
+    }
+
+    fn extract_with_context(&self, cx: &Context, extractor: &dyn Extractor) -> Context {
+        let w3c = W3cPropagator.extract_with_context(cx, extractor);
+        let traceparent = extractor.get_all(TRACEPARENT_HEADER).unwrap_or_default();
+        if parse_traceparent(&traceparent).is_some() {
+            return w3c;
+        }
+        let values = extractor.get_all(XRAY_HEADER_LOWER).unwrap_or_default();
+        match extract_xray(&values) {
+            Some((remote, requested)) => {
+                let cx = w3c.with_remote_span_context((&remote).into());
+                if requested {
+                    cx.with_value(SamplingRequested)
+                } else {
+                    cx
+                }
+            }
+            None => w3c,
+        }
+    }
+
+    fn fields(&self) -> FieldIter<'_> {
+        FieldIter::new(composite_fields())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,6 +258,106 @@ mod tests {
         );
         assert_eq!(format_tracestate(sc.trace_state()), "a=1,b=2");
         assert_eq!(format_baggage(&baggage_from_context(&cx)), "k=v,j=w");
+    }
+
+    /// (headers, expected trace id of the remote parent (None: no remote parent), whether
+    /// it came from X-Ray with the decision left to us).
+    #[test]
+    fn composite_extraction_vectors() {
+        const XR: &str =
+            "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+        const XR_ASK: &str = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8";
+        const W3C_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+        const XR_TRACE: &str = "5759e988bd862e3fe1be46a994272793";
+        type Case<'a> = (&'a [(&'a str, &'a str)], Option<(&'a str, bool)>);
+        let cases: &[Case<'_>] = &[
+            (
+                &[("traceparent", TP), ("x-amzn-trace-id", XR)],
+                Some((W3C_TRACE, false)),
+            ),
+            (
+                &[("X-Amzn-Trace-Id", XR), ("traceparent", TP)],
+                Some((W3C_TRACE, false)),
+            ),
+            (&[("X-Amzn-Trace-Id", XR)], Some((XR_TRACE, false))),
+            (&[("x-amzn-trace-id", XR_ASK)], Some((XR_TRACE, true))),
+            (
+                &[("traceparent", "00-bad"), ("x-amzn-trace-id", XR)],
+                Some((XR_TRACE, false)),
+            ),
+            (
+                &[
+                    ("traceparent", TP),
+                    ("traceparent", TP),
+                    ("x-amzn-trace-id", XR),
+                ],
+                Some((XR_TRACE, false)),
+            ),
+            (&[("x-amzn-trace-id", XR), ("x-amzn-trace-id", XR)], None),
+            (
+                &[(
+                    "x-amzn-trace-id",
+                    "Root=1-5759e988-bd862e3fe1be46a994272793",
+                )],
+                None,
+            ),
+            (&[], None),
+        ];
+        for (headers, expect) in cases {
+            let mut list = HeaderList::new(headers);
+            list.set("baggage", "k=v".to_owned());
+            let cx = TracePropagator::new().extract(&list);
+            let span = cx.span();
+            let sc = span.span_context();
+            match expect {
+                None => assert!(!sc.is_valid(), "{headers:?}"),
+                Some((trace, requested)) => {
+                    assert_eq!(sc.trace_id().to_string(), *trace, "{headers:?}");
+                    assert!(sc.is_remote());
+                    assert_eq!(sampling_requested(&cx), *requested, "{headers:?}");
+                }
+            }
+            assert_eq!(
+                format_baggage(&baggage_from_context(&cx)),
+                "k=v",
+                "{headers:?}"
+            );
+        }
+        let cx = TracePropagator::new().extract(&HeaderList::new(&[("x-amzn-trace-id", XR)]));
+        let span = cx.span();
+        assert_eq!(
+            span.span_context().span_id().to_string(),
+            "53995c3f42cd8ad8"
+        );
+        assert!(span.span_context().is_sampled());
+    }
+
+    #[test]
+    fn composite_injection_adds_xray_only_when_asked() {
+        let cx = W3cPropagator.extract(&HeaderList::new(&[("traceparent", TP)]));
+        let mut plain = HashMap::new();
+        TracePropagator::new().inject_context(&cx, &mut plain);
+        assert_eq!(plain.keys().collect::<Vec<_>>(), vec!["traceparent"]);
+        let mut both = HashMap::new();
+        TracePropagator::new()
+            .with_xray(true)
+            .inject_context(&cx, &mut both);
+        assert_eq!(
+            both.get("x-amzn-trace-id").map(String::as_str),
+            Some("Root=1-4bf92f35-77b34da6a3ce929d0e0e4736;Parent=00f067aa0ba902b7;Sampled=1")
+        );
+        assert_eq!(both.get("traceparent").map(String::as_str), Some(TP));
+        let mut none = HashMap::new();
+        TracePropagator::new()
+            .with_xray(true)
+            .inject_context(&Context::new(), &mut none);
+        assert!(none.is_empty());
+        let propagator = TracePropagator::new();
+        let fields: Vec<&str> = propagator.fields().collect();
+        assert_eq!(
+            fields,
+            ["traceparent", "tracestate", "baggage", "x-amzn-trace-id"]
+        );
     }
 
     #[test]

@@ -27,7 +27,7 @@
 //! - a header longer than [`MAX_XRAY_HEADER_LEN`] is invalid (X-Ray documents no limit; this
 //!   one bounds what a service parses from a request).
 
-use crate::model::{SpanId, TraceId};
+use crate::model::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
 use crate::prelude::*;
 use crate::propagation::traceparent::{trim_ows, write_hex};
 
@@ -112,6 +112,31 @@ pub fn parse_xray(value: &str) -> Option<XrayHeader<'_>> {
     }
     header.trace_id = root?;
     Some(header)
+}
+
+/// The remote span context that the `X-Amzn-Trace-Id` values received name, and whether the
+/// caller left the sampling decision to the receiver (`Sampled=?` or no `Sampled`).
+///
+/// `None` unless there is exactly one header (two would name two traces, as two
+/// `traceparent` headers do), it is valid, and it has a `Parent`: a span context needs the
+/// caller's span id, so a `Root` alone (as a load balancer sends it) starts a new trace. The
+/// flags are `sampled` for `Sampled=1` and none otherwise; the `random` flag is not set, as
+/// nothing in the header says how the sender made its trace id.
+pub fn extract_xray(values: &[&str]) -> Option<(SpanContext, bool)> {
+    let [value] = values else {
+        return None;
+    };
+    let header = parse_xray(value)?;
+    let parent = header.parent_id?;
+    let sampled = header.sampled == Some(XraySampled::Yes);
+    let requested = matches!(header.sampled, None | Some(XraySampled::Requested));
+    let flags = if sampled {
+        TraceFlags::SAMPLED
+    } else {
+        TraceFlags::default()
+    };
+    let context = SpanContext::new(header.trace_id, parent, flags, true, TraceState::default());
+    Some((context, requested))
 }
 
 /// An X-Ray trace id (`1-58406520-a006649127e371903a2de979`) as a W3C trace id; `None`
@@ -298,6 +323,31 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn extraction_vectors() {
+        let full = format!("Root={ROOT};Parent={PARENT};Sampled=1");
+        let (cx, requested) = extract_xray(&[&full]).expect("valid");
+        assert_eq!((cx.trace_id(), cx.span_id()), (trace(), parent()));
+        assert!(cx.is_remote() && cx.is_sampled() && !requested);
+        assert_eq!(cx.trace_flags().to_u8(), 1, "no random flag");
+        let off = format!("Root={ROOT};Parent={PARENT};Sampled=0");
+        let (cx, requested) = extract_xray(&[&off]).expect("valid");
+        assert!(!cx.is_sampled() && !requested);
+        for undecided in [
+            format!("Root={ROOT};Parent={PARENT};Sampled=?"),
+            format!("Root={ROOT};Parent={PARENT}"),
+            format!("Root={ROOT};Parent={PARENT};Sampled=maybe"),
+        ] {
+            let (cx, requested) = extract_xray(&[&undecided]).expect("valid");
+            assert!(!cx.is_sampled() && requested, "{undecided}");
+        }
+        let root_only = format!("Root={ROOT};Sampled=1");
+        assert_eq!(extract_xray(&[&root_only]), None, "no parent: a new trace");
+        assert_eq!(extract_xray(&[&full, &full]), None, "two headers");
+        assert_eq!(extract_xray(&[]), None);
+        assert_eq!(extract_xray(&["Root=1-bad;Parent=53995c3f42cd8ad8"]), None);
     }
 
     #[test]
