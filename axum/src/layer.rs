@@ -2,12 +2,13 @@
 
 use crate::carrier::HeaderMapCarrier;
 use axum::extract::MatchedPath;
-use edge_telemetry_core::propagation::{TracePropagator, format_traceparent};
+use edge_telemetry_core::model::TraceFlags;
+use edge_telemetry_core::propagation::{TracePropagator, format_traceparent, trace_flags_to_send};
 use edge_telemetry_core::web::url::scrub_query_into;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Request, Response};
 use opentelemetry::propagation::TextMapPropagator as _;
-use opentelemetry::trace::{SpanContext, TraceContextExt as _};
+use opentelemetry::trace::TraceContextExt as _;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -55,16 +56,19 @@ pub struct TraceService<S> {
     propagator: TracePropagator,
 }
 
-/// `traceparent;desc="00-…"`: the `Server-Timing` entry that names the server's span, for a
-/// valid span context.
-pub fn server_timing(span_context: &SpanContext) -> Option<String> {
-    span_context.is_valid().then(|| {
+/// `traceparent;desc="00-…"`: the `Server-Timing` entry that names the span in `cx`, for a
+/// valid span context. The flags are [`trace_flags_to_send`]'s (the W3C `random` flag set
+/// on traces started here, kept as received on continued ones).
+pub fn server_timing(cx: &opentelemetry::Context) -> Option<String> {
+    let span = cx.span();
+    let sc = span.span_context();
+    sc.is_valid().then(|| {
         format!(
             "traceparent;desc=\"{}\"",
             format_traceparent(
-                span_context.trace_id().into(),
-                span_context.span_id().into(),
-                span_context.trace_flags().into()
+                sc.trace_id().into(),
+                sc.span_id().into(),
+                TraceFlags::new(trace_flags_to_send(cx))
             )
         )
     })
@@ -93,7 +97,7 @@ where
             .propagator
             .extract(&HeaderMapCarrier(request.headers()));
         let _ = span.set_parent(parent);
-        let timing = server_timing(span.context().span().span_context());
+        let timing = server_timing(&span.context());
         let future = {
             let _entered = span.enter();
             self.inner.call(request)

@@ -10,7 +10,10 @@
 //! - [`cors`]: the CORS settings that let a page on another origin send the trace headers
 //!   and read `Server-Timing` (a `tower-http` `CorsLayer`).
 //! - [`Telemetry`]: the `tracing` → OpenTelemetry → OTLP/HTTP pipeline, with
-//!   [`EdgeSampler`] (parent-based; follows X-Ray's `Sampled=?`).
+//!   [`EdgeSampler`] (parent-based; follows X-Ray's `Sampled=?`) and
+//!   [`RandomFlagProcessor`] (W3C Level 2's `random` flag set on the traces this service
+//!   starts and kept on those it continues; `Server-Timing` and [`TracePropagator`]'s
+//!   injection follow the same rule).
 //!
 //! ```no_run
 //! use axum::{Router, routing::get};
@@ -42,4 +45,4 @@ pub use carrier::HeaderMapCarrier;
 pub use cors::{TRACE_HEADERS, cors};
 pub use edge_telemetry_core::propagation::{SamplingRequested, TracePropagator};
 pub use layer::{ErrorType, TraceLayer, TraceService, server_timing};
-pub use telemetry::{EdgeSampler, Telemetry, TelemetryConfig, UreqClient};
+pub use telemetry::{EdgeSampler, RandomFlagProcessor, Telemetry, TelemetryConfig, UreqClient};

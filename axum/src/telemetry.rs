@@ -3,17 +3,22 @@
 //! posted by [`UreqClient`] (ureq over rustls + ring, so no reqwest and no aws-lc-rs).
 
 use bytes::Bytes;
-use edge_telemetry_core::propagation::sampling_requested;
-use opentelemetry::trace::{Link, SpanKind, TraceContextExt as _, TraceId, TracerProvider as _};
+use edge_telemetry_core::propagation::{RANDOM_FLAG, sampling_requested, trace_flags_to_send};
+use opentelemetry::trace::{
+    Link, Span as _, SpanContext, SpanId, SpanKind, TraceContextExt as _, TraceFlags, TraceId,
+    TracerProvider as _,
+};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_http::{HttpClient, HttpError};
 use opentelemetry_otlp::{Protocol, WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{
     BatchConfigBuilder, BatchSpanProcessor, Sampler, SamplingResult, SdkTracerProvider,
-    ShouldSample,
+    ShouldSample, Span, SpanData, SpanProcessor,
 };
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
 use std::time::Duration;
 use tracing_subscriber::layer::SubscriberExt as _;
 
@@ -63,7 +68,8 @@ pub struct Telemetry {
 }
 
 impl Telemetry {
-    /// Builds the exporter, provider ([`EdgeSampler`] over `AlwaysOn`) and dispatcher.
+    /// Builds the exporter, provider ([`EdgeSampler`] over `AlwaysOn`, spans exported
+    /// through [`RandomFlagProcessor`]) and dispatcher.
     pub fn new(config: &TelemetryConfig) -> Result<Self, String> {
         let headers: HashMap<String, String> = config.headers.iter().cloned().collect();
         let exporter = opentelemetry_otlp::SpanExporter::builder()
@@ -81,11 +87,11 @@ impl Telemetry {
             .with_scheduled_delay(config.scheduled_delay)
             .build();
         let provider = SdkTracerProvider::builder()
-            .with_span_processor(
+            .with_span_processor(RandomFlagProcessor::new(
                 BatchSpanProcessor::builder(exporter)
                     .with_batch_config(batch)
                     .build(),
-            )
+            ))
             .with_sampler(EdgeSampler::new(Sampler::AlwaysOn))
             .with_resource(
                 Resource::builder()
@@ -142,6 +148,76 @@ impl ShouldSample for EdgeSampler {
             &self.parent_based
         };
         sampler.should_sample(parent_context, trace_id, name, span_kind, attributes, links)
+    }
+}
+
+/// A [`SpanProcessor`] in front of another that exports each span with the W3C `random`
+/// flag it should carry ([`trace_flags_to_send`]): set on traces started here, kept as the
+/// caller sent it on traces continued from one. `opentelemetry_sdk` starts new traces with
+/// only the `sampled` flag, so without it a service's own traces would claim non-random ids.
+#[derive(Debug)]
+pub struct RandomFlagProcessor<P> {
+    inner: P,
+    /// Spans started and not yet ended whose flags lack the `random` flag they should have.
+    pending: Mutex<HashSet<(TraceId, SpanId)>>,
+}
+
+impl<P> RandomFlagProcessor<P> {
+    /// Exports through `inner`.
+    pub fn new(inner: P) -> Self {
+        Self {
+            inner,
+            pending: Mutex::new(HashSet::new()),
+        }
+    }
+}
+
+impl<P: SpanProcessor> SpanProcessor for RandomFlagProcessor<P> {
+    fn on_start(&self, span: &mut Span, cx: &Context) {
+        let sc = span.span_context().clone();
+        // The flags the span should carry: those of a span in `cx`'s place with its flags.
+        let own = cx.with_remote_span_context(SpanContext::new(
+            sc.trace_id(),
+            sc.span_id(),
+            sc.trace_flags(),
+            false,
+            sc.trace_state().clone(),
+        ));
+        let want = trace_flags_to_send(&own);
+        if want & RANDOM_FLAG != 0 && sc.trace_flags().to_u8() & RANDOM_FLAG == 0 {
+            if let Ok(mut pending) = self.pending.lock() {
+                pending.insert((sc.trace_id(), sc.span_id()));
+            }
+        }
+        self.inner.on_start(span, cx);
+    }
+
+    fn on_end(&self, mut span: SpanData) {
+        let sc = &span.span_context;
+        let key = (sc.trace_id(), sc.span_id());
+        let fix = self.pending.lock().is_ok_and(|mut p| p.remove(&key));
+        if fix {
+            span.span_context = SpanContext::new(
+                sc.trace_id(),
+                sc.span_id(),
+                TraceFlags::new(sc.trace_flags().to_u8() | RANDOM_FLAG),
+                sc.is_remote(),
+                sc.trace_state().clone(),
+            );
+        }
+        self.inner.on_end(span);
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.inner.force_flush()
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.inner.shutdown_with_timeout(timeout)
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.inner.set_resource(resource);
     }
 }
 

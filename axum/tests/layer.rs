@@ -282,3 +282,41 @@ fn cors_lets_allowed_pages_send_every_trace_header() {
     let other = request("GET", "/items/1", &[("origin", "http://evil.example")]);
     assert!(other.headers.get("access-control-allow-origin").is_none());
 }
+
+/// W3C Trace Context Level 2's random flag: kept as the caller sent it (sampled or not), set
+/// on traces started here, in `Server-Timing` and on the exported span alike.
+#[test]
+fn the_random_flag_is_kept_and_set_on_new_traces() {
+    let cases = [
+        // (caller's flags, flags the service sends, exported?)
+        (Some("03"), "03", true),
+        (Some("02"), "02", false),
+        (Some("01"), "01", true),
+        (Some("00"), "00", false),
+        (None, "03", true),
+    ];
+    for (i, (caller, want, is_exported)) in cases.into_iter().enumerate() {
+        let trace_id = format!("9bf92f3577b34da6a3ce929d0e0e47{i:02x}");
+        let tp = caller.map(|f| format!("00-{trace_id}-00f067aa0ba902b7-{f}"));
+        let headers: Vec<(&str, &str)> = tp.iter().map(|v| ("traceparent", v.as_str())).collect();
+        let reply = request("GET", "/items/9", &headers);
+        let (tid, sid, flags) = reply.server_timing();
+        assert_eq!(flags, want, "caller {caller:?}: Server-Timing");
+        if caller.is_some() {
+            assert_eq!(tid, trace_id);
+        }
+        if is_exported {
+            let t = trace(&tid, 1);
+            let s = &t["spans"][0];
+            assert_eq!(s["spanId"], sid.as_str());
+            let exported = s["flags"].as_i64().expect("flags") & 0xff;
+            assert_eq!(
+                format!("{exported:02x}"),
+                want,
+                "caller {caller:?}: exported flags"
+            );
+        } else {
+            assert!(!exported(&tid), "caller {caller:?}: not sampled");
+        }
+    }
+}

@@ -30,8 +30,8 @@ pub use baggage::{
 pub use headers::HeaderList;
 #[cfg(feature = "otel")]
 pub use otel::{
-    SamplingRequested, TracePropagator, W3cPropagator, baggage_from_context, context_with_baggage,
-    sampling_requested,
+    ContinuedTrace, SamplingRequested, TracePropagator, W3cPropagator, baggage_from_context,
+    context_with_baggage, sampling_requested, trace_flags_to_send,
 };
 pub use traceparent::{
     RANDOM_FLAG, SAMPLED_FLAG, TRACEPARENT_HEADER, TraceParent, format_traceparent,

@@ -91,17 +91,7 @@ impl TextMapPropagator for W3cPropagator {
         inject_trace_context(&SpanContext::from(cx.span().span_context()), |k, v| {
             injector.set(k, v)
         });
-
-        if cx.baggage().is_empty() {
-            return;
-        }
-        let baggage = match ordered_baggage(cx) {
-            Some(ordered) => format_baggage(ordered),
-            None => format_baggage(&Baggage::from_opentelemetry(cx.baggage())),
-        };
-        if !baggage.is_empty() {
-            injector.set(BAGGAGE_HEADER, baggage);
-        }
+        inject_baggage(cx, injector);
     }
 
     fn extract_with_context(&self, cx: &Context, extractor: &dyn Extractor) -> Context {
@@ -121,6 +111,20 @@ impl TextMapPropagator for W3cPropagator {
 
     fn fields(&self) -> FieldIter<'_> {
         FieldIter::new(fields())
+    }
+}
+
+/// Writes `baggage` for the baggage in `cx`, when there is any.
+fn inject_baggage(cx: &Context, injector: &mut dyn Injector) {
+    if cx.baggage().is_empty() {
+        return;
+    }
+    let baggage = match ordered_baggage(cx) {
+        Some(ordered) => format_baggage(ordered),
+        None => format_baggage(&Baggage::from_opentelemetry(cx.baggage())),
+    };
+    if !baggage.is_empty() {
+        injector.set(BAGGAGE_HEADER, baggage);
     }
 }
 
@@ -148,6 +152,48 @@ fn composite_fields() -> &'static [String; 4] {
     })
 }
 
+/// Stored in a [`Context`] by [`TracePropagator`]'s extraction: the trace this service
+/// continues, and whether its caller set the W3C `random` flag (an X-Ray header says nothing
+/// about it: `false`). See [`trace_flags_to_send`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ContinuedTrace {
+    /// The caller's trace id.
+    pub trace_id: opentelemetry::trace::TraceId,
+    /// Whether the caller's trace id is random (its `random` flag).
+    pub random: bool,
+}
+
+/// The trace flags to send for the span in `cx` (in `traceparent`, `Server-Timing`, and the
+/// exported span), following W3C Trace Context Level 2's `random` flag:
+///
+/// - a remote span's flags as received;
+/// - a local span in a trace continued from a caller (a [`ContinuedTrace`] for its trace id):
+///   its flags, with `random` as the caller sent it;
+/// - a local span in a trace started here: its flags with `random` set. This assumes the
+///   tracer's trace ids are random in at least their right-most 7 bytes, as
+///   `opentelemetry_sdk`'s default `RandomIdGenerator` and X-Ray's ids are.
+///
+/// `opentelemetry_sdk` (0.33) keeps a sampled remote parent's flags on its children but
+/// starts new traces with only the `sampled` flag, and gives a span it does not sample no
+/// flags at all, so a plain SDK span under a parent with flags `02` would go out with `00`.
+pub fn trace_flags_to_send(cx: &Context) -> u8 {
+    let span = cx.span();
+    let sc = span.span_context();
+    let flags = sc.trace_flags().to_u8();
+    if !sc.is_valid() || sc.is_remote() {
+        return flags;
+    }
+    let random = match cx.get::<ContinuedTrace>() {
+        Some(c) if c.trace_id == sc.trace_id() => c.random,
+        _ => true,
+    };
+    if random {
+        flags | RANDOM_FLAG
+    } else {
+        flags & !RANDOM_FLAG
+    }
+}
+
 /// `X-Amzn-Trace-Id` as carriers that lowercase their keys expect it.
 const XRAY_HEADER_LOWER: &str = "x-amzn-trace-id";
 
@@ -159,8 +205,10 @@ const XRAY_HEADER_LOWER: &str = "x-amzn-trace-id";
 ///   span context becomes the remote parent (see [`extract_xray`]), marked with
 ///   [`SamplingRequested`] when the caller left the decision to us. Baggage comes from the
 ///   `baggage` header either way.
-/// - Injection writes what [`W3cPropagator`] writes and, with
+/// - Injection writes what [`W3cPropagator`] writes, with the flags of
+///   [`trace_flags_to_send`] (the `random` flag kept or set as Level 2 asks), and, with
 ///   [`TracePropagator::with_xray`], `X-Amzn-Trace-Id` for the same span.
+/// - Extraction also stores a [`ContinuedTrace`], which [`trace_flags_to_send`] reads.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TracePropagator {
     inject_xray: bool,
@@ -182,9 +230,17 @@ impl TracePropagator {
 
 impl TextMapPropagator for TracePropagator {
     fn inject_context(&self, cx: &Context, injector: &mut dyn Injector) {
-        W3cPropagator.inject_context(cx, injector);
         let span = cx.span();
         let sc = span.span_context();
+        let ours = SpanContext::new(
+            sc.trace_id().into(),
+            sc.span_id().into(),
+            crate::model::TraceFlags::new(trace_flags_to_send(cx)),
+            sc.is_remote(),
+            sc.trace_state().into(),
+        );
+        inject_trace_context(&ours, |k, v| injector.set(k, v));
+        inject_baggage(cx, injector);
         if self.inject_xray && sc.is_valid() {
             injector.set(
                 XRAY_HEADER_LOWER,
@@ -196,13 +252,21 @@ impl TextMapPropagator for TracePropagator {
     fn extract_with_context(&self, cx: &Context, extractor: &dyn Extractor) -> Context {
         let w3c = W3cPropagator.extract_with_context(cx, extractor);
         let traceparent = extractor.get_all(TRACEPARENT_HEADER).unwrap_or_default();
-        if parse_traceparent(&traceparent).is_some() {
-            return w3c;
+        if let Some(parent) = parse_traceparent(&traceparent) {
+            return w3c.with_value(ContinuedTrace {
+                trace_id: parent.trace_id.into(),
+                random: parent.flags.to_u8() & RANDOM_FLAG != 0,
+            });
         }
         let values = extractor.get_all(XRAY_HEADER_LOWER).unwrap_or_default();
         match extract_xray(&values) {
             Some((remote, requested)) => {
-                let cx = w3c.with_remote_span_context((&remote).into());
+                let cx =
+                    w3c.with_remote_span_context((&remote).into())
+                        .with_value(ContinuedTrace {
+                            trace_id: remote.trace_id().into(),
+                            random: false,
+                        });
                 if requested {
                     cx.with_value(SamplingRequested)
                 } else {
@@ -330,6 +394,77 @@ mod tests {
             "53995c3f42cd8ad8"
         );
         assert!(span.span_context().is_sampled());
+    }
+
+    /// The random flag (W3C Trace Context Level 2): (what the span is, flags it has, the
+    /// extracted trace's random flag if continued, flags to send).
+    #[test]
+    fn random_flag_vectors() {
+        use opentelemetry::trace::{SpanContext as OtSc, TraceFlags as OtFlags, TraceId as OtId};
+        type Continued = Option<(OtId, bool)>;
+        let trace = OtId::from(0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736);
+        let other = OtId::from(7);
+        let span = opentelemetry::trace::SpanId::from(9);
+        let cx_of =
+            |remote: bool, flags: u8, continued: Option<(opentelemetry::trace::TraceId, bool)>| {
+                let sc = OtSc::new(trace, span, OtFlags::new(flags), remote, Default::default());
+                let cx = Context::new().with_remote_span_context(sc);
+                match continued {
+                    Some((trace_id, random)) => cx.with_value(ContinuedTrace { trace_id, random }),
+                    None => cx,
+                }
+            };
+        let cases: &[(bool, u8, Continued, u8)] = &[
+            // A remote span: as received.
+            (true, 0x03, None, 0x03),
+            (true, 0x02, None, 0x02),
+            (true, 0x00, None, 0x00),
+            // Ours, under a caller that set random: kept, sampled or not (the SDK gave the
+            // unsampled span no flags).
+            (false, 0x01, Some((trace, true)), 0x03),
+            (false, 0x00, Some((trace, true)), 0x02),
+            // Ours, under a caller that did not set it: not claimed.
+            (false, 0x01, Some((trace, false)), 0x01),
+            (false, 0x00, Some((trace, false)), 0x00),
+            // Ours, in a trace started here (no continued trace, or another trace's).
+            (false, 0x01, None, 0x03),
+            (false, 0x00, None, 0x02),
+            (false, 0x01, Some((other, false)), 0x03),
+        ];
+        for (remote, flags, continued, want) in cases {
+            let cx = cx_of(*remote, *flags, *continued);
+            assert_eq!(
+                trace_flags_to_send(&cx),
+                *want,
+                "remote {remote}, flags {flags:02x}, continued {continued:?}"
+            );
+            let mut out = HashMap::new();
+            TracePropagator::new().inject_context(&cx, &mut out);
+            assert!(
+                out["traceparent"].ends_with(&format!("-{want:02x}")),
+                "{out:?}"
+            );
+        }
+        assert_eq!(trace_flags_to_send(&Context::new()), 0, "no span");
+    }
+
+    #[test]
+    fn extraction_records_the_continued_trace() {
+        let tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03";
+        let cx = TracePropagator::new().extract(&HeaderList::new(&[("traceparent", tp)]));
+        let c = cx.get::<ContinuedTrace>().expect("continued");
+        assert!(c.random);
+        assert_eq!(c.trace_id.to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+        let cx = TracePropagator::new().extract(&HeaderList::new(&[("traceparent", TP)]));
+        assert!(!cx.get::<ContinuedTrace>().expect("continued").random);
+        let xr = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+        let cx = TracePropagator::new().extract(&HeaderList::new(&[("x-amzn-trace-id", xr)]));
+        assert!(
+            !cx.get::<ContinuedTrace>().expect("continued").random,
+            "X-Ray says nothing"
+        );
+        let cx = TracePropagator::new().extract(&HeaderList::new(&[]));
+        assert!(cx.get::<ContinuedTrace>().is_none());
     }
 
     #[test]
