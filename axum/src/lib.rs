@@ -9,6 +9,8 @@
 //!   `Server-Timing: traceparent;desc="00-…"` so the browser links its span to the server's.
 //! - [`cors`]: the CORS settings that let a page on another origin send the trace headers
 //!   and read `Server-Timing` (a `tower-http` `CorsLayer`).
+//! - [`xray`]: the same spans as X-Ray segment documents, over UDP to the X-Ray daemon (or the
+//!   local collector's daemon port), when [`TelemetryConfig::xray_daemon`] is set.
 //! - [`Telemetry`]: the `tracing` → OpenTelemetry → OTLP/HTTP pipeline, with
 //!   [`EdgeSampler`] (parent-based; follows X-Ray's `Sampled=?`) and
 //!   [`RandomFlagProcessor`] (W3C Level 2's `random` flag set on the traces this service
@@ -40,6 +42,7 @@ mod carrier;
 mod cors;
 mod layer;
 mod telemetry;
+pub mod xray;
 
 pub use carrier::HeaderMapCarrier;
 pub use cors::{TRACE_HEADERS, cors};

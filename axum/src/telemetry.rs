@@ -9,6 +9,8 @@ use opentelemetry::trace::{
     TracerProvider as _,
 };
 use opentelemetry::{Context, KeyValue};
+use opentelemetry_aws::trace::XrayIdGenerator;
+use opentelemetry_aws::xray_exporter::{SegmentTranslator, XrayExporter};
 use opentelemetry_http::{HttpClient, HttpError};
 use opentelemetry_otlp::{Protocol, WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::Resource;
@@ -18,6 +20,7 @@ use opentelemetry_sdk::trace::{
     ShouldSample, Span, SpanData, SpanProcessor,
 };
 use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::Duration;
 use tracing_subscriber::layer::SubscriberExt as _;
@@ -39,6 +42,13 @@ pub struct TelemetryConfig {
     pub max_export_batch_size: usize,
     /// Longest wait before a batch is exported (default 200 ms).
     pub scheduled_delay: Duration,
+    /// Also send every span as an X-Ray segment document to this X-Ray daemon (UDP; see
+    /// [`crate::xray`]), and make trace ids X-Ray's (epoch seconds first). `None` by default;
+    /// [`TelemetryConfig::with_xray_from_env`] reads `AWS_XRAY_DAEMON_ADDRESS`.
+    pub xray_daemon: Option<SocketAddr>,
+    /// Attributes that become X-Ray annotations (indexed, usable in filter expressions);
+    /// every attribute is in the segment's metadata.
+    pub xray_annotations: Vec<String>,
 }
 
 impl TelemetryConfig {
@@ -52,7 +62,21 @@ impl TelemetryConfig {
             max_queue_size: 1 << 16,
             max_export_batch_size: 1024,
             scheduled_delay: Duration::from_millis(200),
+            xray_daemon: None,
+            xray_annotations: Vec::new(),
         }
+    }
+
+    /// Sends segments to `AWS_XRAY_DAEMON_ADDRESS` (`host:port`, or `tcp:… udp:host:port`)
+    /// when it is set; an unreadable value is an error.
+    pub fn with_xray_from_env(mut self) -> Result<Self, String> {
+        if let Ok(value) = std::env::var("AWS_XRAY_DAEMON_ADDRESS") {
+            self.xray_daemon =
+                Some(crate::xray::daemon_address(&value).ok_or_else(|| {
+                    format!("AWS_XRAY_DAEMON_ADDRESS {value:?} is not host:port")
+                })?);
+        }
+        Ok(self)
     }
 }
 
@@ -81,17 +105,35 @@ impl Telemetry {
             .with_timeout(Duration::from_secs(10))
             .build()
             .map_err(|e| format!("cannot build the OTLP exporter: {e}"))?;
-        let batch = BatchConfigBuilder::default()
-            .with_max_queue_size(config.max_queue_size)
-            .with_max_export_batch_size(config.max_export_batch_size)
-            .with_scheduled_delay(config.scheduled_delay)
-            .build();
-        let provider = SdkTracerProvider::builder()
-            .with_span_processor(RandomFlagProcessor::new(
+        let batch = || {
+            BatchConfigBuilder::default()
+                .with_max_queue_size(config.max_queue_size)
+                .with_max_export_batch_size(config.max_export_batch_size)
+                .with_scheduled_delay(config.scheduled_delay)
+                .build()
+        };
+        let mut builder =
+            SdkTracerProvider::builder().with_span_processor(RandomFlagProcessor::new(
                 BatchSpanProcessor::builder(exporter)
-                    .with_batch_config(batch)
+                    .with_batch_config(batch())
                     .build(),
-            ))
+            ));
+        if let Some(addr) = config.xray_daemon {
+            let client = crate::xray::XrayDaemonClient::new(addr)
+                .map_err(|e| format!("cannot open a UDP socket for the X-Ray daemon: {e}"))?;
+            let translator = SegmentTranslator::new()
+                .metadata_all_attrs()
+                .with_indexed_attrs(config.xray_annotations.iter().cloned());
+            let xray = XrayExporter::new(client).with_translator(translator);
+            builder = builder
+                .with_span_processor(
+                    BatchSpanProcessor::builder(xray)
+                        .with_batch_config(batch())
+                        .build(),
+                )
+                .with_id_generator(XrayIdGenerator::default());
+        }
+        let provider = builder
             .with_sampler(EdgeSampler::new(Sampler::AlwaysOn))
             .with_resource(
                 Resource::builder()
