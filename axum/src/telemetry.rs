@@ -89,6 +89,9 @@ pub struct Telemetry {
     pub provider: SdkTracerProvider,
     /// `tracing` registry + the OpenTelemetry layer.
     pub dispatch: tracing::Dispatch,
+    /// With [`TelemetryConfig::xray_daemon`]: what the X-Ray daemon client sent, shrank and
+    /// dropped.
+    pub xray: Option<std::sync::Arc<crate::xray::DaemonCounts>>,
 }
 
 impl Telemetry {
@@ -118,9 +121,11 @@ impl Telemetry {
                     .with_batch_config(batch())
                     .build(),
             ));
+        let mut xray_counts = None;
         if let Some(addr) = config.xray_daemon {
             let client = crate::xray::XrayDaemonClient::new(addr)
                 .map_err(|e| format!("cannot open a UDP socket for the X-Ray daemon: {e}"))?;
+            xray_counts = Some(client.counts());
             let translator = SegmentTranslator::new()
                 .metadata_all_attrs()
                 .with_indexed_attrs(config.xray_annotations.iter().cloned());
@@ -147,7 +152,11 @@ impl Telemetry {
             .with_tracked_inactivity(false)
             .with_threads(false);
         let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
-        Ok(Self { provider, dispatch })
+        Ok(Self {
+            provider,
+            dispatch,
+            xray: xray_counts,
+        })
     }
 }
 

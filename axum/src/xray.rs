@@ -14,6 +14,7 @@
 use opentelemetry_aws::xray_exporter::{SegmentDocument, SegmentDocumentExporter};
 use serde_json::Value;
 use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// What precedes every document in a datagram.
@@ -38,13 +39,23 @@ pub fn daemon_address(value: &str) -> Option<SocketAddr> {
     udp.to_socket_addrs().ok()?.next()
 }
 
+/// What an [`XrayDaemonClient`] did: datagrams sent, documents that had to shed fields to
+/// fit, documents it could not send (too large even then, or the send failed).
+#[derive(Debug, Default)]
+pub struct DaemonCounts {
+    /// Datagrams sent.
+    pub sent: AtomicU64,
+    /// Documents that shed fields to fit.
+    pub shrunk: AtomicU64,
+    /// Documents not sent.
+    pub dropped: AtomicU64,
+}
+
 /// Sends segment documents to an X-Ray daemon (or the local collector's daemon port).
 #[derive(Debug)]
 pub struct XrayDaemonClient {
     socket: UdpSocket,
-    sent: AtomicU64,
-    shrunk: AtomicU64,
-    dropped: AtomicU64,
+    counts: Arc<DaemonCounts>,
 }
 
 impl XrayDaemonClient {
@@ -59,9 +70,7 @@ impl XrayDaemonClient {
         socket.connect(addr)?;
         Ok(Self {
             socket,
-            sent: AtomicU64::new(0),
-            shrunk: AtomicU64::new(0),
-            dropped: AtomicU64::new(0),
+            counts: Arc::default(),
         })
     }
 
@@ -78,29 +87,24 @@ impl XrayDaemonClient {
         Self::new(addr)
     }
 
-    /// Datagrams sent, documents that had to shed fields to fit, and documents that could not
-    /// be sent (too large even then, or the send failed).
-    pub fn counts(&self) -> (u64, u64, u64) {
-        (
-            self.sent.load(Ordering::Relaxed),
-            self.shrunk.load(Ordering::Relaxed),
-            self.dropped.load(Ordering::Relaxed),
-        )
+    /// Its counters (shared: they stay readable after the client moves into an exporter).
+    pub fn counts(&self) -> Arc<DaemonCounts> {
+        self.counts.clone()
     }
 
     /// Sends one document (and the subsegments split off it).
     pub fn send_document(&self, mut document: Value) {
         status_flags(&mut document);
         let datagrams = datagrams(document);
+        let c = &self.counts;
         if datagrams.shrunk {
-            self.shrunk.fetch_add(1, Ordering::Relaxed);
+            c.shrunk.fetch_add(1, Ordering::Relaxed);
         }
-        self.dropped
-            .fetch_add(datagrams.too_large, Ordering::Relaxed);
+        c.dropped.fetch_add(datagrams.too_large, Ordering::Relaxed);
         for datagram in datagrams.ready {
             match self.socket.send(&datagram) {
-                Ok(_) => self.sent.fetch_add(1, Ordering::Relaxed),
-                Err(_) => self.dropped.fetch_add(1, Ordering::Relaxed),
+                Ok(_) => c.sent.fetch_add(1, Ordering::Relaxed),
+                Err(_) => c.dropped.fetch_add(1, Ordering::Relaxed),
             };
         }
     }
@@ -117,7 +121,7 @@ impl SegmentDocumentExporter for XrayDaemonClient {
             match serde_json::to_value(&document) {
                 Ok(value) => self.send_document(value),
                 Err(_) => {
-                    self.dropped.fetch_add(1, Ordering::Relaxed);
+                    self.counts.dropped.fetch_add(1, Ordering::Relaxed);
                 }
             }
         }
