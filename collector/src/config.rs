@@ -8,6 +8,8 @@ use std::time::Duration;
 
 /// `--addr` default.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:4318";
+/// `--xray-addr` default: where the X-Ray SDKs send segments (the X-Ray daemon's port).
+pub const DEFAULT_XRAY_ADDR: &str = "127.0.0.1:2000";
 /// `--db` default (relative to the current directory).
 pub const DEFAULT_DB: &str = "edge-collector.sqlite";
 /// `--max-traces` default.
@@ -46,6 +48,8 @@ pub struct Config {
     pub relay: RelayConfig,
     /// Who may read and who may send.
     pub access: AccessConfig,
+    /// The UDP address of the X-Ray daemon port, `HOST:PORT`; `None`: no daemon port.
+    pub xray_addr: Option<String>,
 }
 
 impl Default for Config {
@@ -58,6 +62,7 @@ impl Default for Config {
             max_body_bytes: (DEFAULT_MAX_BODY_MB * MIB) as usize,
             relay: RelayConfig::default(),
             access: AccessConfig::default(),
+            xray_addr: Some(DEFAULT_XRAY_ADDR.to_owned()),
         }
     }
 }
@@ -68,6 +73,7 @@ impl Config {
         Self {
             addr: "127.0.0.1:0".to_owned(),
             db: ":memory:".to_owned(),
+            xray_addr: Some("127.0.0.1:0".to_owned()),
             ..Self::default()
         }
     }
@@ -252,6 +258,8 @@ Usage: edge-collector [OPTIONS]
 Options (environment variable in brackets):
   --addr HOST:PORT      listen address [EDGE_COLLECTOR_ADDR] (default 127.0.0.1:4318; port 0 = any free port)
   --db PATH             SQLite database [EDGE_COLLECTOR_DB] (default edge-collector.sqlite; :memory: for none)
+  --xray-addr HOST:PORT the X-Ray daemon port: segment documents over UDP, stored with the spans
+                        [EDGE_COLLECTOR_XRAY_ADDR] (default 127.0.0.1:2000; off for none)
   --max-traces N        keep at most N traces (default 10000)
   --max-age-hours N     delete traces older than N hours (default 168)
   --max-db-mb N         keep the database under N MiB (default 256)
@@ -297,6 +305,10 @@ impl Command {
         if let Some(db) = env("EDGE_COLLECTOR_DB") {
             config.db = db;
         }
+        let xray_addr = |v: String| (v != "off").then_some(v);
+        if let Some(addr) = env("EDGE_COLLECTOR_XRAY_ADDR") {
+            config.xray_addr = xray_addr(addr);
+        }
         let list = |v: String| -> Vec<String> {
             v.split(',')
                 .map(str::trim)
@@ -324,6 +336,7 @@ impl Command {
             match name.as_str() {
                 "--addr" => config.addr = value()?,
                 "--db" => config.db = value()?,
+                "--xray-addr" => config.xray_addr = xray_addr(value()?),
                 "--max-traces" => config.retention.max_traces = number(&name, &value()?)?,
                 "--max-age-hours" => {
                     let hours: f64 = number(&name, &value()?)?;

@@ -25,6 +25,7 @@ pub mod relay;
 pub mod rollbar;
 pub mod server;
 pub mod store;
+pub mod xray;
 
 use std::future::Future;
 use std::io::Write as _;
@@ -50,6 +51,7 @@ const RELAY_DRAIN: Duration = Duration::from_secs(5);
 pub struct Collector {
     state: Arc<AppState>,
     config: Config,
+    xray_socket: Option<std::net::UdpSocket>,
 }
 
 impl Collector {
@@ -62,9 +64,33 @@ impl Collector {
                 relay: Relay::start(config.relay.clone()),
                 access: Arc::new(Access::new(config)),
                 max_body_bytes: config.max_body_bytes,
+                xray: Arc::default(),
             }),
             config: config.clone(),
+            xray_socket: None,
         })
+    }
+
+    /// Binds the X-Ray daemon port (`config.xray_addr`), served by [`Collector::serve`]; its
+    /// address, or `None` when there is none. A port that cannot be bound is reported and
+    /// left out: OTLP and Rollbar ingestion do not depend on it.
+    pub fn bind_xray(&mut self) -> Option<SocketAddr> {
+        let addr = self.config.xray_addr.as_deref()?;
+        let bound = std::net::UdpSocket::bind(addr).and_then(|s| {
+            s.set_nonblocking(true)?;
+            Ok(s)
+        });
+        match bound {
+            Ok(socket) => {
+                let local = socket.local_addr().ok();
+                self.xray_socket = Some(socket);
+                local
+            }
+            Err(e) => {
+                eprintln!("edge-collector: no X-Ray daemon port: cannot bind udp {addr}: {e}");
+                None
+            }
+        }
     }
 
     /// The routes, for embedding in another server. Serve them with
@@ -78,13 +104,21 @@ impl Collector {
     /// (before serving anything) a listener other machines can reach when no read token is
     /// set.
     pub async fn serve(
-        self,
+        mut self,
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         self.config
             .check_exposure(listener.local_addr()?)
             .map_err(std::io::Error::other)?;
+        if let Some(socket) = self.xray_socket.take() {
+            let socket = tokio::net::UdpSocket::from_std(socket)?;
+            tokio::spawn(xray::serve(
+                socket,
+                self.state.store.clone(),
+                self.state.xray.clone(),
+            ));
+        }
         let app = self
             .router()
             .into_make_service_with_connect_info::<SocketAddr>();
@@ -133,7 +167,8 @@ pub fn access_line(access: &AccessConfig) -> String {
 /// Runs the collector until SIGINT or SIGTERM: opens the database, binds `config.addr`,
 /// prints [`listening_line`] to stdout, serves.
 pub async fn run(config: Config) -> Result<(), String> {
-    let collector = Collector::new(&config)?;
+    let mut collector = Collector::new(&config)?;
+    let xray_addr = collector.bind_xray();
     let listener = tokio::net::TcpListener::bind(&config.addr)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
@@ -143,6 +178,11 @@ pub async fn run(config: Config) -> Result<(), String> {
     let _ = writeln!(stdout, "{}", listening_line(addr));
     let _ = stdout.flush();
     eprintln!("edge-collector: {}", access_line(&config.access));
+    if let Some(x) = xray_addr {
+        eprintln!(
+            "edge-collector: X-Ray daemon port udp://{x} (segment documents; AWS_XRAY_DAEMON_ADDRESS={x})"
+        );
+    }
     collector
         .serve(listener, shutdown_signal())
         .await
@@ -176,6 +216,7 @@ async fn shutdown_signal() {
 #[derive(Debug)]
 pub struct Running {
     addr: SocketAddr,
+    xray_addr: Option<SocketAddr>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -184,6 +225,11 @@ impl Running {
     /// The bound address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The X-Ray daemon port's address, when it is bound.
+    pub fn xray_addr(&self) -> Option<SocketAddr> {
+        self.xray_addr
     }
 
     /// `http://ADDR`, no trailing slash.
@@ -221,7 +267,8 @@ pub fn start(config: Config) -> Result<Running, String> {
         .thread_name("edge-collector")
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    let collector = Collector::new(&config)?;
+    let mut collector = Collector::new(&config)?;
+    let xray_addr = collector.bind_xray();
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind(&config.addr))
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
@@ -241,6 +288,7 @@ pub fn start(config: Config) -> Result<Running, String> {
         .map_err(|e| format!("cannot start the server thread: {e}"))?;
     Ok(Running {
         addr,
+        xray_addr,
         stop: Some(stop),
         thread: Some(thread),
     })

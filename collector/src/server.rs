@@ -41,6 +41,8 @@ pub struct AppState {
     pub relay: Relay,
     pub access: Arc<Access>,
     pub max_body_bytes: usize,
+    /// What the X-Ray daemon port received.
+    pub xray: Arc<crate::xray::XrayStats>,
 }
 
 type Shared = State<Arc<AppState>>;
@@ -427,6 +429,7 @@ async fn status(State(app): Shared) -> Response {
         "refused": app.access.stats.refused.load(Ordering::Relaxed),
         "rateLimited": app.access.stats.rate_limited.load(Ordering::Relaxed),
     });
+    let xray = app.xray.to_json();
     query(
         app,
         move |store| {
@@ -438,6 +441,7 @@ async fn status(State(app): Shared) -> Response {
                 "dbBytes": c.db_bytes,
                 "relay": relay,
                 "access": access,
+                "xray": xray,
             })))
         },
         "",

@@ -1,0 +1,462 @@
+//! The collector as an X-Ray daemon: segment documents over UDP, stored with the OTLP spans.
+//!
+//! Each datagram is what the X-Ray SDKs (and `edge-telemetry-axum`) send to the daemon: a
+//! header line, `{"format": "json", "version": 1}`, a newline, and one segment document.
+//! Valid documents become span rows of the same trace store (segments as SERVER spans,
+//! subsegments as CLIENT spans when they call a remote or AWS service, INTERNAL otherwise;
+//! nested `subsegments` each a span of their own), so the waterfall shows a trace's X-Ray
+//! segments and OTLP spans together. Everything else is counted by reason and dropped; the
+//! loop never stops on bad input.
+
+use crate::otlp::SpanRecord;
+use crate::store::Store;
+use serde_json::{Map, Value, json};
+use std::collections::{HashMap, VecDeque};
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The largest datagram accepted: 64 kB, X-Ray's limit on a segment document.
+pub const MAX_DATAGRAM_BYTES: usize = 64_000;
+
+/// How many segment ids the daemon remembers to name the service of later subsegments.
+const SERVICE_MEMORY: usize = 10_000;
+
+/// What the daemon port received (for `/api/status`).
+#[derive(Debug, Default)]
+pub struct XrayStats {
+    /// Datagrams received.
+    pub received: AtomicU64,
+    /// Spans stored (a document with nested subsegments is several).
+    pub stored: AtomicU64,
+    /// Datagrams over [`MAX_DATAGRAM_BYTES`].
+    pub oversize: AtomicU64,
+    /// Without the `{"format":"json","version":1}` header line.
+    pub bad_header: AtomicU64,
+    /// Whose document is not JSON (truncated, or not JSON at all).
+    pub not_json: AtomicU64,
+    /// JSON that is not a valid segment document (ids, times, name).
+    pub invalid: AtomicU64,
+    /// `in_progress` documents: not stored (the completed one follows).
+    pub in_progress: AtomicU64,
+}
+
+impl XrayStats {
+    /// The counts as JSON.
+    pub fn to_json(&self) -> Value {
+        let n = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        json!({
+            "received": n(&self.received),
+            "stored": n(&self.stored),
+            "oversize": n(&self.oversize),
+            "badHeader": n(&self.bad_header),
+            "notJson": n(&self.not_json),
+            "invalid": n(&self.invalid),
+            "inProgress": n(&self.in_progress),
+        })
+    }
+}
+
+/// Why a datagram was dropped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reject {
+    /// Over [`MAX_DATAGRAM_BYTES`].
+    Oversize,
+    /// No valid header line.
+    BadHeader,
+    /// The document is not JSON.
+    NotJson,
+    /// Not a valid segment document: what is wrong.
+    Invalid(String),
+    /// An `in_progress` document.
+    InProgress,
+}
+
+/// Segment ids → service names, bounded (oldest forgotten first).
+#[derive(Debug, Default)]
+pub struct Services {
+    names: HashMap<String, Arc<str>>,
+    order: VecDeque<String>,
+}
+
+impl Services {
+    fn remember(&mut self, id: &str, service: &Arc<str>) {
+        if self.names.insert(id.to_owned(), service.clone()).is_none() {
+            self.order.push_back(id.to_owned());
+            if self.order.len() > SERVICE_MEMORY
+                && let Some(old) = self.order.pop_front()
+            {
+                self.names.remove(&old);
+            }
+        }
+    }
+}
+
+/// The spans in one datagram, or why it was dropped.
+pub fn decode_datagram(
+    datagram: &[u8],
+    services: &mut Services,
+) -> Result<Vec<SpanRecord>, Reject> {
+    if datagram.len() > MAX_DATAGRAM_BYTES {
+        return Err(Reject::Oversize);
+    }
+    let newline = datagram
+        .iter()
+        .position(|&b| b == b'\n')
+        .ok_or(Reject::BadHeader)?;
+    let header: Value =
+        serde_json::from_slice(&datagram[..newline]).map_err(|_| Reject::BadHeader)?;
+    if header.get("format") != Some(&json!("json")) || header.get("version") != Some(&json!(1)) {
+        return Err(Reject::BadHeader);
+    }
+    let doc: Value =
+        serde_json::from_slice(&datagram[newline + 1..]).map_err(|_| Reject::NotJson)?;
+    if doc.get("in_progress") == Some(&Value::Bool(true)) {
+        return Err(Reject::InProgress);
+    }
+    let mut out = Vec::new();
+    to_spans(&doc, None, services, &mut out).map_err(Reject::Invalid)?;
+    Ok(out)
+}
+
+/// The inherited part of a nested subsegment: its trace and parent.
+struct Enclosing<'a> {
+    trace_id: String,
+    parent_id: &'a str,
+    service: Arc<str>,
+}
+
+fn to_spans(
+    doc: &Value,
+    enclosing: Option<&Enclosing<'_>>,
+    services: &mut Services,
+    out: &mut Vec<SpanRecord>,
+) -> Result<(), String> {
+    let o = doc.as_object().ok_or("the document is not a JSON object")?;
+    let str_field = |k: &str| o.get(k).and_then(Value::as_str);
+    let name = str_field("name")
+        .filter(|n| !n.is_empty() && n.chars().count() <= 200)
+        .ok_or("`name` must be 1 to 200 characters")?;
+    let id = str_field("id")
+        .filter(|id| is_hex(id, 16))
+        .ok_or("`id` must be 16 hex digits")?;
+    let trace_id = match (str_field("trace_id"), enclosing) {
+        (Some(t), _) => {
+            w3c_trace_id(t).ok_or("`trace_id` must be 1-xxxxxxxx-xxxxxxxxxxxxxxxxxxxxxxxx")?
+        }
+        (None, Some(e)) => e.trace_id.clone(),
+        (None, None) => return Err("`trace_id` is missing".into()),
+    };
+    let parent_id = match (str_field("parent_id"), enclosing) {
+        (Some(p), _) if is_hex(p, 16) => Some(p.to_ascii_lowercase()),
+        (Some(_), _) => return Err("`parent_id` must be 16 hex digits".into()),
+        (None, Some(e)) => Some(e.parent_id.to_ascii_lowercase()),
+        (None, None) => None,
+    };
+    let start = o
+        .get("start_time")
+        .and_then(Value::as_f64)
+        .filter(|t| *t > 0.0 && *t < 1e11)
+        .ok_or("`start_time` must be epoch seconds")?;
+    let end = match o.get("end_time") {
+        Some(t) => t
+            .as_f64()
+            .filter(|t| *t >= start && *t < 1e11)
+            .ok_or("`end_time` must be epoch seconds, not before `start_time`")?,
+        None => return Err("`end_time` is missing (and the document is not in progress)".into()),
+    };
+    let subsegment = enclosing.is_some() || str_field("type") == Some("subsegment");
+    let service: Arc<str> = if subsegment {
+        match (enclosing, parent_id.as_deref()) {
+            (Some(e), _) => e.service.clone(),
+            (None, Some(p)) => services
+                .names
+                .get(p)
+                .cloned()
+                .unwrap_or_else(|| Arc::from("unknown_service")),
+            (None, None) => Arc::from("unknown_service"),
+        }
+    } else {
+        Arc::from(name)
+    };
+    services.remember(&id.to_ascii_lowercase(), &service);
+    let namespace = str_field("namespace");
+    let kind = match (subsegment, namespace) {
+        (false, _) => 2,
+        (true, Some("remote" | "aws")) => 3,
+        (true, _) => 1,
+    };
+    let flag = |k: &str| o.get(k) == Some(&Value::Bool(true));
+    let mut attrs = Map::new();
+    attrs.insert(
+        "aws.xray.type".into(),
+        json!(if subsegment { "subsegment" } else { "segment" }),
+    );
+    let mut put = |k: &str, v: Option<&Value>| {
+        if let Some(v) = v.filter(|v| !v.is_null()) {
+            attrs.insert(k.into(), v.clone());
+        }
+    };
+    put("aws.xray.namespace", o.get("namespace"));
+    put("aws.xray.origin", o.get("origin"));
+    put("http.request.method", doc.pointer("/http/request/method"));
+    put("url.full", doc.pointer("/http/request/url"));
+    put(
+        "user_agent.original",
+        doc.pointer("/http/request/user_agent"),
+    );
+    put("client.address", doc.pointer("/http/request/client_ip"));
+    put(
+        "http.response.status_code",
+        doc.pointer("/http/response/status"),
+    );
+    put(
+        "http.response.body.size",
+        doc.pointer("/http/response/content_length"),
+    );
+    put("db.query.text", doc.pointer("/sql/sanitized_query"));
+    put("db.system.name", doc.pointer("/sql/database_type"));
+    put("db.user", doc.pointer("/sql/user"));
+    put("db.connection_string", doc.pointer("/sql/url"));
+    for k in ["error", "fault", "throttle"] {
+        if flag(k) {
+            attrs.insert(format!("aws.xray.{k}"), Value::Bool(true));
+        }
+    }
+    if let Some(Value::Object(annotations)) = o.get("annotations") {
+        for (k, v) in annotations {
+            attrs.insert(format!("annotation.{k}"), v.clone());
+        }
+    }
+    if let Some(Value::Object(metadata)) = o.get("metadata") {
+        for (k, v) in metadata {
+            attrs.insert(format!("metadata.{k}"), v.clone());
+        }
+    }
+    let mut events = Vec::new();
+    let mut status_message = String::new();
+    if let Some(Value::Array(exceptions)) = doc.pointer("/cause/exceptions") {
+        for e in exceptions {
+            let message = e.get("message").and_then(Value::as_str).unwrap_or("");
+            if status_message.is_empty() {
+                status_message = message.to_owned();
+            }
+            events.push(json!({
+                "name": "exception",
+                "time": end * 1000.0,
+                "attributes": {
+                    "exception.type": e.get("type").cloned().unwrap_or(Value::Null),
+                    "exception.message": message,
+                    "exception.stacktrace": e.get("stack").map(Value::to_string),
+                },
+            }));
+        }
+    }
+    let status_code = if flag("fault") || flag("error") { 2 } else { 0 };
+    let mut search_text = String::new();
+    let _ = writeln!(search_text, "service.name = {service}");
+    for (k, v) in &attrs {
+        let _ = match v {
+            Value::String(s) => writeln!(search_text, "{k} = {s}"),
+            other => writeln!(search_text, "{k} = {other}"),
+        };
+    }
+    if !status_message.is_empty() {
+        let _ = writeln!(search_text, "status = {status_message}");
+    }
+    let _ = write!(
+        search_text,
+        "trace = {trace_id}\nspan = {}",
+        id.to_ascii_lowercase()
+    );
+    out.push(SpanRecord {
+        trace_id: trace_id.clone(),
+        span_id: id.to_ascii_lowercase(),
+        parent_span_id: parent_id,
+        trace_state: String::new(),
+        flags: 1,
+        name: name.to_owned(),
+        kind,
+        service: service.clone(),
+        start_ns: (start * 1e9) as u64,
+        end_ns: (end * 1e9) as u64,
+        status_code,
+        status_message,
+        attributes: Value::Object(attrs).to_string(),
+        resource: Arc::from(json!({ "service.name": &*service }).to_string()),
+        events: Value::Array(events).to_string(),
+        links: "[]".to_owned(),
+        scope_name: Arc::from("aws.xray"),
+        scope_version: Arc::from(""),
+        search_text,
+    });
+    if let Some(Value::Array(children)) = o.get("subsegments") {
+        let inner = Enclosing {
+            trace_id,
+            parent_id: id,
+            service,
+        };
+        for child in children {
+            to_spans(child, Some(&inner), services, out)?;
+        }
+    }
+    Ok(())
+}
+
+fn is_hex(s: &str, len: usize) -> bool {
+    s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// `1-58406520-a006649127e371903a2de979` → `58406520a006649127e371903a2de979`.
+fn w3c_trace_id(xray: &str) -> Option<String> {
+    let rest = xray.strip_prefix("1-")?;
+    let (time, random) = rest.split_once('-')?;
+    (is_hex(time, 8)
+        && is_hex(random, 24)
+        && !(time.bytes().chain(random.bytes()).all(|b| b == b'0')))
+    .then(|| format!("{time}{random}").to_ascii_lowercase())
+}
+
+/// Receives datagrams on `socket` until the runtime stops: valid documents into `store`,
+/// everything counted in `stats`.
+pub async fn serve(socket: tokio::net::UdpSocket, store: Arc<Store>, stats: Arc<XrayStats>) {
+    let mut services = Services::default();
+    // One byte more than the limit, so an oversize datagram is seen as one.
+    let mut buf = vec![0u8; MAX_DATAGRAM_BYTES + 1];
+    loop {
+        let len = match socket.recv(&mut buf).await {
+            Ok(len) => len,
+            Err(e) => {
+                // ICMP errors and the like: keep listening.
+                eprintln!("edge-collector: X-Ray daemon port: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        stats.received.fetch_add(1, Ordering::Relaxed);
+        let counter = match decode_datagram(&buf[..len], &mut services) {
+            Ok(spans) => {
+                let n = spans.len() as u64;
+                let store = store.clone();
+                let stored = tokio::task::spawn_blocking(move || store.insert_spans(&spans)).await;
+                match stored {
+                    Ok(Ok(())) => {
+                        stats.stored.fetch_add(n, Ordering::Relaxed);
+                        continue;
+                    }
+                    _ => &stats.invalid,
+                }
+            }
+            Err(Reject::Oversize) => &stats.oversize,
+            Err(Reject::BadHeader) => &stats.bad_header,
+            Err(Reject::NotJson) => &stats.not_json,
+            Err(Reject::Invalid(_)) => &stats.invalid,
+            Err(Reject::InProgress) => &stats.in_progress,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = "{\"format\": \"json\", \"version\": 1}\n";
+
+    fn datagram(doc: &Value) -> Vec<u8> {
+        format!("{HEADER}{doc}").into_bytes()
+    }
+
+    #[test]
+    fn a_segment_with_nested_subsegments_is_several_spans() {
+        let doc = json!({
+            "name": "checkout-api", "id": "70de5b6f19ff9a0a",
+            "trace_id": "1-581cf771-a006649127e371903a2de979", "parent_id": "b7ad6b7169203331",
+            "start_time": 1.478293361271e9, "end_time": 1.478293361449e9,
+            "http": {"request": {"method": "POST", "url": "https://api.example/cart"}, "response": {"status": 502}},
+            "fault": true, "annotations": {"tier": "gold"},
+            "cause": {"exceptions": [{"id": "1111111111111111", "type": "DbError", "message": "no table"}]},
+            "subsegments": [{"name": "orders-db", "id": "2222222222222222", "namespace": "remote",
+                "start_time": 1.4782933613e9, "end_time": 1.4782933614e9,
+                "sql": {"sanitized_query": "SELECT 1", "database_type": "PostgreSQL"}}]
+        });
+        let mut services = Services::default();
+        let spans = decode_datagram(&datagram(&doc), &mut services).expect("valid");
+        assert_eq!(spans.len(), 2);
+        let seg = &spans[0];
+        assert_eq!(seg.trace_id, "581cf771a006649127e371903a2de979");
+        assert_eq!(seg.parent_span_id.as_deref(), Some("b7ad6b7169203331"));
+        assert_eq!((seg.kind, seg.status_code), (2, 2));
+        assert_eq!(&*seg.service, "checkout-api");
+        assert_eq!(seg.status_message, "no table");
+        let attrs: Value = serde_json::from_str(&seg.attributes).unwrap();
+        assert_eq!(attrs["http.request.method"], "POST");
+        assert_eq!(attrs["http.response.status_code"], 502);
+        assert_eq!(attrs["annotation.tier"], "gold");
+        assert_eq!(attrs["aws.xray.fault"], true);
+        assert!(seg.search_text.contains("annotation.tier = gold"));
+        let sub = &spans[1];
+        assert_eq!(sub.parent_span_id.as_deref(), Some("70de5b6f19ff9a0a"));
+        assert_eq!(sub.trace_id, seg.trace_id);
+        assert_eq!((sub.kind, &*sub.service), (3, "checkout-api"));
+        let attrs: Value = serde_json::from_str(&sub.attributes).unwrap();
+        assert_eq!(attrs["db.query.text"], "SELECT 1");
+
+        // An independent subsegment later: its service comes from its segment.
+        let alone = json!({"type": "subsegment", "name": "cache", "id": "3333333333333333",
+            "trace_id": "1-581cf771-a006649127e371903a2de979", "parent_id": "70de5b6f19ff9a0a",
+            "start_time": 1.4782933613e9, "end_time": 1.4782933614e9});
+        let spans = decode_datagram(&datagram(&alone), &mut services).expect("valid");
+        assert_eq!((spans[0].kind, &*spans[0].service), (1, "checkout-api"));
+    }
+
+    #[test]
+    fn bad_datagrams_are_rejected_by_reason() {
+        let ok = json!({"name": "a", "id": "70de5b6f19ff9a0a", "trace_id": "1-581cf771-a006649127e371903a2de979", "start_time": 1.5e9, "end_time": 1.6e9});
+        let mut s = Services::default();
+        let good = datagram(&ok);
+        assert!(decode_datagram(&good, &mut s).is_ok());
+        let cases: Vec<(Vec<u8>, Reject)> = vec![
+            (vec![b' '; MAX_DATAGRAM_BYTES + 1], Reject::Oversize),
+            (good[..good.len() - 5].to_vec(), Reject::NotJson),
+            (
+                b"{\"format\":\"json\",\"version\":1}\nnot json".to_vec(),
+                Reject::NotJson,
+            ),
+            (format!("{ok}").into_bytes(), Reject::BadHeader),
+            (
+                format!("{{\"format\":\"xml\",\"version\":1}}\n{ok}").into_bytes(),
+                Reject::BadHeader,
+            ),
+            (
+                format!("{{\"format\":\"json\",\"version\":2}}\n{ok}").into_bytes(),
+                Reject::BadHeader,
+            ),
+            (
+                datagram(
+                    &json!({"name": "a", "id": "70de5b6f19ff9a0a", "trace_id": "1-581cf771-a006649127e371903a2de979", "start_time": 1.5e9, "in_progress": true}),
+                ),
+                Reject::InProgress,
+            ),
+        ];
+        for (bytes, want) in cases {
+            assert_eq!(decode_datagram(&bytes, &mut s).err(), Some(want));
+        }
+        for bad in [
+            json!({"id": "70de5b6f19ff9a0a", "trace_id": "1-581cf771-a006649127e371903a2de979", "start_time": 1.5e9, "end_time": 1.6e9}),
+            json!({"name": "a", "id": "xyz", "trace_id": "1-581cf771-a006649127e371903a2de979", "start_time": 1.5e9, "end_time": 1.6e9}),
+            json!({"name": "a", "id": "70de5b6f19ff9a0a", "trace_id": "581cf771a006649127e371903a2de979", "start_time": 1.5e9, "end_time": 1.6e9}),
+            json!({"name": "a", "id": "70de5b6f19ff9a0a", "trace_id": "1-581cf771-a006649127e371903a2de979", "start_time": 1.5e9}),
+            json!({"name": "a", "id": "70de5b6f19ff9a0a", "trace_id": "1-581cf771-a006649127e371903a2de979", "start_time": 1.6e9, "end_time": 1.5e9}),
+            json!([1, 2]),
+        ] {
+            assert!(
+                matches!(
+                    decode_datagram(&datagram(&bad), &mut s),
+                    Err(Reject::Invalid(_))
+                ),
+                "{bad}"
+            );
+        }
+    }
+}
