@@ -20,8 +20,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// What precedes every document in a datagram.
 pub const DAEMON_HEADER: &str = "{\"format\":\"json\",\"version\":1}\n";
 
-/// The largest datagram sent: the largest UDP payload over IPv4 (the daemon reads 64 KiB).
-pub const MAX_DATAGRAM_BYTES: usize = 65_507;
+/// The largest datagram sent: 64 kB, X-Ray's limit on a segment document (below the largest
+/// UDP payload over IPv4, 65,507 bytes). The local collector's daemon port drops larger ones.
+pub const MAX_DATAGRAM_BYTES: usize = 64_000;
 
 /// The longest `http.request.url` kept in a document that had to shed fields.
 const MAX_URL_BYTES: usize = 2048;
