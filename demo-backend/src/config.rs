@@ -38,6 +38,9 @@ pub struct Config {
     pub static_dir: Option<PathBuf>,
     /// The collector URL written into the served `config.json`.
     pub collector: String,
+    /// `AWS_XRAY_DAEMON_ADDRESS` (`host:port`, or `tcp:… udp:host:port`): also send every span
+    /// as an X-Ray segment to that daemon (the local collector's daemon port, or AWS's).
+    pub xray_daemon: Option<std::net::SocketAddr>,
 }
 
 impl fmt::Debug for Config {
@@ -63,6 +66,7 @@ impl fmt::Debug for Config {
             .field("allowed_origins", &self.allowed_origins)
             .field("static_dir", &self.static_dir)
             .field("collector", &self.collector)
+            .field("xray_daemon", &self.xray_daemon)
             .finish()
     }
 }
@@ -121,6 +125,8 @@ impl Config {
                 .collect(),
             static_dir: var("DEMO_STATIC_DIR").map(PathBuf::from),
             collector: base,
+            xray_daemon: var("AWS_XRAY_DAEMON_ADDRESS")
+                .and_then(|v| edge_telemetry_axum::xray::daemon_address(&v)),
         }
     }
 

@@ -16,5 +16,7 @@ pub fn telemetry(config: &Config) -> Result<Telemetry, String> {
     );
     t.headers = config.traces_headers.clone();
     t.scope = SCOPE;
+    t.xray_daemon = config.xray_daemon;
+    t.xray_annotations = vec!["http.route".to_owned()];
     Telemetry::new(&t)
 }

@@ -455,3 +455,38 @@ fn with_tracing_off_requests_still_work() {
     let status = api(&s.collector, "/api/status").json();
     assert_eq!(status["spans"], 0);
 }
+
+/// With `AWS_XRAY_DAEMON_ADDRESS` at the collector's daemon port, the request's SERVER span
+/// and its SQL span also arrive there as an X-Ray segment and subsegment (the collector keeps
+/// one row per span id: the trace is the same two spans).
+#[test]
+fn segments_reach_the_collectors_daemon_port() {
+    let collector = edge_telemetry_collector::start(edge_telemetry_collector::Config::ephemeral())
+        .expect("collector");
+    let daemon = collector.xray_addr().expect("daemon port");
+    let mut config = edge_telemetry_demo_backend::Config::for_collector(&collector.url());
+    config.xray_daemon = Some(daemon);
+    let backend = edge_telemetry_demo_backend::start(config).expect("backend");
+    let s = Setup { collector, backend };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let trace_id = format!("{now:08x}c0ffee0000000000000000ab");
+    let tp = format!("00-{trace_id}-{PARENT_ID}-01");
+    let reply = get(
+        &format!("{}/api/activities/home", s.backend.url()),
+        &[("traceparent", &tp)],
+    );
+    assert_eq!(reply.status, 200);
+    let trace = trace(&s, &trace_id, 2);
+    assert_eq!(
+        span(&trace, "GET /api/activities/home")["parentSpanId"],
+        PARENT_ID
+    );
+    let status = common::wait_json(&s.collector, "/api/status", |v| {
+        v["xray"]["stored"].as_u64().unwrap_or(0) >= 2
+    });
+    assert_eq!(status["xray"]["invalid"], 0, "{status}");
+    assert_eq!(trace["spans"].as_array().unwrap().len(), 2, "{trace}");
+}

@@ -136,3 +136,23 @@ pub fn span<'a>(trace: &'a Value, name: &str) -> &'a Value {
         .find(|s| s["name"] == name)
         .unwrap_or_else(|| panic!("no span {name} in {trace}"))
 }
+
+/// The collector's JSON at `path` once `ok` says so (10 s at most).
+pub fn wait_json(
+    collector: &edge_telemetry_collector::Running,
+    path: &str,
+    ok: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let reply = api(collector, path);
+        if reply.status == 200 {
+            let v = reply.json();
+            if ok(&v) {
+                return v;
+            }
+        }
+        assert!(Instant::now() < deadline, "{path}: {}", reply.body);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
