@@ -4,6 +4,7 @@
 
 use bytes::Bytes;
 use edge_telemetry_core::propagation::{RANDOM_FLAG, sampling_requested, trace_flags_to_send};
+use edge_telemetry_core::trace::xray_rules::{RuleSet, SamplingRequest};
 use opentelemetry::trace::{
     Link, Span as _, SpanContext, SpanId, SpanKind, TraceContextExt as _, TraceFlags, TraceId,
     TracerProvider as _,
@@ -16,17 +17,17 @@ use opentelemetry_otlp::{Protocol, WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{
-    BatchConfigBuilder, BatchSpanProcessor, Sampler, SamplingResult, SdkTracerProvider,
-    ShouldSample, Span, SpanData, SpanProcessor,
+    BatchConfigBuilder, BatchSpanProcessor, Sampler, SamplingDecision, SamplingResult,
+    SdkTracerProvider, ShouldSample, Span, SpanData, SpanProcessor,
 };
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tracing_subscriber::layer::SubscriberExt as _;
 
 /// What [`Telemetry::new`] needs.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct TelemetryConfig {
     /// `service.name`.
     pub service_name: String,
@@ -49,6 +50,9 @@ pub struct TelemetryConfig {
     /// Attributes that become X-Ray annotations (indexed, usable in filter expressions);
     /// every attribute is in the segment's metadata.
     pub xray_annotations: Vec<String>,
+    /// X-Ray sampling rules for new traces (for example [`crate::xray::local_rules`] of a
+    /// rules file); `None`: every new trace is sampled.
+    pub xray_sampling_rules: Option<RuleSet>,
 }
 
 impl TelemetryConfig {
@@ -64,6 +68,7 @@ impl TelemetryConfig {
             scheduled_delay: Duration::from_millis(200),
             xray_daemon: None,
             xray_annotations: Vec::new(),
+            xray_sampling_rules: None,
         }
     }
 
@@ -139,7 +144,10 @@ impl Telemetry {
                 .with_id_generator(XrayIdGenerator::default());
         }
         let provider = builder
-            .with_sampler(EdgeSampler::new(Sampler::AlwaysOn))
+            .with_sampler(match &config.xray_sampling_rules {
+                Some(rules) => EdgeSampler::xray_rules(rules.clone(), &config.service_name),
+                None => EdgeSampler::new(Sampler::AlwaysOn),
+            })
             .with_resource(
                 Resource::builder()
                     .with_service_name(config.service_name.clone())
@@ -162,23 +170,61 @@ impl Telemetry {
 
 /// Parent-based sampling that also follows AWS X-Ray's "you decide": a span under a remote
 /// parent extracted from `X-Amzn-Trace-Id` with `Sampled=?` (or none; see
-/// [`crate::SamplingRequested`]) is decided by `root`, as a new trace is, instead of being
-/// dropped for its parent's unset sampled flag. Every other span follows its parent, and
-/// spans without a parent are decided by `root`.
+/// [`crate::SamplingRequested`]) is decided by the root sampler, as a new trace is, instead
+/// of being dropped for its parent's unset sampled flag. Every other span with a parent
+/// follows it. The root sampler is an OpenTelemetry [`Sampler`] ([`EdgeSampler::new`]) or
+/// X-Ray sampling rules ([`EdgeSampler::xray_rules`]); its decision is the span's sampled
+/// flag, so it travels in `traceparent` and in `X-Amzn-Trace-Id`'s `Sampled=` alike.
 #[derive(Clone, Debug)]
 pub struct EdgeSampler {
-    root: Sampler,
-    parent_based: Sampler,
+    root: Root,
+}
+
+#[derive(Clone, Debug)]
+enum Root {
+    Otel(Sampler),
+    Rules {
+        rules: Arc<Mutex<RuleSet>>,
+        service_name: String,
+    },
 }
 
 impl EdgeSampler {
     /// `root` decides new traces and traces whose caller asked us to.
     pub fn new(root: Sampler) -> Self {
         Self {
-            parent_based: Sampler::ParentBased(Box::new(root.clone())),
-            root,
+            root: Root::Otel(root),
         }
     }
+
+    /// X-Ray sampling rules decide new traces (and those whose caller asked us to), matched
+    /// against `service_name` and the span's `http.request.method`, `url.path` and
+    /// `server.address`; the trace id's random bits stand in for the random number.
+    pub fn xray_rules(rules: RuleSet, service_name: impl Into<String>) -> Self {
+        Self {
+            root: Root::Rules {
+                rules: Arc::new(Mutex::new(rules)),
+                service_name: service_name.into(),
+            },
+        }
+    }
+
+    /// The rules, for reporting statistics or applying targets (`None` for an OpenTelemetry
+    /// root sampler).
+    pub fn rules(&self) -> Option<Arc<Mutex<RuleSet>>> {
+        match &self.root {
+            Root::Rules { rules, .. } => Some(rules.clone()),
+            Root::Otel(_) => None,
+        }
+    }
+}
+
+/// A span's attribute as a string.
+fn attribute<'a>(attributes: &'a [KeyValue], key: &str) -> Option<std::borrow::Cow<'a, str>> {
+    attributes
+        .iter()
+        .find(|kv| kv.key.as_str() == key)
+        .map(|kv| kv.value.as_str())
 }
 
 impl ShouldSample for EdgeSampler {
@@ -191,14 +237,68 @@ impl ShouldSample for EdgeSampler {
         attributes: &[KeyValue],
         links: &[Link],
     ) -> SamplingResult {
-        let asked = parent_context
-            .is_some_and(|cx| sampling_requested(cx) && cx.span().span_context().is_remote());
-        let sampler = if asked {
-            &self.root
-        } else {
-            &self.parent_based
-        };
-        sampler.should_sample(parent_context, trace_id, name, span_kind, attributes, links)
+        let parent = parent_context
+            .map(|cx| cx.span().span_context().clone())
+            .filter(SpanContext::is_valid);
+        let asked = parent_context.is_some_and(sampling_requested)
+            && parent.as_ref().is_some_and(SpanContext::is_remote);
+        let trace_state = parent
+            .as_ref()
+            .map(|p| p.trace_state().clone())
+            .unwrap_or_default();
+        if let Some(parent) = parent.as_ref().filter(|_| !asked) {
+            return SamplingResult {
+                decision: if parent.is_sampled() {
+                    SamplingDecision::RecordAndSample
+                } else {
+                    SamplingDecision::Drop
+                },
+                attributes: Vec::new(),
+                trace_state,
+            };
+        }
+        match &self.root {
+            Root::Otel(root) => {
+                let mut result =
+                    root.should_sample(None, trace_id, name, span_kind, attributes, links);
+                result.trace_state = trace_state;
+                result
+            }
+            Root::Rules {
+                rules,
+                service_name,
+            } => {
+                let method = attribute(attributes, "http.request.method");
+                let path = attribute(attributes, "url.path");
+                let host = attribute(attributes, "server.address");
+                let request = SamplingRequest {
+                    service_name,
+                    service_type: "",
+                    host: host.as_deref().unwrap_or(""),
+                    http_method: method.as_deref().unwrap_or(""),
+                    url_path: path.as_deref().unwrap_or(""),
+                };
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+                // The right-most 56 bits, which W3C Level 2 and X-Ray both make random.
+                let low = u128::from_be_bytes(trace_id.to_bytes()) as u64 & ((1 << 56) - 1);
+                let random = low as f64 / (1u64 << 56) as f64;
+                let sampled = rules
+                    .lock()
+                    .map(|mut r| r.decide(&request, now, random).sampled)
+                    .unwrap_or(false);
+                SamplingResult {
+                    decision: if sampled {
+                        SamplingDecision::RecordAndSample
+                    } else {
+                        SamplingDecision::Drop
+                    },
+                    attributes: Vec::new(),
+                    trace_state,
+                }
+            }
+        }
     }
 }
 

@@ -13,6 +13,18 @@ use std::net::{SocketAddr, UdpSocket};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+/// The trace headers this service would send on a call made while handling the request.
+async fn outgoing_headers() -> String {
+    use opentelemetry::propagation::TextMapPropagator as _;
+    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+    let cx = tracing::Span::current().context();
+    let mut headers = std::collections::HashMap::new();
+    edge_telemetry_axum::TracePropagator::new()
+        .with_xray(true)
+        .inject_context(&cx, &mut headers);
+    serde_json::to_string(&headers).unwrap()
+}
+
 struct Harness {
     telemetry: Telemetry,
     addr: SocketAddr,
@@ -35,6 +47,16 @@ fn harness() -> &'static Harness {
             TelemetryConfig::new("xray-test", format!("{}/v1/traces", collector.url()));
         config.xray_daemon = Some(daemon.local_addr().unwrap());
         config.xray_annotations = vec!["http.route".to_owned()];
+        // Nothing under /unsampled/ (no reservoir, rate 0); everything else.
+        config.xray_sampling_rules = Some(
+            edge_telemetry_axum::xray::local_rules(
+                r#"{"version": 2,
+                    "rules": [{"description": "quiet", "host": "*", "http_method": "GET",
+                               "url_path": "/unsampled/*", "fixed_target": 0, "rate": 0}],
+                    "default": {"fixed_target": 100000, "rate": 1}}"#,
+            )
+            .expect("rules"),
+        );
         std::mem::forget(collector);
         let telemetry = Telemetry::new(&config).expect("telemetry");
         tracing::dispatcher::set_global_default(telemetry.dispatch.clone()).expect("dispatch");
@@ -58,6 +80,8 @@ fn harness() -> &'static Harness {
                         }),
                     )
                     .route("/fault", get(|| async { StatusCode::BAD_GATEWAY }))
+                    .route("/headers", get(outgoing_headers))
+                    .route("/unsampled/headers", get(outgoing_headers))
                     .route(
                         "/throttled",
                         get(|| async { StatusCode::TOO_MANY_REQUESTS }),
@@ -89,6 +113,11 @@ fn harness() -> &'static Harness {
 }
 
 fn get_path(path: &str, headers: &[(&str, &str)]) -> u16 {
+    fetch(path, headers).0
+}
+
+/// Status, `Server-Timing` and body.
+fn fetch(path: &str, headers: &[(&str, &str)]) -> (u16, String, String) {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
@@ -97,7 +126,17 @@ fn get_path(path: &str, headers: &[(&str, &str)]) -> u16 {
     for (k, v) in headers {
         b = b.header(*k, *v);
     }
-    agent.run(b.body(()).unwrap()).unwrap().status().as_u16()
+    let mut r = agent.run(b.body(()).unwrap()).unwrap();
+    let timing = r
+        .headers()
+        .get("server-timing")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (
+        r.status().as_u16(),
+        timing,
+        r.body_mut().read_to_string().unwrap(),
+    )
 }
 
 /// The documents of `trace` (X-Ray form) once `n` have arrived.
@@ -242,5 +281,40 @@ fn new_traces_get_xray_trace_ids() {
             "no root segment with an epoch trace id"
         );
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// X-Ray sampling rules decide new traces; the decision is the sampled flag of `traceparent`,
+/// `Sampled=` of `X-Amzn-Trace-Id` and `Server-Timing` alike, and unsampled traces send no
+/// segment.
+#[test]
+fn sampling_rules_decide_and_the_decision_travels_in_both_headers() {
+    for (path, sampled) in [("/headers", true), ("/unsampled/headers", false)] {
+        let (status, timing, body) = fetch(path, &[]);
+        assert_eq!(status, 200);
+        let headers: Value = serde_json::from_str(&body).unwrap();
+        let tp = headers["traceparent"].as_str().expect("traceparent");
+        let xr = headers["x-amzn-trace-id"]
+            .as_str()
+            .expect("X-Amzn-Trace-Id");
+        let flags = if sampled { "03" } else { "02" };
+        assert!(tp.ends_with(&format!("-{flags}")), "{path}: {tp}");
+        assert!(timing.ends_with(&format!("-{flags}\"")), "{path}: {timing}");
+        assert!(
+            xr.ends_with(if sampled { ";Sampled=1" } else { ";Sampled=0" }),
+            "{path}: {xr}"
+        );
+        let trace = &tp[3..35];
+        let xray = format!("1-{}-{}", &trace[..8], &trace[8..]);
+        assert!(xr.starts_with(&format!("Root={xray};")), "{xr}");
+        if sampled {
+            documents(&xray, 1);
+        } else {
+            std::thread::sleep(Duration::from_millis(300));
+            assert!(
+                documents(&xray, 0).is_empty(),
+                "an unsampled trace sends no segment"
+            );
+        }
     }
 }

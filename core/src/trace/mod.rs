@@ -7,3 +7,4 @@ pub mod sampling;
 pub mod span;
 pub mod table;
 pub mod tracer;
+pub mod xray_rules;
