@@ -50,6 +50,8 @@ pub struct Config {
     pub access: AccessConfig,
     /// The UDP address of the X-Ray daemon port, `HOST:PORT`; `None`: no daemon port.
     pub xray_addr: Option<String>,
+    /// Groups: named X-Ray filter expressions (`--group NAME=EXPRESSION`).
+    pub groups: Vec<crate::groups::Group>,
 }
 
 impl Default for Config {
@@ -63,6 +65,7 @@ impl Default for Config {
             relay: RelayConfig::default(),
             access: AccessConfig::default(),
             xray_addr: Some(DEFAULT_XRAY_ADDR.to_owned()),
+            groups: Vec::new(),
         }
     }
 }
@@ -266,6 +269,9 @@ Options (environment variable in brackets):
   --max-body-mb N       reject request bodies over N MiB with 413 (default 16)
   --allow-origin ORIGIN a browser origin (scheme://host:port) whose pages may send telemetry;
                         repeatable [EDGE_COLLECTOR_ALLOW_ORIGINS, comma-separated]
+  --group NAME=EXPR     a group: the traces an X-Ray filter expression matches, listed in the UI
+                        and at /api/groups/NAME (for example backend=service(\"backend\") AND fault);
+                        repeatable [EDGE_COLLECTOR_GROUPS, one per line]
   --allowed-host NAME   a host name the collector may be addressed by, besides IP addresses
                         and localhost (.example.com: and its subdomains); repeatable
                         [EDGE_COLLECTOR_ALLOWED_HOSTS, comma-separated]
@@ -317,6 +323,13 @@ impl Command {
                 .collect()
         };
         let mut origins = env("EDGE_COLLECTOR_ALLOW_ORIGINS").map_or_else(Vec::new, list);
+        let mut groups: Vec<String> = env("EDGE_COLLECTOR_GROUPS").map_or_else(Vec::new, |v| {
+            v.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect()
+        });
         let mut hosts = env("EDGE_COLLECTOR_ALLOWED_HOSTS").map_or_else(Vec::new, list);
         let mut args = args.into_iter().map(Into::into);
         while let Some(arg) = args.next() {
@@ -352,6 +365,7 @@ impl Command {
                     config.retention.max_db_bytes = mb.saturating_mul(MIB);
                 }
                 "--allow-origin" => origins.push(value()?),
+                "--group" => groups.push(value()?),
                 "--allowed-host" => hosts.push(value()?),
                 "--ingest-rate" => {
                     let rate: f64 = number(&name, &value()?)?;
@@ -387,6 +401,14 @@ impl Command {
             if !config.access.allow_origins.contains(&origin) {
                 config.access.allow_origins.push(origin);
             }
+        }
+        for arg in groups {
+            let group = crate::groups::Group::parse_arg(&arg)
+                .map_err(|e| format!("option `--group`: {e}"))?;
+            if config.groups.iter().any(|g| g.name == group.name) {
+                return Err(format!("option `--group`: `{}` is named twice", group.name));
+            }
+            config.groups.push(group);
         }
         for host in hosts {
             let host = host.trim().trim_end_matches('.').to_ascii_lowercase();

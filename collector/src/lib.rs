@@ -20,6 +20,7 @@
 
 pub mod access;
 pub mod config;
+pub mod groups;
 pub mod otlp;
 pub mod relay;
 pub mod rollbar;
@@ -65,6 +66,7 @@ impl Collector {
                 access: Arc::new(Access::new(config)),
                 max_body_bytes: config.max_body_bytes,
                 xray: Arc::default(),
+                groups: Arc::new(config.groups.clone()),
             }),
             config: config.clone(),
             xray_socket: None,

@@ -43,6 +43,8 @@ pub struct AppState {
     pub max_body_bytes: usize,
     /// What the X-Ray daemon port received.
     pub xray: Arc<crate::xray::XrayStats>,
+    /// Named filter expressions (`--group`).
+    pub groups: Arc<Vec<crate::groups::Group>>,
 }
 
 type Shared = State<Arc<AppState>>;
@@ -57,6 +59,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/traces", get(list_traces))
         .route("/api/traces/{trace_id}", get(trace))
         .route("/api/search", get(search))
+        .route("/api/groups", get(groups))
+        .route("/api/groups/{name}", get(group_traces))
         .route("/api/errors", get(error_groups))
         .route("/api/errors/{uuid}", get(error))
         .route(
@@ -464,6 +468,59 @@ async fn list_traces(State(app): Shared, Query(p): Query<ListParams>) -> Respons
             store
                 .list_traces(limit, p.service.as_deref(), p.q.as_deref())
                 .map(Some)
+        },
+        "",
+    )
+    .await
+}
+
+/// How many of the newest traces a group's expression is evaluated on.
+const GROUP_SCAN: usize = 1000;
+
+/// `/api/groups`: the groups and their filter expressions.
+async fn groups(State(app): Shared) -> Response {
+    let list: Vec<Value> = app
+        .groups
+        .iter()
+        .map(|g| json!({ "name": g.name, "filterExpression": g.filter_expression }))
+        .collect();
+    json_response(StatusCode::OK, &json!({ "groups": list }))
+}
+
+/// `/api/groups/{name}`: the newest traces (of the last 1,000) the group's expression
+/// matches, in `/api/traces`' shape.
+async fn group_traces(
+    State(app): Shared,
+    Path(name): Path<String>,
+    Query(p): Query<ListParams>,
+) -> Response {
+    let Some(group) = app.groups.iter().find(|g| g.name == name).cloned() else {
+        return json_error(StatusCode::NOT_FOUND, "unknown group");
+    };
+    let limit = limit(p.limit.as_deref());
+    query(
+        app,
+        move |store| {
+            let listed = store.list_traces(GROUP_SCAN, None, None)?;
+            let mut traces = Vec::new();
+            for row in listed["traces"].as_array().into_iter().flatten() {
+                let Some(id) = row["traceId"].as_str() else {
+                    continue;
+                };
+                if let Some(trace) = store.trace(id)?
+                    && crate::groups::TraceFacts::new(&trace).matches(&group.expr)
+                {
+                    traces.push(row.clone());
+                    if traces.len() >= limit {
+                        break;
+                    }
+                }
+            }
+            Ok(Some(json!({
+                "group": group.name,
+                "filterExpression": group.filter_expression,
+                "traces": traces,
+            })))
         },
         "",
     )

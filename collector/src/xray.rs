@@ -4,7 +4,8 @@
 //! header line, `{"format": "json", "version": 1}`, a newline, and one segment document.
 //! Valid documents become span rows of the same trace store (segments as SERVER spans,
 //! subsegments as CLIENT spans when they call a remote or AWS service, INTERNAL otherwise;
-//! nested `subsegments` each a span of their own), so the waterfall shows a trace's X-Ray
+//! nested `subsegments` each a span of their own; `fault` is an error status, `error` and
+//! `throttle` attributes), so the waterfall shows a trace's X-Ray
 //! segments and OTLP spans together. Everything else is counted by reason and dropped; the
 //! loop never stops on bad input.
 
@@ -252,7 +253,9 @@ fn to_spans(
             }));
         }
     }
-    let status_code = if flag("fault") || flag("error") { 2 } else { 0 };
+    // A fault (5xx) is an error status; X-Ray's `error` (a 4xx, the client's) stays an
+    // attribute, as OpenTelemetry leaves a SERVER span's status unset for a 4xx.
+    let status_code = if flag("fault") { 2 } else { 0 };
     let mut search_text = String::new();
     let _ = writeln!(search_text, "service.name = {service}");
     for (k, v) in &attrs {

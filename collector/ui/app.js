@@ -150,7 +150,7 @@
     if (parts[0] === 'errors' && parts[1]) return { name: 'error', id: parts[1] };
     if (parts[0] === 'errors') return { name: 'errors' };
     if (parts[0] === 'search') return { name: 'search', q: params.get('q') || '' };
-    return { name: 'traces', service: params.get('service') || '' };
+    return { name: 'traces', service: params.get('service') || '', group: params.get('group') || '' };
   }
 
   function render() {
@@ -192,24 +192,37 @@
       location.hash = e.target.value ? `#/?service=${encodeURIComponent(e.target.value)}` : '#/';
     } }, h('option', { value: '' }, 'All services'));
     const updated = h('span.muted');
+    // Groups (--group): named X-Ray filter expressions; a group lists the traces it matches.
+    const groupSelect = h('select#group-filter', { 'aria-label': 'Group', onchange: (e) => {
+      location.hash = e.target.value ? `#/?group=${encodeURIComponent(e.target.value)}` : '#/';
+    } }, h('option', { value: '' }, 'All traces'));
+    const groupExpr = h('code#group-expression.muted');
     let knownServices = new Set();
     async function load() {
-      const [data] = await Promise.all([api(`api/traces?${params}`), refreshStatus()]);
+      const source = route.group ? `api/groups/${encodeURIComponent(route.group)}?limit=100` : `api/traces?${params}`;
+      const [data, groups] = await Promise.all([api(source), api('api/groups').catch(() => ({ groups: [] })), refreshStatus()]);
       if (stale(seq)) return;
+      groupSelect.replaceChildren(h('option', { value: '' }, 'All traces'),
+        ...(groups.groups || []).map((g) => h('option', { value: g.name, selected: g.name === route.group, title: g.filterExpression }, `group: ${g.name}`)));
+      groupSelect.hidden = !(groups.groups || []).length;
+      groupExpr.textContent = route.group ? (data.filterExpression || '') : '';
       const traces = data.traces || [];
       for (const t of traces) for (const s of t.services || []) knownServices.add(s);
       knownServices.add(route.service);
       const sel = filter.value || route.service;
       filter.replaceChildren(h('option', { value: '' }, 'All services'),
-        [...knownServices].filter(Boolean).sort().map((s) => h('option', { value: s, selected: s === sel }, s)));
+        ...[...knownServices].filter(Boolean).sort().map((s) => h('option', { value: s, selected: s === sel }, s)));
       tbody.replaceChildren(...traces.map(traceRow));
-      if (!traces.length) tbody.append(h('tr', null, h('td.empty', { colspan: 6 }, 'No traces yet. Point an SDK at this collector (endpoint: ' + location.origin + ').')));
+      if (!traces.length) {
+        const empty = route.group ? 'No trace (of the newest 1,000) matches this group.' : 'No traces yet. Point an SDK at this collector (endpoint: ' + location.origin + ').';
+        tbody.append(h('tr', null, h('td.empty', { colspan: 6 }, empty)));
+      }
       updated.textContent = `updated ${new Date().toLocaleTimeString()} · refreshes every ${REFRESH_MS / 1000} s`;
     }
     await load();
     if (stale(seq)) return;
     setView(
-      h('div.toolbar', null, h('h1', null, 'Traces'), filter,
+      h('div.toolbar', null, h('h1', null, 'Traces'), groupSelect, groupExpr, filter,
         h('button#refresh', { type: 'button', onclick: () => load().catch(() => {}) }, 'Refresh'), updated),
       h('table.list.traces', null,
         h('thead', null, h('tr', null, ['Root span', 'Services', 'Started', 'Duration', 'Spans', 'Errors'].map((c) => h('th', null, c)))),

@@ -90,7 +90,11 @@ before(async () => {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   srv = await startServers({ pkgDir: PKG_DIR, pages });
   // The shop page's origin is the one allowed to send.
-  collector = await startCollector(COLLECTOR_BIN, undefined, { allowOrigins: [srv.appOrigin] });
+  collector = await startCollector(COLLECTOR_BIN, undefined, {
+    allowOrigins: [srv.appOrigin],
+    // A group (an X-Ray filter expression) that the Rust service's spans put the trace in.
+    args: ['--group', `rust=service("${RUST_SERVICE}") AND http.method = "GET"`, '--group', 'billing=service("billing") OR throttle'],
+  });
   ({ getJson, waitApi } = collectorApi(collector.origin));
   browser = await launchChromium();
 });
@@ -330,6 +334,21 @@ uiTest(`search finds the checkout span by its attribute value (${CART}) and open
   await page.fill('#search', RUST_SERVICE);
   await page.press('#search', 'Enter');
   await page.locator(`.search-result[data-span-id="${sent.serverSpanId}"]`).waitFor();
+});
+
+uiTest('a group lists the traces its filter expression matches, with the expression shown', async ({ ui }) => {
+  const groups = await getJson('/api/groups');
+  assert.deepEqual(groups.json.groups.map((g) => g.name), ['rust', 'billing']);
+  const page = await ui('#/?group=rust');
+  await page.locator(`.trace-row[data-trace-id="${sent.traceId}"]`).waitFor();
+  assert.equal(await page.inputValue('#group-filter'), 'rust');
+  assert.equal(await page.textContent('#group-expression'), `service("${RUST_SERVICE}") AND http.method = "GET"`);
+  await shot(page, 'group');
+  // The other group matches nothing here: the list says so.
+  await page.selectOption('#group-filter', 'billing');
+  await page.waitForFunction(() => location.hash === '#/?group=billing');
+  await page.locator('td.empty').waitFor();
+  assert.equal(await page.locator('.trace-row').count(), 0);
 });
 
 uiTest('the error page lists "payment declined" with level and count; its detail shows the stack and links to the trace', async ({ ui }) => {

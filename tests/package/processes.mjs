@@ -53,7 +53,8 @@ export const NO_KEYS = { HONEYCOMB_API_KEY: '', ROLLBAR_ACCESS_TOKEN: '', ROLLBA
  */
 export function startCollector(bin, cwd, { allowOrigins = [], args = [], env = {} } = {}) {
   const origins = allowOrigins.flatMap((o) => ['--allow-origin', o]);
-  return startProcess(bin, ['--addr', '127.0.0.1:0', '--db', ':memory:', ...origins, ...args],
+  // The X-Ray daemon port on a free port too: never the machine's 2000.
+  return startProcess(bin, ['--addr', '127.0.0.1:0', '--db', ':memory:', '--xray-addr', '127.0.0.1:0', ...origins, ...args],
     { ...process.env, ...NO_KEYS, EDGE_COLLECTOR_ALLOW_ORIGINS: '', ...env },
     /^edge-collector listening on (http:\/\/127\.0\.0\.1:\d+)/, 'edge-collector', cwd);
 }
