@@ -52,6 +52,8 @@ pub struct Config {
     pub xray_addr: Option<String>,
     /// Groups: named X-Ray filter expressions (`--group NAME=EXPRESSION`).
     pub groups: Vec<crate::groups::Group>,
+    /// Forwarding segments and spans to AWS X-Ray (the AWS environment variables).
+    pub xray_forward: Option<crate::xray_forward::XrayForwardConfig>,
 }
 
 impl Default for Config {
@@ -66,6 +68,7 @@ impl Default for Config {
             access: AccessConfig::default(),
             xray_addr: Some(DEFAULT_XRAY_ADDR.to_owned()),
             groups: Vec::new(),
+            xray_forward: None,
         }
     }
 }
@@ -291,6 +294,11 @@ Relay (environment only; keys are never logged):
   HONEYCOMB_API_KEY     forward every accepted OTLP request to HONEYCOMB_ENDPOINT/v1/traces
                         (default https://api.honeycomb.io) with x-honeycomb-team;
                         HONEYCOMB_DATASET adds x-honeycomb-dataset
+  AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (AWS_SESSION_TOKEN)
+                        forward every segment the X-Ray daemon port accepts, and every OTLP
+                        span with an X-Ray trace id (as a segment), to AWS X-Ray
+                        (PutTraceSegments; AWS_ENDPOINT_URL_XRAY or AWS_ENDPOINT_URL for
+                        another endpoint)
   ROLLBAR_ACCESS_TOKEN  forward every accepted item to ROLLBAR_ENDPOINT
                         (default https://api.rollbar.com/api/1/item/) with X-Rollbar-Access-Token
 ";
@@ -444,6 +452,7 @@ impl Command {
                 dataset: env("HONEYCOMB_DATASET"),
             });
         }
+        config.xray_forward = crate::xray_forward::XrayForwardConfig::from_env(env);
         if let Some(access_token) = env("ROLLBAR_ACCESS_TOKEN") {
             config.relay.rollbar = Some(RollbarRelay {
                 endpoint: env("ROLLBAR_ENDPOINT")

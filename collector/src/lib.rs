@@ -27,6 +27,7 @@ pub mod rollbar;
 pub mod server;
 pub mod store;
 pub mod xray;
+pub mod xray_forward;
 
 use std::future::Future;
 use std::io::Write as _;
@@ -53,12 +54,20 @@ pub struct Collector {
     state: Arc<AppState>,
     config: Config,
     xray_socket: Option<std::net::UdpSocket>,
+    xray_pending: Option<xray_forward::Pending>,
 }
 
 impl Collector {
     /// Opens the database and starts the relay thread (when keys are set).
     pub fn new(config: &Config) -> Result<Self, String> {
         let store = Store::open(&config.db, config.retention.clone())?;
+        let (forwarder, pending) = match config.xray_forward.clone() {
+            Some(c) => {
+                let (f, p) = xray_forward::channel(c);
+                (Some(f), Some(p))
+            }
+            None => (None, None),
+        };
         Ok(Self {
             state: Arc::new(AppState {
                 store: Arc::new(store),
@@ -67,9 +76,11 @@ impl Collector {
                 max_body_bytes: config.max_body_bytes,
                 xray: Arc::default(),
                 groups: Arc::new(config.groups.clone()),
+                xray_forward: forwarder,
             }),
             config: config.clone(),
             xray_socket: None,
+            xray_pending: pending,
         })
     }
 
@@ -113,12 +124,16 @@ impl Collector {
         self.config
             .check_exposure(listener.local_addr()?)
             .map_err(std::io::Error::other)?;
+        if let Some(pending) = self.xray_pending.take() {
+            tokio::spawn(xray_forward::run(pending));
+        }
         if let Some(socket) = self.xray_socket.take() {
             let socket = tokio::net::UdpSocket::from_std(socket)?;
             tokio::spawn(xray::serve(
                 socket,
                 self.state.store.clone(),
                 self.state.xray.clone(),
+                self.state.xray_forward.clone(),
             ));
         }
         let app = self
@@ -180,6 +195,16 @@ pub async fn run(config: Config) -> Result<(), String> {
     let _ = writeln!(stdout, "{}", listening_line(addr));
     let _ = stdout.flush();
     eprintln!("edge-collector: {}", access_line(&config.access));
+    if let Some(f) = &config.xray_forward {
+        eprintln!(
+            "edge-collector: forwarding segments and spans to AWS X-Ray in {}{}",
+            f.region,
+            f.endpoint_url
+                .as_ref()
+                .map(|u| format!(" at {u}"))
+                .unwrap_or_default()
+        );
+    }
     if let Some(x) = xray_addr {
         eprintln!(
             "edge-collector: X-Ray daemon port udp://{x} (segment documents; AWS_XRAY_DAEMON_ADDRESS={x})"

@@ -45,6 +45,8 @@ pub struct AppState {
     pub xray: Arc<crate::xray::XrayStats>,
     /// Named filter expressions (`--group`).
     pub groups: Arc<Vec<crate::groups::Group>>,
+    /// Forwarding to AWS X-Ray, when configured.
+    pub xray_forward: Option<crate::xray_forward::Forwarder>,
 }
 
 type Shared = State<Arc<AppState>>;
@@ -328,6 +330,9 @@ async fn ingest_traces(
             .store
             .insert_spans(&decoded.spans)
             .map_err(Rejection::Internal)?;
+        if let Some(forward) = &state.xray_forward {
+            forward.send_spans(&decoded.spans, crate::store::now_ms() as u64 / 1000);
+        }
         Ok((format, decoded, raw, gzip))
     })
     .await
@@ -433,7 +438,11 @@ async fn status(State(app): Shared) -> Response {
         "refused": app.access.stats.refused.load(Ordering::Relaxed),
         "rateLimited": app.access.stats.rate_limited.load(Ordering::Relaxed),
     });
-    let xray = app.xray.to_json();
+    let mut xray = app.xray.to_json();
+    xray["forward"] = app
+        .xray_forward
+        .as_ref()
+        .map_or(Value::Null, |f| f.stats.to_json());
     query(
         app,
         move |store| {

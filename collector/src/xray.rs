@@ -320,9 +320,14 @@ fn w3c_trace_id(xray: &str) -> Option<String> {
     .then(|| format!("{time}{random}").to_ascii_lowercase())
 }
 
-/// Receives datagrams on `socket` until the runtime stops: valid documents into `store`,
-/// everything counted in `stats`.
-pub async fn serve(socket: tokio::net::UdpSocket, store: Arc<Store>, stats: Arc<XrayStats>) {
+/// Receives datagrams on `socket` until the runtime stops: valid documents into `store` (and,
+/// as received, to `forward`: AWS X-Ray), everything counted in `stats`.
+pub async fn serve(
+    socket: tokio::net::UdpSocket,
+    store: Arc<Store>,
+    stats: Arc<XrayStats>,
+    forward: Option<crate::xray_forward::Forwarder>,
+) {
     let mut services = Services::default();
     // One byte more than the limit, so an oversize datagram is seen as one.
     let mut buf = vec![0u8; MAX_DATAGRAM_BYTES + 1];
@@ -339,6 +344,11 @@ pub async fn serve(socket: tokio::net::UdpSocket, store: Arc<Store>, stats: Arc<
         stats.received.fetch_add(1, Ordering::Relaxed);
         let counter = match decode_datagram(&buf[..len], &mut services) {
             Ok(spans) => {
+                if let Some(f) = &forward
+                    && let Some(nl) = buf[..len].iter().position(|&b| b == b'\n')
+                {
+                    f.send(String::from_utf8_lossy(&buf[nl + 1..len]).into_owned());
+                }
                 let n = spans.len() as u64;
                 let store = store.clone();
                 let stored = tokio::task::spawn_blocking(move || store.insert_spans(&spans)).await;

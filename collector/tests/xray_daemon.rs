@@ -73,7 +73,7 @@ fn a_thousand_datagrams_valid_ones_stored_bad_ones_counted() {
         sent += 1;
         // Paced: a burst of datagrams larger than the socket's receive buffer would be dropped
         // by the kernel before the collector sees them.
-        if sent % 20 == 0 {
+        if sent.is_multiple_of(20) {
             eventually("the daemon port to catch up", || {
                 let x = &client.api("/api/status")["xray"];
                 (x["received"].as_u64() == Some(sent)).then_some(())
