@@ -51,6 +51,8 @@ impl AppState {
                 "collector": config.collector,
                 "rollbarEndpoint": format!("{}/api/1/item/", config.collector),
                 "serviceName": "demo-frontend",
+                // With an X-Ray daemon the page also sends X-Amzn-Trace-Id (and makes X-Ray ids).
+                "xray": config.xray_daemon.is_some(),
             })
             .to_string(),
         }

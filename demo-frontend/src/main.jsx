@@ -4,7 +4,7 @@
 import * as ET from 'edge-telemetry';
 import './styles.css';
 
-/** `{ apiBase, collector, rollbarEndpoint, serviceName }`; see public/config.json. */
+/** `{ apiBase, collector, rollbarEndpoint, serviceName, xray }`; see public/config.json. */
 async function loadConfig() {
   const res = await fetch(new URL('config.json', document.baseURI), { cache: 'no-store' });
   if (!res.ok) throw new Error(`config.json: HTTP ${res.status}`);
@@ -14,6 +14,7 @@ async function loadConfig() {
     collector: String(c.collector ?? '').replace(/\/+$/, ''),
     rollbarEndpoint: c.rollbarEndpoint ? String(c.rollbarEndpoint) : '',
     serviceName: c.serviceName ? String(c.serviceName) : 'demo-frontend',
+    xray: c.xray === true,
   };
 }
 
@@ -29,6 +30,8 @@ ET.init({
   // Same-origin requests always carry traceparent; the API on another origin must be
   // allow-listed (and must allow the header in its CORS preflight).
   ...(crossOrigin ? { propagateTraceHeaderCorsUrls: [config.apiBase] } : {}),
+  // When the backend sends X-Ray segments: X-Amzn-Trace-Id beside traceparent, X-Ray ids.
+  ...(config.xray ? { addXRayTraceIdHeader: true } : {}),
   batch: { scheduledDelayMillis: 1000 },
   ...(config.rollbarEndpoint ? { rollbar: { endpoint: config.rollbarEndpoint, environment: 'demo' } } : {}),
 });

@@ -44,7 +44,7 @@ export async function stopProcess(proc) {
 }
 
 /** Keys that would turn on relay mode, cleared for the tests. */
-export const NO_KEYS = { HONEYCOMB_API_KEY: '', ROLLBAR_ACCESS_TOKEN: '', ROLLBAR_ENDPOINT: '' };
+export const NO_KEYS = { HONEYCOMB_API_KEY: '', ROLLBAR_ACCESS_TOKEN: '', ROLLBAR_ENDPOINT: '', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_SESSION_TOKEN: '', AWS_XRAY_DAEMON_ADDRESS: '' };
 
 /**
  * edge-collector (`bin`) on a free port of 127.0.0.1 with an in-memory store. Browser pages
