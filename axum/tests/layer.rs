@@ -2,6 +2,8 @@
 //! OTLP/HTTP to the local collector (in-process), read back from the collector's API.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
 use axum::Router;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -18,6 +20,21 @@ struct Harness {
     addr: SocketAddr,
 }
 
+fn app() -> Router {
+    Router::new()
+        .route("/items/{id}", get(|| async { "item" }))
+        .route(
+            "/broken",
+            get(|| async {
+                let mut r = StatusCode::SERVICE_UNAVAILABLE.into_response();
+                r.extensions_mut().insert(ErrorType("DbDown"));
+                r
+            }),
+        )
+        .layer(TraceLayer::new())
+        .layer(cors(["http://page.example"]))
+}
+
 /// One collector and one server for the whole file (the `tracing` dispatcher is global).
 fn harness() -> &'static Harness {
     static H: OnceLock<Harness> = OnceLock::new();
@@ -30,31 +47,7 @@ fn harness() -> &'static Harness {
             format!("{}/v1/traces", collector.url()),
         ))
         .expect("telemetry");
-        tracing::dispatcher::set_global_default(telemetry.dispatch.clone()).expect("dispatch");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Runtime::new().expect("runtime");
-            rt.block_on(async move {
-                let app = Router::new()
-                    .route("/items/{id}", get(|| async { "item" }))
-                    .route(
-                        "/broken",
-                        get(|| async {
-                            let mut r = StatusCode::SERVICE_UNAVAILABLE.into_response();
-                            r.extensions_mut().insert(ErrorType("DbDown"));
-                            r
-                        }),
-                    )
-                    .layer(TraceLayer::new())
-                    .layer(cors(["http://page.example"]));
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind");
-                tx.send(listener.local_addr().expect("addr")).expect("send");
-                axum::serve(listener, app).await.expect("serve");
-            });
-        });
-        let addr = rx.recv().expect("server address");
+        let addr = common::serve(&telemetry, app);
         Harness {
             collector,
             telemetry,

@@ -3,6 +3,8 @@
 //! daemon reads it (header line, then one segment document).
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::get;
@@ -33,6 +35,41 @@ struct Harness {
     seen: Mutex<Vec<Value>>,
 }
 
+fn app() -> Router {
+    Router::new()
+        .route(
+            "/orders/{id}",
+            get(|| async {
+                let _db = tracing::info_span!(
+                    "SELECT orders",
+                    otel.kind = "client",
+                    "db.system.name" = "postgresql",
+                    "db.namespace" = "shop",
+                    "db.query.text" = "SELECT * FROM orders WHERE id = $1",
+                )
+                .entered();
+                "order"
+            }),
+        )
+        .route("/fault", get(|| async { StatusCode::BAD_GATEWAY }))
+        .route("/headers", get(outgoing_headers))
+        .route("/unsampled/headers", get(outgoing_headers))
+        .route(
+            "/throttled",
+            get(|| async { StatusCode::TOO_MANY_REQUESTS }),
+        )
+        .route("/missing", get(|| async { StatusCode::NOT_FOUND }))
+        .route(
+            "/huge",
+            get(|| async {
+                let note = "x".repeat(100_000);
+                let _render = tracing::info_span!("render", "order.note" = note.as_str()).entered();
+                "big"
+            }),
+        )
+        .layer(TraceLayer::new())
+}
+
 fn harness() -> &'static Harness {
     static H: OnceLock<Harness> = OnceLock::new();
     H.get_or_init(|| {
@@ -59,53 +96,10 @@ fn harness() -> &'static Harness {
         );
         std::mem::forget(collector);
         let telemetry = Telemetry::new(&config).expect("telemetry");
-        tracing::dispatcher::set_global_default(telemetry.dispatch.clone()).expect("dispatch");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Runtime::new().expect("runtime");
-            rt.block_on(async move {
-                let app = Router::new()
-                    .route(
-                        "/orders/{id}",
-                        get(|| async {
-                            let _db = tracing::info_span!(
-                                "SELECT orders",
-                                otel.kind = "client",
-                                "db.system.name" = "postgresql",
-                                "db.namespace" = "shop",
-                                "db.query.text" = "SELECT * FROM orders WHERE id = $1",
-                            )
-                            .entered();
-                            "order"
-                        }),
-                    )
-                    .route("/fault", get(|| async { StatusCode::BAD_GATEWAY }))
-                    .route("/headers", get(outgoing_headers))
-                    .route("/unsampled/headers", get(outgoing_headers))
-                    .route(
-                        "/throttled",
-                        get(|| async { StatusCode::TOO_MANY_REQUESTS }),
-                    )
-                    .route("/missing", get(|| async { StatusCode::NOT_FOUND }))
-                    .route(
-                        "/huge",
-                        get(|| async {
-                            let note = "x".repeat(100_000);
-                            let _render =
-                                tracing::info_span!("render", "order.note" = note.as_str())
-                                    .entered();
-                            "big"
-                        }),
-                    )
-                    .layer(TraceLayer::new());
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                tx.send(listener.local_addr().unwrap()).unwrap();
-                axum::serve(listener, app).await.unwrap();
-            });
-        });
+        let addr = common::serve(&telemetry, app);
         Harness {
             telemetry,
-            addr: rx.recv().unwrap(),
+            addr,
             daemon: Mutex::new(daemon),
             seen: Mutex::new(Vec::new()),
         }

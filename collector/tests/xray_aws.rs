@@ -58,6 +58,19 @@ impl Drop for Moto {
     }
 }
 
+/// An ephemeral collector forwarding to X-Ray at `endpoint` with dummy credentials.
+fn forwarding_to(endpoint: &str) -> edge_telemetry_collector::Config {
+    let mut config = edge_telemetry_collector::Config::ephemeral();
+    config.xray_forward = Some(XrayForwardConfig {
+        region: "us-east-1".into(),
+        access_key_id: "testing".into(),
+        secret_access_key: "testing".into(),
+        session_token: None,
+        endpoint_url: Some(endpoint.to_owned()),
+    });
+    config
+}
+
 fn xray_client(moto: &Moto) -> aws_sdk_xray::Client {
     use aws_sdk_xray::config::{BehaviorVersion, Credentials, Region};
     let config = aws_sdk_xray::Config::builder()
@@ -72,15 +85,7 @@ fn xray_client(moto: &Moto) -> aws_sdk_xray::Client {
 #[test]
 fn browser_spans_and_backend_segments_reach_xray_in_one_trace() {
     let moto = Moto::start();
-    let mut config = edge_telemetry_collector::Config::ephemeral();
-    config.xray_forward = Some(XrayForwardConfig {
-        region: "us-east-1".into(),
-        access_key_id: "testing".into(),
-        secret_access_key: "testing".into(),
-        session_token: None,
-        endpoint_url: Some(moto.url.clone()),
-    });
-    let running = collector_with(config);
+    let running = collector_with(forwarding_to(&moto.url));
     let client = Client::new(&running);
 
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
@@ -191,15 +196,7 @@ fn forwarding_failures_are_counted_and_never_block_ingestion() {
         .unwrap()
         .local_addr()
         .unwrap();
-    let mut config = edge_telemetry_collector::Config::ephemeral();
-    config.xray_forward = Some(XrayForwardConfig {
-        region: "us-east-1".into(),
-        access_key_id: "testing".into(),
-        secret_access_key: "testing".into(),
-        session_token: None,
-        endpoint_url: Some(format!("http://{dead}")),
-    });
-    let running = collector_with(config);
+    let running = collector_with(forwarding_to(&format!("http://{dead}")));
     let client = Client::new(&running);
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
     let w3c = format!("{:08x}dead00000000000000000001", now.as_secs());
