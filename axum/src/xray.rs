@@ -12,6 +12,7 @@
 //! stacks, annotations) until the datagram fits, and counts what it could not send.
 
 use edge_telemetry_core::trace::xray_rules::{DEFAULT_RULE_PRIORITY, RuleSet, SamplingRule};
+use edge_telemetry_core::web::http::xray_status_flags;
 use opentelemetry_aws::xray_exporter::{SegmentDocument, SegmentDocumentExporter};
 use serde_json::Value;
 use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
@@ -139,18 +140,15 @@ impl SegmentDocumentExporter for XrayDaemonClient {
 pub fn status_flags(doc: &mut Value) {
     let status = doc.pointer("/http/response/status").and_then(Value::as_u64);
     if let Some(o) = doc.as_object_mut() {
-        match status {
-            Some(429) => {
-                o.insert("error".into(), Value::Bool(true));
-                o.insert("throttle".into(), Value::Bool(true));
+        let flags = status.map(xray_status_flags).unwrap_or_default();
+        for (key, on) in [
+            ("error", flags.error),
+            ("throttle", flags.throttle),
+            ("fault", flags.fault),
+        ] {
+            if on {
+                o.insert(key.into(), Value::Bool(true));
             }
-            Some(400..=499) => {
-                o.insert("error".into(), Value::Bool(true));
-            }
-            Some(500..=599) => {
-                o.insert("fault".into(), Value::Bool(true));
-            }
-            _ => {}
         }
         if let Some(Value::Array(children)) = o.get_mut("subsegments") {
             children.iter_mut().for_each(status_flags);

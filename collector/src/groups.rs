@@ -24,6 +24,7 @@
 //! whole trace's, in seconds. `annotation.NAME` matches a span attribute `annotation.NAME`
 //! (an X-Ray segment's annotation) or, for OpenTelemetry spans, the attribute `NAME`.
 
+use edge_telemetry_core::web::http::xray_status_flags;
 use serde_json::Value;
 
 /// A parsed filter expression.
@@ -400,10 +401,11 @@ impl<'a> TraceFacts<'a> {
                 .iter()
                 .any(|s| s["attributes"][format!("aws.xray.{k}")] == Value::Bool(true))
         };
+        let x = |c: i64| xray_status_flags(u64::try_from(c).unwrap_or(0));
         match flag {
-            Flag::Throttle => any(&|c| c == 429) || xray("throttle"),
-            Flag::Error => any(&|c| (400..500).contains(&c)) || xray("error"),
-            Flag::Fault => any(&|c| (500..600).contains(&c)) || error_status || xray("fault"),
+            Flag::Throttle => any(&|c| x(c).throttle) || xray("throttle"),
+            Flag::Error => any(&|c| x(c).error) || xray("error"),
+            Flag::Fault => any(&|c| x(c).fault) || error_status || xray("fault"),
             Flag::Ok => !self.flag(Flag::Error) && !self.flag(Flag::Fault),
         }
     }

@@ -11,6 +11,7 @@
 
 use crate::otlp::SpanRecord;
 use crate::store::Store;
+use edge_telemetry_core::propagation::xray::parse_xray_trace_id;
 use serde_json::{Map, Value, json};
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
@@ -310,14 +311,10 @@ fn is_hex(s: &str, len: usize) -> bool {
     s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// `1-58406520-a006649127e371903a2de979` → `58406520a006649127e371903a2de979`.
+/// `1-58406520-a006649127e371903a2de979` → `58406520a006649127e371903a2de979` (core's
+/// reading of X-Ray trace ids: version 1, 8 + 24 hex digits, not all zero).
 fn w3c_trace_id(xray: &str) -> Option<String> {
-    let rest = xray.strip_prefix("1-")?;
-    let (time, random) = rest.split_once('-')?;
-    (is_hex(time, 8)
-        && is_hex(random, 24)
-        && !(time.bytes().chain(random.bytes()).all(|b| b == b'0')))
-    .then(|| format!("{time}{random}").to_ascii_lowercase())
+    parse_xray_trace_id(xray).map(|t| crate::otlp::hex(&t.to_bytes()))
 }
 
 /// Receives datagrams on `socket` until the runtime stops: valid documents into `store` (and,

@@ -10,6 +10,10 @@
 
 use crate::otlp::SpanRecord;
 use aws_sdk_xray::config::{BehaviorVersion, Credentials, Region};
+use edge_telemetry_core::model::TraceId;
+use edge_telemetry_core::propagation::parse_hex_bytes;
+use edge_telemetry_core::propagation::xray::write_xray_trace_id;
+use edge_telemetry_core::web::http::xray_status_flags;
 use serde_json::{Map, Value, json};
 use std::fmt;
 use std::sync::Arc;
@@ -241,8 +245,10 @@ where
 /// `None` when the trace id is not X-Ray's (its first 8 hex digits not within the last 30
 /// days of `now_unix_secs`, or in the future): X-Ray would refuse it.
 pub fn span_to_segment(span: &SpanRecord, now_unix_secs: u64) -> Option<Value> {
-    let t = &span.trace_id;
-    let epoch = u64::from_str_radix(t.get(..8)?, 16).ok()?;
+    let trace_id = TraceId::from_bytes(parse_hex_bytes::<16>(&span.trace_id)?);
+    let epoch = u64::from(u32::from_be_bytes(
+        trace_id.to_bytes()[..4].try_into().ok()?,
+    ));
     if epoch > now_unix_secs + 300 || now_unix_secs.saturating_sub(epoch) > MAX_TRACE_AGE_SECS {
         return None;
     }
@@ -254,10 +260,9 @@ pub fn span_to_segment(span: &SpanRecord, now_unix_secs: u64) -> Option<Value> {
     };
     doc.insert("name".into(), json!(segment_name(&name)));
     doc.insert("id".into(), json!(span.span_id));
-    doc.insert(
-        "trace_id".into(),
-        json!(format!("1-{}-{}", &t[..8], &t[8..])),
-    );
+    let mut xray_id = String::with_capacity(35);
+    write_xray_trace_id(&mut xray_id, trace_id);
+    doc.insert("trace_id".into(), json!(xray_id));
     doc.insert("start_time".into(), json!(span.start_ns as f64 / 1e9));
     doc.insert("end_time".into(), json!(span.end_ns as f64 / 1e9));
     if let Some(parent) = &span.parent_span_id {
@@ -287,21 +292,15 @@ pub fn span_to_segment(span: &SpanRecord, now_unix_secs: u64) -> Option<Value> {
         }
         doc.insert("http".into(), Value::Object(http));
     }
-    match status {
-        Some(429) => {
-            doc.insert("error".into(), json!(true));
-            doc.insert("throttle".into(), json!(true));
+    let flags = status.map(xray_status_flags).unwrap_or_default();
+    for (key, on) in [
+        ("error", flags.error),
+        ("throttle", flags.throttle),
+        ("fault", flags.fault || span.status_code == 2),
+    ] {
+        if on {
+            doc.insert(key.into(), json!(true));
         }
-        Some(400..=499) => {
-            doc.insert("error".into(), json!(true));
-        }
-        Some(500..=599) => {
-            doc.insert("fault".into(), json!(true));
-        }
-        _ => {}
-    }
-    if span.status_code == 2 {
-        doc.insert("fault".into(), json!(true));
     }
     if !attrs.is_empty() {
         doc.insert("metadata".into(), json!({ "otel": attrs }));

@@ -144,6 +144,28 @@ pub enum HttpOutcome {
     Aborted,
 }
 
+/// How AWS X-Ray reads an HTTP status in a segment: `error` for a 4xx (the client's
+/// mistake), `throttle` too for a 429, `fault` for a 5xx. OpenTelemetry marks only a CLIENT
+/// span's 4xx as an error, so X-Ray documents and filter expressions need this reading.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct XrayStatusFlags {
+    /// A 4xx.
+    pub error: bool,
+    /// A 429.
+    pub throttle: bool,
+    /// A 5xx.
+    pub fault: bool,
+}
+
+/// [`XrayStatusFlags`] of `status`.
+pub fn xray_status_flags(status: u64) -> XrayStatusFlags {
+    XrayStatusFlags {
+        error: (400..500).contains(&status),
+        throttle: status == 429,
+        fault: (500..600).contains(&status),
+    }
+}
+
 /// The attributes and status to set when a request ends: ERROR for 4xx/5xx (with
 /// `error.type` = the status code), network errors and timeouts; an aborted request and
 /// an opaque response leave the status unset.
@@ -187,6 +209,28 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     use super::*;
+
+    #[test]
+    fn xray_reads_4xx_as_error_429_as_throttle_5xx_as_fault() {
+        let f = |e, t, x| XrayStatusFlags {
+            error: e,
+            throttle: t,
+            fault: x,
+        };
+        for (status, want) in [
+            (200, f(false, false, false)),
+            (399, f(false, false, false)),
+            (400, f(true, false, false)),
+            (404, f(true, false, false)),
+            (429, f(true, true, false)),
+            (499, f(true, false, false)),
+            (500, f(false, false, true)),
+            (503, f(false, false, true)),
+            (600, f(false, false, false)),
+        ] {
+            assert_eq!(xray_status_flags(status), want, "{status}");
+        }
+    }
 
     fn attr<'a>(attrs: &'a [KeyValue], key: &str) -> Option<&'a Value> {
         attrs
