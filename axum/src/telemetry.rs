@@ -51,8 +51,17 @@ pub struct TelemetryConfig {
     /// every attribute is in the segment's metadata.
     pub xray_annotations: Vec<String>,
     /// X-Ray sampling rules for new traces (for example [`crate::xray::local_rules`] of a
-    /// rules file); `None`: every new trace is sampled.
+    /// rules file); `None`: every new trace is sampled (unless `xray_sampling_daemon` is set).
     pub xray_sampling_rules: Option<RuleSet>,
+    /// Centralized X-Ray sampling: rules and quotas from this X-Ray daemon's sampling API
+    /// (`http://host:port`, the daemon's TCP address; the local collector serves it), kept
+    /// up to date by [`crate::xray::poll_sampling`]. Until the first answer, the X-Ray SDKs'
+    /// default applies (one trace a second, then 5 %).
+    pub xray_sampling_daemon: Option<String>,
+    /// How often the sampling rules are fetched (default 5 minutes, as X-Ray's SDKs).
+    pub xray_rules_interval: Duration,
+    /// How often statistics are sent and quotas fetched (default 10 s).
+    pub xray_targets_interval: Duration,
 }
 
 impl TelemetryConfig {
@@ -69,6 +78,9 @@ impl TelemetryConfig {
             xray_daemon: None,
             xray_annotations: Vec::new(),
             xray_sampling_rules: None,
+            xray_sampling_daemon: None,
+            xray_rules_interval: Duration::from_secs(300),
+            xray_targets_interval: Duration::from_secs(10),
         }
     }
 
@@ -126,6 +138,21 @@ impl Telemetry {
                     .with_batch_config(batch())
                     .build(),
             ));
+        let sampler = match (&config.xray_sampling_rules, &config.xray_sampling_daemon) {
+            (Some(rules), _) => EdgeSampler::xray_rules(rules.clone(), &config.service_name),
+            (None, Some(_)) => {
+                EdgeSampler::xray_rules(RuleSet::centralized(Vec::new()), &config.service_name)
+            }
+            (None, None) => EdgeSampler::new(Sampler::AlwaysOn),
+        };
+        if let (Some(daemon), Some(rules)) = (&config.xray_sampling_daemon, sampler.rules()) {
+            crate::xray::poll_sampling(
+                rules,
+                daemon.clone(),
+                config.xray_rules_interval,
+                config.xray_targets_interval,
+            );
+        }
         let mut xray_counts = None;
         if let Some(addr) = config.xray_daemon {
             let client = crate::xray::XrayDaemonClient::new(addr)
@@ -144,10 +171,7 @@ impl Telemetry {
                 .with_id_generator(XrayIdGenerator::default());
         }
         let provider = builder
-            .with_sampler(match &config.xray_sampling_rules {
-                Some(rules) => EdgeSampler::xray_rules(rules.clone(), &config.service_name),
-                None => EdgeSampler::new(Sampler::AlwaysOn),
-            })
+            .with_sampler(sampler.clone())
             .with_resource(
                 Resource::builder()
                     .with_service_name(config.service_name.clone())

@@ -11,13 +11,16 @@
 //! documents of their own and then sheds what X-Ray can do without (metadata, exception
 //! stacks, annotations) until the datagram fits, and counts what it could not send.
 
-use edge_telemetry_core::trace::xray_rules::{DEFAULT_RULE_PRIORITY, RuleSet, SamplingRule};
+use edge_telemetry_core::trace::xray_rules::RuleSet;
+use edge_telemetry_core::trace::xray_rules::json::{
+    rules_from_document, statistics_document, targets_from_document,
+};
 use edge_telemetry_core::web::http::xray_status_flags;
 use opentelemetry_aws::xray_exporter::{SegmentDocument, SegmentDocumentExporter};
 use serde_json::Value;
 use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// What precedes every document in a datagram.
 pub const DAEMON_HEADER: &str = "{\"format\":\"json\",\"version\":1}\n";
@@ -275,79 +278,66 @@ fn remove(doc: &mut Value, path: &[&str]) -> bool {
         .is_some_and(|o| o.remove(*last).is_some())
 }
 
-/// [`local_rules`] of the file at `path`.
-pub fn local_rules_file(path: impl AsRef<std::path::Path>) -> Result<RuleSet, String> {
-    let path = path.as_ref();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    local_rules(&text).map_err(|e| format!("{}: {e}", path.display()))
-}
+pub use edge_telemetry_core::trace::xray_rules::json::{local_rules, local_rules_file};
 
-/// A local sampling rules file in X-Ray's format (version 2, or 1 whose rules name a
-/// `service_name` instead of a `host`) as a [`RuleSet`]: its rules tried in the order written,
-/// then `default`. The error names the field that is wrong.
-///
-/// ```json
-/// {"version": 2,
-///  "rules": [{"description": "Player moves.", "host": "*", "http_method": "*",
-///             "url_path": "/api/move/*", "fixed_target": 0, "rate": 0.05}],
-///  "default": {"fixed_target": 1, "rate": 0.1}}
-/// ```
-pub fn local_rules(json: &str) -> Result<RuleSet, String> {
-    let doc: Value = serde_json::from_str(json).map_err(|e| format!("not JSON: {e}"))?;
-    let version = doc.get("version").and_then(Value::as_u64);
-    if !matches!(version, Some(1 | 2)) {
-        return Err("`version` must be 1 or 2".into());
-    }
-    let reservoir_and_rate = |v: &Value, at: &str| -> Result<(u32, f64), String> {
-        let fixed = v
-            .get("fixed_target")
-            .and_then(Value::as_u64)
-            .and_then(|n| u32::try_from(n).ok())
-            .ok_or_else(|| format!("`{at}.fixed_target` must be a whole number"))?;
-        let rate = v
-            .get("rate")
-            .and_then(Value::as_f64)
-            .filter(|r| (0.0..=1.0).contains(r))
-            .ok_or_else(|| format!("`{at}.rate` must be a number from 0 to 1"))?;
-        Ok((fixed, rate))
-    };
-    let default = doc.get("default").ok_or("`default` is missing")?;
-    let (fixed, rate) = reservoir_and_rate(default, "default")?;
-    let default = SamplingRule::catch_all("Default", DEFAULT_RULE_PRIORITY, fixed, rate);
-    let mut rules = Vec::new();
-    let listed = match doc.get("rules") {
-        None => Vec::new(),
-        Some(Value::Array(list)) => list.clone(),
-        Some(_) => return Err("`rules` must be an array".into()),
-    };
-    for (i, r) in listed.iter().enumerate() {
-        let at = format!("rules[{i}]");
-        let glob = |k: &str, required: bool| -> Result<String, String> {
-            match r.get(k) {
-                Some(Value::String(s)) => Ok(s.clone()),
-                None if !required => Ok("*".into()),
-                _ => Err(format!("`{at}.{k}` must be a string")),
-            }
+/// Keeps `rules` in step with an X-Ray daemon's sampling API at `daemon` (`http://host:port`,
+/// the daemon's TCP address; the local collector serves it): the rules every
+/// `rules_every` (X-Ray's SDKs: 5 minutes), and every `targets_every` (10 s) this service's
+/// statistics sent and the quotas it is given applied. A call that fails is tried again at the
+/// next turn; the rules in force stay. The thread ends when nothing else holds `rules`.
+pub fn poll_sampling(
+    rules: Arc<Mutex<RuleSet>>,
+    daemon: String,
+    rules_every: std::time::Duration,
+    targets_every: std::time::Duration,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(std::time::Duration::from_secs(5)))
+            .build()
+            .into();
+        let post = |path: &str, body: String| -> Option<Value> {
+            let mut r = agent
+                .post(&format!("{}{path}", daemon.trim_end_matches('/')))
+                .header("content-type", "application/json")
+                .send(body)
+                .ok()?;
+            serde_json::from_str(&r.body_mut().read_to_string().ok()?).ok()
         };
-        let v2 = version == Some(2);
-        let (fixed, rate) = reservoir_and_rate(r, &at)?;
-        rules.push(SamplingRule {
-            name: r
-                .get("description")
-                .and_then(Value::as_str)
-                .map_or_else(|| format!("rule-{}", i + 1), str::to_owned),
-            priority: 0,
-            service_name: glob("service_name", !v2)?,
-            service_type: "*".into(),
-            host: glob("host", v2)?,
-            http_method: glob("http_method", true)?,
-            url_path: glob("url_path", true)?,
-            reservoir_per_second: fixed,
-            rate,
-        });
-    }
-    Ok(RuleSet::local(rules, default))
+        let now = || {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+        };
+        let client_id = format!("{:024x}", now().as_nanos() ^ u128::from(std::process::id()));
+        let mut rules_at: Option<std::time::Instant> = None;
+        while Arc::strong_count(&rules) > 1 {
+            if rules_at.is_none_or(|t| t.elapsed() >= rules_every)
+                && let Some(doc) = post("/GetSamplingRules", "{}".to_owned())
+            {
+                rules_at = Some(std::time::Instant::now());
+                let fetched = rules_from_document(&doc);
+                if !fetched.is_empty() {
+                    let new = RuleSet::centralized(fetched);
+                    if let Ok(mut current) = rules.lock()
+                        && !new.rules().eq(current.rules())
+                    {
+                        *current = new;
+                    }
+                }
+            }
+            let stats = rules.lock().map(|mut r| r.take_stats()).unwrap_or_default();
+            let request = statistics_document(&stats, &client_id, now().as_secs_f64());
+            if let Some(doc) = post("/SamplingTargets", request.to_string())
+                && let Ok(mut current) = rules.lock()
+            {
+                for (name, target) in targets_from_document(&doc) {
+                    current.set_target(&name, target);
+                }
+            }
+            std::thread::sleep(targets_every);
+        }
+    })
 }
 
 #[cfg(test)]
@@ -380,72 +370,6 @@ mod tests {
                     "{status}"
                 );
             }
-        }
-    }
-
-    #[test]
-    fn local_rules_files() {
-        let set = local_rules(
-            r#"{"version": 2,
-                "rules": [{"description": "Player moves.", "host": "*", "http_method": "*",
-                           "url_path": "/api/move/*", "fixed_target": 0, "rate": 0.05},
-                          {"host": "*.example", "http_method": "POST", "url_path": "*",
-                           "fixed_target": 2, "rate": 1}],
-                "default": {"fixed_target": 1, "rate": 0.1}}"#,
-        )
-        .expect("valid");
-        let names: Vec<&str> = set.rules().map(|r| r.name.as_str()).collect();
-        assert_eq!(names, ["Player moves.", "rule-2", "Default"]);
-        let dir = std::env::temp_dir().join(format!("xray-rules-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("rules.json");
-        std::fs::write(
-            &file,
-            r#"{"version": 2, "default": {"fixed_target": 1, "rate": 0.1}}"#,
-        )
-        .unwrap();
-        assert_eq!(local_rules_file(&file).expect("file").rules().count(), 1);
-        std::fs::write(&file, "{").unwrap();
-        assert!(local_rules_file(&file).unwrap_err().contains("rules.json"));
-        assert!(
-            local_rules_file(dir.join("missing.json"))
-                .unwrap_err()
-                .contains("cannot read")
-        );
-        std::fs::remove_dir_all(&dir).unwrap();
-        let v1 = local_rules(
-            r#"{"version": 1, "rules": [{"service_name": "orders", "http_method": "*",
-                "url_path": "*", "fixed_target": 1, "rate": 0.5}],
-                "default": {"fixed_target": 1, "rate": 0.1}}"#,
-        )
-        .expect("v1");
-        assert_eq!(v1.rules().next().unwrap().service_name, "orders");
-        for (bad, field) in [
-            (
-                r#"{"version": 3, "default": {"fixed_target": 1, "rate": 0.1}}"#,
-                "version",
-            ),
-            (r#"{"version": 2}"#, "default"),
-            (
-                r#"{"version": 2, "default": {"fixed_target": -1, "rate": 0.1}}"#,
-                "default.fixed_target",
-            ),
-            (
-                r#"{"version": 2, "default": {"fixed_target": 1, "rate": 1.5}}"#,
-                "default.rate",
-            ),
-            (
-                r#"{"version": 2, "default": {"fixed_target": 1, "rate": 0.1}, "rules": [{"http_method": "*", "url_path": "*", "fixed_target": 1, "rate": 0.1}]}"#,
-                "rules[0].host",
-            ),
-            (
-                r#"{"version": 2, "default": {"fixed_target": 1, "rate": 0.1}, "rules": {}}"#,
-                "rules",
-            ),
-            ("not json", "JSON"),
-        ] {
-            let e = local_rules(bad).expect_err(bad);
-            assert!(e.contains(field), "{e} should name {field}");
         }
     }
 

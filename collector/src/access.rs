@@ -37,7 +37,15 @@ pub const TRACES_PATH: &str = "/v1/traces";
 /// Rollbar items, as Rollbar spells it and without the final slash.
 pub const ITEM_PATHS: [&str; 2] = ["/api/1/item/", "/api/1/item"];
 /// The paths a browser or a service posts telemetry to. Everything else is a read.
-pub const INGEST_PATHS: [&str; 3] = [TRACES_PATH, ITEM_PATHS[0], ITEM_PATHS[1]];
+/// The X-Ray daemon's sampling API, answered for services as the daemon's TCP port does.
+pub const SAMPLING_PATHS: [&str; 2] = ["/GetSamplingRules", "/SamplingTargets"];
+pub const INGEST_PATHS: [&str; 5] = [
+    TRACES_PATH,
+    ITEM_PATHS[0],
+    ITEM_PATHS[1],
+    SAMPLING_PATHS[0],
+    SAMPLING_PATHS[1],
+];
 /// The login page and form target.
 pub const LOGIN_PATH: &str = "/login";
 /// Ends a login session.

@@ -54,6 +54,9 @@ pub struct Config {
     pub groups: Vec<crate::groups::Group>,
     /// Forwarding segments and spans to AWS X-Ray (the AWS environment variables).
     pub xray_forward: Option<crate::xray_forward::XrayForwardConfig>,
+    /// The sampling rules served at `/GetSamplingRules` (`--xray-sampling-rules FILE`);
+    /// `None`: X-Ray's default rule.
+    pub xray_sampling_rules: Option<edge_telemetry_core::trace::xray_rules::RuleSet>,
 }
 
 impl Default for Config {
@@ -69,6 +72,7 @@ impl Default for Config {
             xray_addr: Some(DEFAULT_XRAY_ADDR.to_owned()),
             groups: Vec::new(),
             xray_forward: None,
+            xray_sampling_rules: None,
         }
     }
 }
@@ -272,6 +276,11 @@ Options (environment variable in brackets):
   --max-body-mb N       reject request bodies over N MiB with 413 (default 16)
   --allow-origin ORIGIN a browser origin (scheme://host:port) whose pages may send telemetry;
                         repeatable [EDGE_COLLECTOR_ALLOW_ORIGINS, comma-separated]
+  --xray-sampling-rules FILE
+                        X-Ray sampling rules (a local rules file, version 2) served at
+                        POST /GetSamplingRules and /SamplingTargets, as the X-Ray daemon serves
+                        them to services [EDGE_COLLECTOR_XRAY_SAMPLING_RULES] (default: X-Ray's
+                        default rule, 1 a second then 5 %)
   --group NAME=EXPR     a group: the traces an X-Ray filter expression matches, listed in the UI
                         and at /api/groups/NAME (for example backend=service(\"backend\") AND fault);
                         repeatable [EDGE_COLLECTOR_GROUPS, one per line]
@@ -331,6 +340,7 @@ impl Command {
                 .collect()
         };
         let mut origins = env("EDGE_COLLECTOR_ALLOW_ORIGINS").map_or_else(Vec::new, list);
+        let mut rules_file = env("EDGE_COLLECTOR_XRAY_SAMPLING_RULES");
         let mut groups: Vec<String> = env("EDGE_COLLECTOR_GROUPS").map_or_else(Vec::new, |v| {
             v.lines()
                 .map(str::trim)
@@ -358,6 +368,7 @@ impl Command {
                 "--addr" => config.addr = value()?,
                 "--db" => config.db = value()?,
                 "--xray-addr" => config.xray_addr = xray_addr(value()?),
+                "--xray-sampling-rules" => rules_file = Some(value()?),
                 "--max-traces" => config.retention.max_traces = number(&name, &value()?)?,
                 "--max-age-hours" => {
                     let hours: f64 = number(&name, &value()?)?;
@@ -409,6 +420,12 @@ impl Command {
             if !config.access.allow_origins.contains(&origin) {
                 config.access.allow_origins.push(origin);
             }
+        }
+        if let Some(file) = rules_file {
+            config.xray_sampling_rules = Some(
+                edge_telemetry_core::trace::xray_rules::json::local_rules_file(&file)
+                    .map_err(|e| format!("option `--xray-sampling-rules`: {e}"))?,
+            );
         }
         for arg in groups {
             let group = crate::groups::Group::parse_arg(&arg)

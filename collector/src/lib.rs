@@ -77,6 +77,12 @@ impl Collector {
                 xray: Arc::default(),
                 groups: Arc::new(config.groups.clone()),
                 xray_forward: forwarder,
+                xray_rules: Arc::new(
+                    config.xray_sampling_rules.clone().unwrap_or_else(
+                        edge_telemetry_core::trace::xray_rules::RuleSet::sdk_default,
+                    ),
+                ),
+                xray_sampling: Arc::default(),
             }),
             config: config.clone(),
             xray_socket: None,

@@ -4,10 +4,10 @@
 use std::io::Read as _;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
-use axum::body::{Body, HttpBody as _};
+use axum::body::{Body, Bytes, HttpBody as _};
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware;
@@ -25,6 +25,10 @@ use crate::otlp::{self, Format};
 use crate::relay::{Job, Relay};
 use crate::rollbar;
 use crate::store::{Store, now_ms};
+use edge_telemetry_core::trace::xray_rules::RuleSet;
+use edge_telemetry_core::trace::xray_rules::json::{
+    get_sampling_rules_document, sampling_targets_document,
+};
 
 const INDEX_HTML: &str = include_str!("../ui/index.html");
 const APP_JS: &str = include_str!("../ui/app.js");
@@ -47,6 +51,21 @@ pub struct AppState {
     pub groups: Arc<Vec<crate::groups::Group>>,
     /// Forwarding to AWS X-Ray, when configured.
     pub xray_forward: Option<crate::xray_forward::Forwarder>,
+    /// The sampling rules served to services (`--xray-sampling-rules`, else X-Ray's default).
+    pub xray_rules: Arc<RuleSet>,
+    /// What the sampling API served.
+    pub xray_sampling: Arc<SamplingStats>,
+}
+
+/// Counters of the X-Ray sampling API (`/api/status` → `xray.sampling`).
+#[derive(Debug, Default)]
+pub struct SamplingStats {
+    /// `GetSamplingRules` calls answered.
+    pub rules_served: AtomicU64,
+    /// Statistics documents received with `SamplingTargets`.
+    pub statistics_received: AtomicU64,
+    /// Requests the services reported sampled.
+    pub sampled_reported: AtomicU64,
 }
 
 type Shared = State<Arc<AppState>>;
@@ -61,6 +80,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/traces", get(list_traces))
         .route("/api/traces/{trace_id}", get(trace))
         .route("/api/search", get(search))
+        .route(access::SAMPLING_PATHS[0], post(get_sampling_rules))
+        .route(access::SAMPLING_PATHS[1], post(sampling_targets))
         .route("/api/groups", get(groups))
         .route("/api/groups/{name}", get(group_traces))
         .route("/api/errors", get(error_groups))
@@ -439,6 +460,12 @@ async fn status(State(app): Shared) -> Response {
         "rateLimited": app.access.stats.rate_limited.load(Ordering::Relaxed),
     });
     let mut xray = app.xray.to_json();
+    let n = |a: &AtomicU64| a.load(Ordering::Relaxed);
+    xray["sampling"] = json!({
+        "rulesServed": n(&app.xray_sampling.rules_served),
+        "statisticsReceived": n(&app.xray_sampling.statistics_received),
+        "sampledReported": n(&app.xray_sampling.sampled_reported),
+    });
     xray["forward"] = app
         .xray_forward
         .as_ref()
@@ -481,6 +508,38 @@ async fn list_traces(State(app): Shared, Query(p): Query<ListParams>) -> Respons
         "",
     )
     .await
+}
+
+/// `POST /GetSamplingRules`: the rules, as the X-Ray daemon answers the SDKs.
+async fn get_sampling_rules(State(app): Shared) -> Response {
+    app.xray_sampling
+        .rules_served
+        .fetch_add(1, Ordering::Relaxed);
+    json_response(
+        StatusCode::OK,
+        &get_sampling_rules_document(&app.xray_rules),
+    )
+}
+
+/// `POST /SamplingTargets`: takes the services' statistics and answers each rule's quota.
+async fn sampling_targets(State(app): Shared, body: Bytes) -> Response {
+    let Ok(request) = serde_json::from_slice::<Value>(&body) else {
+        return json_error(StatusCode::BAD_REQUEST, "the body must be JSON");
+    };
+    let docs = request["SamplingStatisticsDocuments"]
+        .as_array()
+        .map_or(&[][..], Vec::as_slice);
+    let stats = &app.xray_sampling;
+    stats
+        .statistics_received
+        .fetch_add(docs.len() as u64, Ordering::Relaxed);
+    let sampled: u64 = docs.iter().filter_map(|d| d["SampledCount"].as_u64()).sum();
+    stats.sampled_reported.fetch_add(sampled, Ordering::Relaxed);
+    let now = now_ms() / 1000.0;
+    json_response(
+        StatusCode::OK,
+        &sampling_targets_document(&app.xray_rules, &request, now),
+    )
 }
 
 /// How many of the newest traces a group's expression is evaluated on.

@@ -325,6 +325,325 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
     p[pi..].iter().all(|&c| c == '*')
 }
 
+/// X-Ray's JSON documents: local rules files (the `xray-json` feature).
+#[cfg(feature = "xray-json")]
+pub mod json {
+    use super::{DEFAULT_RULE_PRIORITY, RuleSet, RuleStats, SamplingRule, Target};
+    use serde_json::Value;
+
+    /// [`local_rules`] of the file at `path`.
+    pub fn local_rules_file(path: impl AsRef<std::path::Path>) -> Result<RuleSet, String> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        local_rules(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// A local sampling rules file in X-Ray's format (version 2, or 1 whose rules name a
+    /// `service_name` instead of a `host`) as a [`RuleSet`]: its rules tried in the order written,
+    /// then `default`. The error names the field that is wrong.
+    ///
+    /// ```json
+    /// {"version": 2,
+    ///  "rules": [{"description": "Player moves.", "host": "*", "http_method": "*",
+    ///             "url_path": "/api/move/*", "fixed_target": 0, "rate": 0.05}],
+    ///  "default": {"fixed_target": 1, "rate": 0.1}}
+    /// ```
+    pub fn local_rules(json: &str) -> Result<RuleSet, String> {
+        let doc: Value = serde_json::from_str(json).map_err(|e| format!("not JSON: {e}"))?;
+        let version = doc.get("version").and_then(Value::as_u64);
+        if !matches!(version, Some(1 | 2)) {
+            return Err("`version` must be 1 or 2".into());
+        }
+        let reservoir_and_rate = |v: &Value, at: &str| -> Result<(u32, f64), String> {
+            let fixed = v
+                .get("fixed_target")
+                .and_then(Value::as_u64)
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| format!("`{at}.fixed_target` must be a whole number"))?;
+            let rate = v
+                .get("rate")
+                .and_then(Value::as_f64)
+                .filter(|r| (0.0..=1.0).contains(r))
+                .ok_or_else(|| format!("`{at}.rate` must be a number from 0 to 1"))?;
+            Ok((fixed, rate))
+        };
+        let default = doc.get("default").ok_or("`default` is missing")?;
+        let (fixed, rate) = reservoir_and_rate(default, "default")?;
+        let default = SamplingRule::catch_all("Default", DEFAULT_RULE_PRIORITY, fixed, rate);
+        let mut rules = Vec::new();
+        let listed = match doc.get("rules") {
+            None => Vec::new(),
+            Some(Value::Array(list)) => list.clone(),
+            Some(_) => return Err("`rules` must be an array".into()),
+        };
+        for (i, r) in listed.iter().enumerate() {
+            let at = format!("rules[{i}]");
+            let glob = |k: &str, required: bool| -> Result<String, String> {
+                match r.get(k) {
+                    Some(Value::String(s)) => Ok(s.clone()),
+                    None if !required => Ok("*".into()),
+                    _ => Err(format!("`{at}.{k}` must be a string")),
+                }
+            };
+            let v2 = version == Some(2);
+            let (fixed, rate) = reservoir_and_rate(r, &at)?;
+            rules.push(SamplingRule {
+                name: r
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .map_or_else(|| format!("rule-{}", i + 1), str::to_owned),
+                priority: 0,
+                service_name: glob("service_name", !v2)?,
+                service_type: "*".into(),
+                host: glob("host", v2)?,
+                http_method: glob("http_method", true)?,
+                url_path: glob("url_path", true)?,
+                reservoir_per_second: fixed,
+                rate,
+            });
+        }
+        Ok(RuleSet::local(rules, default))
+    }
+
+    /// The X-Ray daemon's (and X-Ray's) `GetSamplingRules` answer for `set`: its rules in
+    /// the order they are tried, the default last.
+    pub fn get_sampling_rules_document(set: &RuleSet) -> Value {
+        let records: Vec<Value> = set
+            .rules()
+            .map(|r| {
+                serde_json::json!({
+                    "SamplingRule": {
+                        "RuleName": r.name,
+                        "RuleARN": format!("arn:aws:xray:local::sampling-rule/{}", r.name),
+                        "ResourceARN": "*",
+                        "Priority": r.priority,
+                        "FixedRate": r.rate,
+                        "ReservoirSize": r.reservoir_per_second,
+                        "ServiceName": r.service_name,
+                        "ServiceType": r.service_type,
+                        "Host": r.host,
+                        "HTTPMethod": r.http_method,
+                        "URLPath": r.url_path,
+                        "Version": 1,
+                        "Attributes": {},
+                    },
+                    "CreatedAt": 0.0,
+                    "ModifiedAt": 0.0,
+                })
+            })
+            .collect();
+        serde_json::json!({ "SamplingRuleRecords": records })
+    }
+
+    /// The rules of a `GetSamplingRules` answer (records without a name are skipped), for
+    /// [`RuleSet::centralized`].
+    pub fn rules_from_document(doc: &Value) -> Vec<SamplingRule> {
+        let records = doc["SamplingRuleRecords"]
+            .as_array()
+            .map_or(&[][..], Vec::as_slice);
+        records
+            .iter()
+            .filter_map(|rec| {
+                let r = &rec["SamplingRule"];
+                let text = |k: &str| r[k].as_str().unwrap_or("*").to_owned();
+                Some(SamplingRule {
+                    name: r["RuleName"].as_str()?.to_owned(),
+                    priority: r["Priority"].as_u64().and_then(|p| u32::try_from(p).ok())?,
+                    service_name: text("ServiceName"),
+                    service_type: text("ServiceType"),
+                    host: text("Host"),
+                    http_method: text("HTTPMethod"),
+                    url_path: text("URLPath"),
+                    reservoir_per_second: r["ReservoirSize"]
+                        .as_u64()
+                        .and_then(|n| u32::try_from(n).ok())
+                        .unwrap_or(0),
+                    rate: r["FixedRate"].as_f64().unwrap_or(0.0).clamp(0.0, 1.0),
+                })
+            })
+            .collect()
+    }
+
+    /// A `SamplingTargets` request: each rule's statistics since the last one.
+    pub fn statistics_document(
+        stats: &[(String, RuleStats)],
+        client_id: &str,
+        now_secs: f64,
+    ) -> Value {
+        let docs: Vec<Value> = stats
+            .iter()
+            .map(|(name, s)| {
+                serde_json::json!({
+                    "RuleName": name,
+                    "ClientID": client_id,
+                    "Timestamp": now_secs,
+                    "RequestCount": s.requests,
+                    "SampledCount": s.sampled,
+                    "BorrowCount": s.borrowed,
+                })
+            })
+            .collect();
+        serde_json::json!({ "SamplingStatisticsDocuments": docs })
+    }
+
+    /// The answer to a `SamplingTargets` request from a daemon serving `set` alone: each rule
+    /// named in the request gets its whole reservoir as quota (one client) and its rate, valid
+    /// for a minute.
+    pub fn sampling_targets_document(set: &RuleSet, request: &Value, now_secs: f64) -> Value {
+        let asked = request["SamplingStatisticsDocuments"]
+            .as_array()
+            .map_or(&[][..], Vec::as_slice);
+        let targets: Vec<Value> = asked
+            .iter()
+            .filter_map(|d| d["RuleName"].as_str())
+            .filter_map(|name| set.rules().find(|r| r.name == name))
+            .map(|r| {
+                serde_json::json!({
+                    "RuleName": r.name,
+                    "FixedRate": r.rate,
+                    "ReservoirQuota": r.reservoir_per_second,
+                    "ReservoirQuotaTTL": now_secs + 60.0,
+                    "Interval": 10,
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "SamplingTargetDocuments": targets,
+            "LastRuleModification": 0.0,
+            "UnprocessedStatistics": [],
+        })
+    }
+
+    /// The targets of a `SamplingTargets` answer, for [`RuleSet::set_target`].
+    pub fn targets_from_document(doc: &Value) -> Vec<(String, Target)> {
+        let docs = doc["SamplingTargetDocuments"]
+            .as_array()
+            .map_or(&[][..], Vec::as_slice);
+        docs.iter()
+            .filter_map(|t| {
+                let ttl = t["ReservoirQuotaTTL"].as_f64()?;
+                Some((
+                    t["RuleName"].as_str()?.to_owned(),
+                    Target {
+                        quota_per_second: t["ReservoirQuota"]
+                            .as_u64()
+                            .and_then(|n| u32::try_from(n).ok())
+                            .unwrap_or(0),
+                        expires_unix_nanos: (ttl * 1e9) as u64,
+                        rate: t["FixedRate"].as_f64().unwrap_or(0.0).clamp(0.0, 1.0),
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn the_daemon_sampling_documents_round_trip() {
+            let set = local_rules(
+                r#"{"version": 2,
+                    "rules": [{"description": "quiet", "host": "*", "http_method": "GET",
+                               "url_path": "/quiet/*", "fixed_target": 0, "rate": 0}],
+                    "default": {"fixed_target": 3, "rate": 0.5}}"#,
+            )
+            .unwrap();
+            let rules = rules_from_document(&get_sampling_rules_document(&set));
+            let mut central = RuleSet::centralized(rules);
+            let names: Vec<&str> = central.rules().map(|r| r.name.as_str()).collect();
+            assert_eq!(names, ["quiet", "Default"]);
+            assert_eq!(central.rules().nth(1).unwrap().reservoir_per_second, 3);
+            let stats = vec![(
+                "Default".to_owned(),
+                super::super::RuleStats {
+                    requests: 4,
+                    sampled: 2,
+                    borrowed: 1,
+                },
+            )];
+            let request = statistics_document(&stats, "abc", 1.7e9);
+            assert_eq!(request["SamplingStatisticsDocuments"][0]["BorrowCount"], 1);
+            let answer = sampling_targets_document(&set, &request, 1.7e9);
+            let targets = targets_from_document(&answer);
+            assert_eq!(targets.len(), 1);
+            assert_eq!(targets[0].0, "Default");
+            assert_eq!(targets[0].1.quota_per_second, 3);
+            assert_eq!(targets[0].1.expires_unix_nanos, 1_700_000_060_000_000_000);
+            assert!(central.set_target(&targets[0].0, targets[0].1));
+            assert!(rules_from_document(&serde_json::json!({})).is_empty());
+        }
+
+        #[test]
+        fn local_rules_files() {
+            let set = local_rules(
+                r#"{"version": 2,
+                    "rules": [{"description": "Player moves.", "host": "*", "http_method": "*",
+                               "url_path": "/api/move/*", "fixed_target": 0, "rate": 0.05},
+                              {"host": "*.example", "http_method": "POST", "url_path": "*",
+                               "fixed_target": 2, "rate": 1}],
+                    "default": {"fixed_target": 1, "rate": 0.1}}"#,
+            )
+            .expect("valid");
+            let names: Vec<&str> = set.rules().map(|r| r.name.as_str()).collect();
+            assert_eq!(names, ["Player moves.", "rule-2", "Default"]);
+            let dir = std::env::temp_dir().join(format!("xray-rules-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let file = dir.join("rules.json");
+            std::fs::write(
+                &file,
+                r#"{"version": 2, "default": {"fixed_target": 1, "rate": 0.1}}"#,
+            )
+            .unwrap();
+            assert_eq!(local_rules_file(&file).expect("file").rules().count(), 1);
+            std::fs::write(&file, "{").unwrap();
+            assert!(local_rules_file(&file).unwrap_err().contains("rules.json"));
+            assert!(
+                local_rules_file(dir.join("missing.json"))
+                    .unwrap_err()
+                    .contains("cannot read")
+            );
+            std::fs::remove_dir_all(&dir).unwrap();
+            let v1 = local_rules(
+                r#"{"version": 1, "rules": [{"service_name": "orders", "http_method": "*",
+                    "url_path": "*", "fixed_target": 1, "rate": 0.5}],
+                    "default": {"fixed_target": 1, "rate": 0.1}}"#,
+            )
+            .expect("v1");
+            assert_eq!(v1.rules().next().unwrap().service_name, "orders");
+            for (bad, field) in [
+                (
+                    r#"{"version": 3, "default": {"fixed_target": 1, "rate": 0.1}}"#,
+                    "version",
+                ),
+                (r#"{"version": 2}"#, "default"),
+                (
+                    r#"{"version": 2, "default": {"fixed_target": -1, "rate": 0.1}}"#,
+                    "default.fixed_target",
+                ),
+                (
+                    r#"{"version": 2, "default": {"fixed_target": 1, "rate": 1.5}}"#,
+                    "default.rate",
+                ),
+                (
+                    r#"{"version": 2, "default": {"fixed_target": 1, "rate": 0.1}, "rules": [{"http_method": "*", "url_path": "*", "fixed_target": 1, "rate": 0.1}]}"#,
+                    "rules[0].host",
+                ),
+                (
+                    r#"{"version": 2, "default": {"fixed_target": 1, "rate": 0.1}, "rules": {}}"#,
+                    "rules",
+                ),
+                ("not json", "JSON"),
+            ] {
+                let e = local_rules(bad).expect_err(bad);
+                assert!(e.contains(field), "{e} should name {field}");
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[cfg(target_arch = "wasm32")]
