@@ -6,4 +6,5 @@ pub mod batch;
 pub mod channel;
 pub mod exporter;
 pub mod otlp;
+pub mod otlp_logs;
 pub mod retry;

@@ -307,7 +307,12 @@ fn push_link(link: &Link, out: &mut String, f: FormatF64) {
 }
 
 /// `,"attributes":[…]` and `,"droppedAttributesCount":n`, each only when not empty.
-fn push_attributes_field(attributes: &[KeyValue], dropped: u32, out: &mut String, f: FormatF64) {
+pub(crate) fn push_attributes_field(
+    attributes: &[KeyValue],
+    dropped: u32,
+    out: &mut String,
+    f: FormatF64,
+) {
     if !attributes.is_empty() {
         out.push_str(r#","attributes":"#);
         push_attributes(attributes, out, f);
@@ -323,7 +328,7 @@ fn push_count(field: &str, count: u32, out: &mut String) {
 }
 
 /// A JSON array of OTLP `KeyValue`s.
-fn push_attributes(attributes: &[KeyValue], out: &mut String, f: FormatF64) {
+pub(crate) fn push_attributes(attributes: &[KeyValue], out: &mut String, f: FormatF64) {
     out.push('[');
     for (i, kv) in attributes.iter().enumerate() {
         if i > 0 {
@@ -339,7 +344,7 @@ fn push_attributes(attributes: &[KeyValue], out: &mut String, f: FormatF64) {
 }
 
 /// An OTLP `AnyValue` object.
-fn push_any_value(value: &Value, out: &mut String, f: FormatF64) {
+pub(crate) fn push_any_value(value: &Value, out: &mut String, f: FormatF64) {
     match value {
         Value::String(s) => {
             out.push_str(r#"{"stringValue":"#);
