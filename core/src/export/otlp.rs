@@ -62,6 +62,30 @@ pub struct OtlpEncoder {
 /// `"NaN"`, `"Infinity"` and `"-Infinity"` (see [`push_non_finite`]).
 pub type FormatF64 = fn(f64, &mut String);
 
+/// Everything an export request writes before its first item: `keys[0]`, the resource's
+/// attributes, `keys[1]`, the scope's name (and version, when not empty) and `keys[2]`, which
+/// opens the list of items (spans: `resourceSpans`/`scopeSpans`/`spans`; logs:
+/// `resourceLogs`/`scopeLogs`/`logRecords`).
+pub(crate) fn request_prefix(
+    keys: [&str; 3],
+    resource: &[KeyValue],
+    scope_name: &str,
+    scope_version: &str,
+    f: FormatF64,
+) -> String {
+    let mut prefix = String::with_capacity(128 + 48 * resource.len());
+    prefix.push_str(keys[0]);
+    push_attributes(resource, &mut prefix, f);
+    prefix.push_str(keys[1]);
+    push_str_value(scope_name, &mut prefix);
+    if !scope_version.is_empty() {
+        prefix.push_str(r#","version":"#);
+        push_str_value(scope_version, &mut prefix);
+    }
+    prefix.push_str(keys[2]);
+    prefix
+}
+
 /// Writes NaN and ±Infinity as proto3 JSON strings; returns false for finite values.
 pub fn push_non_finite(v: f64, out: &mut String) -> bool {
     if v.is_nan() {
@@ -88,16 +112,17 @@ impl OtlpEncoder {
         scope_version: &str,
         f64_format: FormatF64,
     ) -> Self {
-        let mut prefix = String::with_capacity(128 + 48 * resource.len());
-        prefix.push_str(r#"{"resourceSpans":[{"resource":{"attributes":"#);
-        push_attributes(resource, &mut prefix, f64_format);
-        prefix.push_str(r#"},"scopeSpans":[{"scope":{"name":"#);
-        push_str_value(scope_name, &mut prefix);
-        if !scope_version.is_empty() {
-            prefix.push_str(r#","version":"#);
-            push_str_value(scope_version, &mut prefix);
-        }
-        prefix.push_str(r#"},"spans":["#);
+        let prefix = request_prefix(
+            [
+                r#"{"resourceSpans":[{"resource":{"attributes":"#,
+                r#"},"scopeSpans":[{"scope":{"name":"#,
+                r#"},"spans":["#,
+            ],
+            resource,
+            scope_name,
+            scope_version,
+            f64_format,
+        );
         Self { prefix, f64_format }
     }
 

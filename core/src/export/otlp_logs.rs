@@ -18,7 +18,7 @@
 
 use crate::prelude::*;
 
-use super::otlp::{FormatF64, push_any_value, push_attributes, push_attributes_field};
+use super::otlp::{FormatF64, push_any_value, push_attributes_field, request_prefix};
 use crate::json::{push_str_value, push_u64};
 use crate::model::{KeyValue, SpanContext, Value};
 use crate::propagation::write_hex;
@@ -122,16 +122,17 @@ impl LogsEncoder {
         scope_version: &str,
         f64_format: FormatF64,
     ) -> Self {
-        let mut prefix = String::with_capacity(128 + 48 * resource.len());
-        prefix.push_str(r#"{"resourceLogs":[{"resource":{"attributes":"#);
-        push_attributes(resource, &mut prefix, f64_format);
-        prefix.push_str(r#"},"scopeLogs":[{"scope":{"name":"#);
-        push_str_value(scope_name, &mut prefix);
-        if !scope_version.is_empty() {
-            prefix.push_str(r#","version":"#);
-            push_str_value(scope_version, &mut prefix);
-        }
-        prefix.push_str(r#"},"logRecords":["#);
+        let prefix = request_prefix(
+            [
+                r#"{"resourceLogs":[{"resource":{"attributes":"#,
+                r#"},"scopeLogs":[{"scope":{"name":"#,
+                r#"},"logRecords":["#,
+            ],
+            resource,
+            scope_name,
+            scope_version,
+            f64_format,
+        );
         Self { prefix, f64_format }
     }
 
