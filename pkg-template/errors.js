@@ -6,6 +6,7 @@
 // item; the engine queues it and marks the span; the bytes go through the items channel's
 // transport (export.js). Decisions are Rust's; this file moves values between the two.
 import { sendNow } from './export.js';
+import { sdkDebug } from './console.js';
 import { instantiateSync } from './wasm.js';
 import {
   ENCODER_LOAD_TIMEOUT_MS, ENCODER_LOAD_WITHIN_MS, ERRORS_STORAGE_KEY, MAX_WAITING_ERRORS, NotSent, Source,
@@ -269,7 +270,7 @@ export function installErrors(w, guard, fetchFn, settings, channels, options, on
       })
       .catch((e) => {
         failed = !enc;
-        if (failed && options.debug && typeof console !== 'undefined') console.debug(`edge-telemetry: the item encoder could not be loaded (${e && e.message}); errors are counted, not sent`);
+        if (failed && options.debug) sdkDebug(`edge-telemetry: the item encoder could not be loaded (${e && e.message}); errors are counted, not sent`);
       })
       .then(() => {
         bytes = undefined;

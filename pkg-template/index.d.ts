@@ -138,6 +138,20 @@ export interface InitOptions {
   endpoint?: string;
   /** The full traces URL, used as given (overrides `endpoint`). */
   tracesEndpoint?: string;
+  /**
+   * The full logs URL, used as given. Otherwise `endpoint` with `/v1/logs` (in place of a
+   * trailing `/v1/traces`), or Honeycomb's when only `apiKey` is given; with only
+   * `tracesEndpoint`, logs are not sent. Logs share `headers`, `compression`, `batch` and
+   * `retry` with spans.
+   */
+  logsEndpoint?: string;
+  /**
+   * Console methods whose calls also become log records (`log.*` severities: debug → DEBUG,
+   * log and info → INFO, warn → WARN, error → ERROR); default none. Arguments are rendered
+   * as text (cycles, throwing getters and huge values are safe); the SDK's own output is
+   * never captured.
+   */
+  captureConsole?: Array<'debug' | 'log' | 'info' | 'warn' | 'error'>;
   /** Dataset for Honeycomb classic keys (`x-honeycomb-dataset`); ignored for other keys. */
   dataset?: string;
   /** More request headers for the OTLP endpoint (win over the SDK's own). */
@@ -278,6 +292,18 @@ export interface Stats {
   exportRetries: number;
   /** Bytes of OTLP JSON encoded (before gzip). */
   exportBytes: number;
+  /** Log records queued for export. */
+  logsQueued: number;
+  /** Log records whose body was cut to 16,384 characters. */
+  logsTruncated: number;
+  /** Log records dropped because the export queue was full. */
+  logsDropped: number;
+  /** Log records the endpoint acknowledged. */
+  logsExported: number;
+  /** Log records given up after a failed export. */
+  logsExportFailed: number;
+  /** Log records the endpoint acknowledged but rejected (`rejectedLogRecords`). */
+  logsRejected: number;
   /** Error items Rollbar acknowledged. */
   itemsSent: number;
   /**
@@ -322,6 +348,20 @@ export declare function injectHeaders<H extends Headers | Record<string, string>
 /** Sets W3C baggage sent with every propagated request; `null` clears it. */
 export declare function setBaggage(entries: Record<string, string | number | boolean> | null): void;
 export declare function getStats(): Stats;
+/**
+ * Log records (OpenTelemetry's log data model) with the active span's trace and span ids,
+ * sent like spans to `logsEndpoint` (or the endpoint's `/v1/logs`). A message that is not a
+ * string is rendered as text. Never throws; calls made before the module is ready are kept
+ * and sent at their times.
+ */
+export declare const log: {
+  readonly trace: (message: unknown, attributes?: Attributes) => void;
+  readonly debug: (message: unknown, attributes?: Attributes) => void;
+  readonly info: (message: unknown, attributes?: Attributes) => void;
+  readonly warn: (message: unknown, attributes?: Attributes) => void;
+  readonly error: (message: unknown, attributes?: Attributes) => void;
+  readonly fatal: (message: unknown, attributes?: Attributes) => void;
+};
 /**
  * Resolves once the WebAssembly module is loaded (true) or could not be (false: the SDK is
  * off). Calls made before are recorded and replayed; only requests made before it carry no

@@ -13,8 +13,9 @@ import { installFetch, installXhr } from './instrument.js';
 import { installTransport } from './export.js';
 import { installErrors, tagThrown } from './errors.js';
 import { installDocumentLoad, installInteractions } from './page.js';
+import { installConsole, render, sdkDebug } from './console.js';
 
-const { SESSION_STORAGE_KEY, Source } = codes;
+const { SESSION_STORAGE_KEY, Source, Severity, CONSOLE_SEVERITY } = codes;
 
 // The module's exports, and the numbers of the boundary (options-schema.js); once it is
 // loaded, each export runs the buffered span calls first (ops.js). Until then only the
@@ -50,9 +51,7 @@ function describe(e) {
   }
 }
 
-const debugLog = (msg) => {
-  if (typeof console !== 'undefined') console.debug(`edge-telemetry: ${msg}`);
-};
+const debugLog = (msg) => sdkDebug(`edge-telemetry: ${msg}`);
 
 // Started at import, in browsers only: importing in Node (server-side rendering) touches no
 // browser global and loads nothing.
@@ -391,6 +390,7 @@ export function init(options) {
     return false;
   }
   initialised = true;
+  installCapture(checked);
   if (engineReady) {
     installRequests();
     return startEngine(checked);
@@ -400,6 +400,46 @@ export function init(options) {
   releaseEarlyErrors = installEarlyErrors();
   return true;
 }
+
+// Wraps the console methods of `captureConsole` (at init, ready or not).
+function installCapture(checked) {
+  const methods = (checked.captureConsole || []).map((m) => [m, CONSOLE_SEVERITY[m]]);
+  if (methods.length) release.push(installConsole(methods, logCall));
+}
+
+// A log record: now when the engine is ready, else recorded (and made at this call's time,
+// under the span active then). `message` is rendered to text here; attributes are copied
+// when the call is recorded.
+function logCall(severity, message, attributes) {
+  if (engineReady ? dead : stopped || loadError !== undefined) return;
+  const body = typeof message === 'string' ? message : render([message]);
+  if (engineReady) {
+    guard(w.log, severity, body, attributes);
+    return;
+  }
+  let attrs = attributes;
+  if (attrs !== null && typeof attrs === 'object' && !Array.isArray(attrs)) {
+    try {
+      attrs = Object.assign({}, attrs);
+    } catch (_) {
+      attrs = null;
+    }
+  }
+  later(() => w.log(severity, body, attrs));
+}
+
+/**
+ * Log records in OpenTelemetry's log data model, with the active span's ids, batched and
+ * sent to `logsEndpoint` (or the endpoint's /v1/logs). Never throws.
+ */
+export const log = Object.freeze({
+  trace: (message, attributes) => logCall(Severity.Trace, message, attributes),
+  debug: (message, attributes) => logCall(Severity.Debug, message, attributes),
+  info: (message, attributes) => logCall(Severity.Info, message, attributes),
+  warn: (message, attributes) => logCall(Severity.Warn, message, attributes),
+  error: (message, attributes) => logCall(Severity.Error, message, attributes),
+  fatal: (message, attributes) => logCall(Severity.Fatal, message, attributes),
+});
 
 function start(name, o, flags) {
   if (engineReady ? dead : stopped || loadError !== undefined) return new Span(0);

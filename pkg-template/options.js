@@ -119,6 +119,15 @@ function check(v, o, field, given) {
       return v;
     case 'count':
       return checkCount(v, field, o, given);
+    case 'subset': {
+      if (!Array.isArray(v)) wrongType(field, 'an array of strings', v);
+      const list = items(v, field);
+      list.forEach((s, i) => {
+        if (!o.values.includes(s)) fail(`${field}[${i}]`, `must be ${o.values.map((x) => `"${x}"`).join(', ')}, got ${typeof s === 'string' ? `"${s}"` : typeName(s)}`);
+        if (list.indexOf(s) !== i) fail(`${field}[${i}]`, `repeats "${s}"`);
+      });
+      return list;
+    }
     case 'rules':
       return checkRules(v, field);
     case 'strings': {

@@ -5,6 +5,8 @@
 // return handles, wrapped here by their number of parameters. Every import that reads or
 // calls page values catches what they throw: wasm never sees an exception.
 
+import { sdkDebug } from './console.js';
+
 // Handles 0-4 are fixed, never freed (Rust's JsValue::UNDEFINED ... global()).
 const heap = [undefined, null, true, false, globalThis];
 const FIXED = heap.length;
@@ -208,7 +210,7 @@ function imports(mem) {
         }
       },
       math_random: Math.random,
-      debug: (p, n) => { console.debug(text(p, n)); },
+      debug: (p, n) => sdkDebug(text(p, n)),
       session_set(k, v) {
         try {
           sessionStorage.setItem(heap[k], heap[v]);

@@ -8,13 +8,14 @@ use edge_telemetry_bindings::read::Callback;
 use edge_telemetry_bindings::read::RegExp;
 use edge_telemetry_core::boundary::{Instrumentation, Outcome, RequestApi, StartFlag};
 use edge_telemetry_core::errors::rollbar::DEFAULT_ENDPOINT;
-use edge_telemetry_core::export::exporter::{export_headers, traces_url};
+use edge_telemetry_core::export::exporter::{export_headers, logs_url, traces_url};
 use edge_telemetry_core::export::otlp::OtlpEncoder;
+use edge_telemetry_core::export::otlp_logs::{LogsEncoder, Severity};
 use edge_telemetry_core::model::{Key, KeyValue, SpanContext, SpanKind, Value};
 use edge_telemetry_core::prelude::*;
 use edge_telemetry_core::propagation::Baggage;
 use edge_telemetry_core::resource::{ResourceConfig, SDK_NAME, SDK_VERSION, resource_attributes};
-use edge_telemetry_core::sdk::{Parent, SpanStart, item_channel, span_channel};
+use edge_telemetry_core::sdk::{Parent, SpanStart, item_channel, log_channel, span_channel};
 use edge_telemetry_core::trace::context::{Depth, ScopeId};
 use edge_telemetry_core::trace::ids::AnyIdGenerator;
 use edge_telemetry_core::trace::span::{span_kind_from_code, span_kind_from_name};
@@ -47,6 +48,19 @@ fn regex_match(rules: &[RegExp]) -> impl FnOnce(&str) -> bool + '_ {
 /// `url` resolved against the page (a relative path like `/otlp` works), when it is http(s).
 fn resolve_http_url(url: &str, page: Option<&str>) -> Option<String> {
     js::url_href(url, page).filter(|u| u.starts_with("http:") || u.starts_with("https:"))
+}
+
+/// The resource of the page's spans and logs.
+fn resource(cfg: &edge_telemetry_core::config::SdkConfig, global: &JsValue) -> Vec<KeyValue> {
+    resource_attributes(
+        ResourceConfig {
+            service_name: &cfg.service_name,
+            service_version: cfg.service_version.as_deref(),
+            environment: cfg.environment.as_deref(),
+            extra: cfg.resource_attributes.clone(),
+        },
+        &browser_info(global),
+    )
 }
 
 /// Initialises the SDK with options the facade checked (`options.js`, from core's
@@ -89,15 +103,7 @@ pub fn init(
                 debug_log(&edge_telemetry_core::cat!("edge-telemetry: ", w.message()));
             }
         }
-        let resource = resource_attributes(
-            ResourceConfig {
-                service_name: &cfg.service_name,
-                service_version: cfg.service_version.as_deref(),
-                environment: cfg.environment.as_deref(),
-                extra: cfg.resource_attributes.clone(),
-            },
-            &browser_info(&global),
-        );
+        let resource = resource(cfg, &global);
         let encoder = OtlpEncoder::new(&resource, SDK_NAME, SDK_VERSION, export::js_f64);
         Some(span_channel(&cfg.export, encoder, url, headers))
     } else {
@@ -112,6 +118,22 @@ pub fn init(
         })
         .flatten();
     let items = item_url.map(|url| item_channel(url, cfg.rollbar.access_token.as_deref()));
+    let logs = logs_url(
+        cfg.export.endpoint.as_deref(),
+        cfg.export.logs_endpoint.as_deref(),
+        cfg.export.api_key.is_some(),
+    )
+    .and_then(|url| resolve_http_url(&url, page.as_deref()))
+    .map(|url| {
+        let (headers, _) = export_headers(
+            cfg.export.api_key.as_deref(),
+            cfg.export.dataset.as_deref(),
+            &cfg.export.headers,
+        );
+        let resource = resource(cfg, &global);
+        let encoder = LogsEncoder::new(&resource, SDK_NAME, SDK_VERSION, export::js_f64);
+        log_channel(&cfg.export, encoder, url, headers)
+    });
     if state::is_initialized() {
         if opts.config.debug {
             debug_log("edge-telemetry: init called again; the first configuration stays");
@@ -134,6 +156,9 @@ pub fn init(
     }
     if let Some(items) = items {
         engine.set_item_channel(items);
+    }
+    if let Some(logs) = logs {
+        engine.set_log_channel(logs);
     }
     let sdk = Sdk {
         engine,
@@ -173,6 +198,23 @@ pub fn instrumentations() -> u32 {
 /// The event types that start an interaction span (`userInteractionEvents`).
 pub fn interaction_events() -> Vec<String> {
     with_sdk(|s| s.engine.config().interaction_events.clone()).unwrap_or_default()
+}
+
+/// `log.info(message, attributes)` and the others, and captured console calls: `severity` a
+/// `Severity` value, `body` the message as the facade rendered it.
+pub fn log(severity: u32, body: String, attributes: JsValue) {
+    let Some(severity) = Severity::from_code(severity) else {
+        invalid("log (severity)");
+        return;
+    };
+    let mut attrs = Vec::new();
+    if convert::read_attributes(&attributes, &mut attrs) > 0 {
+        invalid("log (attributes)");
+    }
+    export::queued(
+        edge_telemetry_core::boundary::Channel::Logs,
+        with_sdk(|s| s.engine.log(severity, Value::from(body), attrs, None)),
+    );
 }
 
 pub(crate) fn parse_kind(v: &JsValue) -> Option<SpanKind> {

@@ -61,6 +61,7 @@ fn read_export_options(options: &JsValue, config: &mut SdkConfig) {
     e.api_key = read_string(options, "apiKey");
     e.endpoint = read_string(options, "endpoint");
     e.traces_endpoint = read_string(options, "tracesEndpoint");
+    e.logs_endpoint = read_string(options, "logsEndpoint");
     e.dataset = read_string(options, "dataset");
     let headers = get(options, "headers");
     // Only an object: `Reflect.ownKeys(undefined)` throws, and the page's first exception

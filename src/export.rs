@@ -19,6 +19,7 @@ fn kind(c: u32) -> Option<ChannelKind> {
     match Channel::from_code(c)? {
         Channel::Spans => Some(ChannelKind::Spans),
         Channel::Items => Some(ChannelKind::Items),
+        Channel::Logs => Some(ChannelKind::Logs),
     }
 }
 
@@ -27,6 +28,7 @@ pub(crate) fn code(k: ChannelKind) -> u32 {
     match k {
         ChannelKind::Spans => Channel::Spans as u32,
         ChannelKind::Items => Channel::Items as u32,
+        ChannelKind::Logs => Channel::Logs as u32,
     }
 }
 
@@ -177,6 +179,18 @@ pub(crate) fn deliver(ended: Option<Ended>) {
     note(n);
     if let Some(ms) = arm {
         schedule(Channel::Spans, ms);
+    }
+}
+
+/// After an item was queued on `channel`: its debug note, and the channel's timer armed when
+/// the engine asks for it.
+pub(crate) fn queued(channel: Channel, queued: Option<(Option<u64>, Option<String>)>) {
+    let Some((arm, n)) = queued else {
+        return;
+    };
+    note(n);
+    if let Some(ms) = arm {
+        schedule(channel, ms);
     }
 }
 

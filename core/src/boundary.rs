@@ -69,6 +69,27 @@ codes! {
         Spans = 0,
         /// Rollbar items.
         Items = 1,
+        /// Log records (OTLP/HTTP JSON).
+        Logs = 2,
+    }
+}
+
+codes! {
+    /// A log record's severity: the first `SeverityNumber` of each of OpenTelemetry's ranges
+    /// (`log.trace` … `log.fatal` pass these).
+    Severity {
+        /// 1–4.
+        Trace = 1,
+        /// 5–8.
+        Debug = 5,
+        /// 9–12.
+        Info = 9,
+        /// 13–16.
+        Warn = 13,
+        /// 17–20.
+        Error = 17,
+        /// 21–24.
+        Fatal = 21,
     }
 }
 
@@ -131,7 +152,7 @@ codes! {
 }
 
 /// Every code enum by its JS name, as `options-schema.js` exports them.
-pub fn all() -> [(&'static str, alloc::vec::Vec<(&'static str, u32)>); 8] {
+pub fn all() -> [(&'static str, alloc::vec::Vec<(&'static str, u32)>); 9] {
     fn of<T: Copy + Into<u32>>(all: &[(&'static str, T)]) -> alloc::vec::Vec<(&'static str, u32)> {
         all.iter().map(|(n, c)| (*n, (*c).into())).collect()
     }
@@ -139,6 +160,7 @@ pub fn all() -> [(&'static str, alloc::vec::Vec<(&'static str, u32)>); 8] {
         ("Op", of(Op::ALL)),
         ("Arg", of(Arg::ALL)),
         ("Channel", of(Channel::ALL)),
+        ("Severity", of(Severity::ALL)),
         ("FlushState", of(FlushState::ALL)),
         ("Outcome", of(Outcome::ALL)),
         ("RequestApi", of(RequestApi::ALL)),

@@ -23,7 +23,7 @@
 //! assert_eq!(ended.data.parent_span_id, sdk.span_context(root).unwrap().span_id());
 //! ```
 
-use crate::model::{KeyValue, SpanContext, SpanKind, Status};
+use crate::model::{KeyValue, SpanContext, SpanKind, Status, Value};
 use crate::prelude::*;
 
 use crate::config::{ExportConfig, SdkConfig};
@@ -33,6 +33,7 @@ use crate::errors::rollbar::MAX_ITEM_BYTES;
 use crate::export::batch::{BatchConfig, Push};
 use crate::export::channel::{Bodies, Channel, ChannelSettings, Outgoing, Payload, Request};
 use crate::export::otlp::{OtlpEncoder, parse_partial_success};
+use crate::export::otlp_logs::{LogRecord, LogsEncoder, Severity};
 use crate::export::retry::{ExportOutcome, FailReason, RetryConfig, RetryStatuses};
 use crate::propagation::write_hex;
 use crate::propagation::{
@@ -45,6 +46,7 @@ use crate::trace::context::{Active, ContextStack, Depth, ScopeId};
 use crate::trace::ids::IdGenerator;
 use crate::trace::span::{
     AttributeOutcome, EXCEPTION_EVENT_NAME, SpanData, SpanLimits, exception_attributes,
+    limit_attributes, truncate_chars,
 };
 use crate::trace::table::{OpenSpan, SpanHandle, SpanTable};
 use crate::trace::tracer::{ParentChoice, Tracer, select_parent};
@@ -142,17 +144,33 @@ pub enum ChannelKind {
     Spans,
     /// Rollbar items, one per request.
     Items,
+    /// Log records, as OTLP/HTTP JSON.
+    Logs,
 }
 
 impl ChannelKind {
     /// Every kind, in a stable order.
-    pub const ALL: [ChannelKind; 2] = [ChannelKind::Spans, ChannelKind::Items];
+    pub const ALL: [ChannelKind; 3] = [ChannelKind::Spans, ChannelKind::Items, ChannelKind::Logs];
+
+    /// What its items are called in debug output.
+    fn noun(self) -> &'static str {
+        match self {
+            ChannelKind::Spans => " span(s)",
+            ChannelKind::Items => " item(s)",
+            ChannelKind::Logs => " log record(s)",
+        }
+    }
 }
 
 /// The span channel.
 pub type SpanChannel = Channel<Payload, Bodies>;
 /// The Rollbar item channel.
 pub type ItemChannel = Channel<Payload, Bodies>;
+/// The log record channel.
+pub type LogChannel = Channel<Payload, Bodies>;
+
+/// Longest log body kept, in characters (a longer one is cut, counted in `logsTruncated`).
+pub const MAX_LOG_BODY_CHARS: usize = 16 * 1024;
 
 /// Requests in flight whose scope is kept (the oldest is forgotten past it, counted).
 pub const MAX_REQUEST_SCOPES: usize = 256;
@@ -175,6 +193,24 @@ pub fn span_channel(
         export.batch,
         export.retry,
         Bodies::Otlp(encoder),
+        url,
+        headers,
+        export.gzip,
+    )
+}
+
+/// The log channel of an export configuration, posting to `url` with `headers`: the same
+/// batching, retries and compression as spans.
+pub fn log_channel(
+    export: &ExportConfig,
+    encoder: LogsEncoder,
+    url: String,
+    headers: Vec<(String, String)>,
+) -> LogChannel {
+    Channel::new(
+        export.batch,
+        export.retry,
+        Bodies::Logs(encoder),
         url,
         headers,
         export.gzip,
@@ -274,6 +310,7 @@ pub struct Sdk<G, C> {
     request_scopes: Vec<(SpanHandle, ScopeId, Option<u32>)>,
     spans: Option<SpanChannel>,
     items: Option<ItemChannel>,
+    logs: Option<LogChannel>,
     pending: Vec<PendingMark>,
     /// What the engine did and dropped.
     pub stats: Stats,
@@ -326,6 +363,7 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
             request_scopes: Vec::new(),
             spans: None,
             items: None,
+            logs: None,
             pending: Vec::new(),
             stats: Stats::default(),
             config,
@@ -362,18 +400,33 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
         self.items = Some(channel);
     }
 
-    fn outgoing(&self, kind: ChannelKind) -> Option<&dyn Outgoing> {
+    /// Sends log records through `channel`.
+    pub fn set_log_channel(&mut self, channel: LogChannel) {
+        self.logs = Some(channel);
+    }
+
+    fn channel(&self, kind: ChannelKind) -> Option<&Channel<Payload, Bodies>> {
         match kind {
-            ChannelKind::Spans => self.spans.as_ref().map(|c| c as &dyn Outgoing),
-            ChannelKind::Items => self.items.as_ref().map(|c| c as &dyn Outgoing),
+            ChannelKind::Spans => self.spans.as_ref(),
+            ChannelKind::Items => self.items.as_ref(),
+            ChannelKind::Logs => self.logs.as_ref(),
         }
     }
 
-    fn outgoing_mut(&mut self, kind: ChannelKind) -> Option<&mut dyn Outgoing> {
+    fn channel_mut(&mut self, kind: ChannelKind) -> Option<&mut Channel<Payload, Bodies>> {
         match kind {
-            ChannelKind::Spans => self.spans.as_mut().map(|c| c as &mut dyn Outgoing),
-            ChannelKind::Items => self.items.as_mut().map(|c| c as &mut dyn Outgoing),
+            ChannelKind::Spans => self.spans.as_mut(),
+            ChannelKind::Items => self.items.as_mut(),
+            ChannelKind::Logs => self.logs.as_mut(),
         }
+    }
+
+    fn outgoing(&self, kind: ChannelKind) -> Option<&dyn Outgoing> {
+        self.channel(kind).map(|c| c as &dyn Outgoing)
+    }
+
+    fn outgoing_mut(&mut self, kind: ChannelKind) -> Option<&mut dyn Outgoing> {
+        self.channel_mut(kind).map(|c| c as &mut dyn Outgoing)
     }
 
     /// The channels that are on.
@@ -405,19 +458,92 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
             // Only items pause (Rollbar's 429); spans are never paused.
             Push::Dropped | Push::Paused => {
                 self.stats.spans_dropped += 1;
-                let dropped = self.stats.spans_dropped;
-                let digits = crate::text::decimal(dropped);
-                let note = (self.config.debug
-                    && digits.starts_with('1')
-                    && digits.bytes().skip(1).all(|b| b == b'0'))
-                .then(|| {
-                    crate::cat!(
-                        "edge-telemetry: export queue full, ",
-                        dropped,
-                        " span(s) dropped so far (batch.maxQueueSize)"
-                    )
-                });
+                let note = self.drop_note(self.stats.spans_dropped, ChannelKind::Spans);
                 (None, note)
+            }
+        }
+    }
+
+    /// The debug note for the 1st, 10th, 100th… item of `kind` dropped from a full queue.
+    fn drop_note(&self, dropped: u64, kind: ChannelKind) -> Option<String> {
+        let digits = crate::text::decimal(dropped);
+        (self.config.debug && digits.starts_with('1') && digits.bytes().skip(1).all(|b| b == b'0'))
+            .then(|| {
+                crate::cat!(
+                    "edge-telemetry: export queue full, ",
+                    dropped,
+                    kind.noun(),
+                    " dropped so far (batch.maxQueueSize)"
+                )
+            })
+    }
+
+    /// Makes a log record of `body` at `severity`, at `time` (epoch nanoseconds; `None`:
+    /// now), observed now, with the active span's ids, and queues it for export; the delay
+    /// to arm the log channel's timer with. Attributes are held to the span limits, the
+    /// session's id is added, a string body has the query values of its URLs scrubbed and is
+    /// cut to [`MAX_LOG_BODY_CHARS`] (counted). Without a log channel nothing is made; a full
+    /// queue drops the record (counted).
+    pub fn log(
+        &mut self,
+        severity: Severity,
+        body: Value,
+        attributes: Vec<KeyValue>,
+        time: Option<u64>,
+    ) -> (Option<u64>, Option<String>) {
+        if self.logs.is_none() {
+            return (None, None);
+        }
+        let now = self.clock.now_unix_nanos();
+        let now_ms = now / 1_000_000;
+        self.touch_session(now_ms);
+        let limits = *self.tracer.limits();
+        let (mut attributes, dropped, truncated) = limit_attributes(
+            attributes,
+            limits.attribute_count_limit,
+            limits.attribute_value_length_limit,
+        );
+        self.stats.attributes_dropped += u64::from(dropped);
+        self.stats.attributes_truncated += u64::from(truncated);
+        attributes.push(self.session_attribute.clone());
+        let body = match body {
+            Value::String(text) => {
+                let mut text = scrub_urls_in_text(text.as_str());
+                if let Some(cut) = truncate_chars(&text, MAX_LOG_BODY_CHARS) {
+                    text = cut.to_owned();
+                    self.stats.logs_truncated += 1;
+                }
+                Value::from(text)
+            }
+            other => other,
+        };
+        let mut record = LogRecord::new(time.unwrap_or(now), severity, body);
+        record.observed_time_unix_nano = now;
+        record.attributes = attributes;
+        record.dropped_attributes_count = dropped;
+        record.span_context = self.stack.active_context().cloned();
+        let Some(channel) = self.logs.as_mut() else {
+            return (None, None);
+        };
+        let Bodies::Logs(encoder) = &channel.encoder else {
+            return (None, None);
+        };
+        let text = encoder.encode_one(&record);
+        match channel.push(Payload::Text(text), now_ms) {
+            Push::Arm(ms) => {
+                self.stats.logs_queued += 1;
+                (Some(ms), None)
+            }
+            Push::Queued => {
+                self.stats.logs_queued += 1;
+                (None, None)
+            }
+            Push::Dropped | Push::Paused => {
+                self.stats.logs_dropped += 1;
+                (
+                    None,
+                    self.drop_note(self.stats.logs_dropped, ChannelKind::Logs),
+                )
             }
         }
     }
@@ -451,7 +577,7 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
         };
         let requests = channel.take(now, hidden);
         let queued = channel.queued();
-        if kind != ChannelKind::Spans || requests.is_empty() {
+        if kind == ChannelKind::Items || requests.is_empty() {
             return (requests, None);
         }
         let bytes: u64 = requests.iter().map(|r| r.body.len() as u64).sum();
@@ -462,7 +588,8 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
             crate::cat!(
                 "edge-telemetry: exporting ",
                 spans,
-                " span(s) in ",
+                kind.noun(),
+                " in ",
                 requests.len(),
                 " request(s), ",
                 bytes,
@@ -493,32 +620,32 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
         jitter: f64,
     ) -> (Option<u64>, Option<String>) {
         let now = self.clock.now_unix_nanos() / 1_000_000;
-        let ended = match kind {
-            ChannelKind::Spans => self
-                .spans
-                .as_mut()
-                .and_then(|c| c.result(id, status, retry_after, now, jitter)),
-            ChannelKind::Items => self
-                .items
-                .as_mut()
-                .and_then(|c| c.result(id, status, retry_after, now, jitter)),
-        };
+        let ended = self
+            .outgoing_mut(kind)
+            .and_then(|c| c.result(id, status, retry_after, now, jitter));
         let Some((outcome, n)) = ended else {
             return (None, None);
         };
         let debug = self.config.debug;
         let s = &mut self.stats;
+        let noun = kind.noun();
         let (delay, note) = match (kind, outcome) {
-            (ChannelKind::Spans, ExportOutcome::Success) => {
+            (ChannelKind::Spans | ChannelKind::Logs, ExportOutcome::Success) => {
                 let partial = body.and_then(parse_partial_success);
                 let rejected = partial.as_ref().map_or(0, |p| p.rejected_spans.min(n));
-                s.spans_exported += n - rejected;
-                s.spans_rejected += rejected;
+                let (exported, rejected_count) = if kind == ChannelKind::Logs {
+                    (&mut s.logs_exported, &mut s.logs_rejected)
+                } else {
+                    (&mut s.spans_exported, &mut s.spans_rejected)
+                };
+                *exported += n - rejected;
+                *rejected_count += rejected;
                 let note = match partial {
                     Some(p) => crate::cat!(
                         "edge-telemetry: endpoint accepted ",
                         n,
-                        " span(s) but rejected ",
+                        noun,
+                        " but rejected ",
                         p.rejected_spans,
                         ": ",
                         p.error_message
@@ -526,14 +653,15 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
                     None => crate::cat!(
                         "edge-telemetry: export of ",
                         n,
-                        " span(s) acknowledged (",
+                        noun,
+                        " acknowledged (",
                         status,
                         ")"
                     ),
                 };
                 (None, note)
             }
-            (ChannelKind::Spans, ExportOutcome::Retry { delay_millis }) => {
+            (ChannelKind::Spans | ChannelKind::Logs, ExportOutcome::Retry { delay_millis }) => {
                 s.export_retries += 1;
                 s.export_requests += 1;
                 (
@@ -541,7 +669,8 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
                     crate::cat!(
                         "edge-telemetry: export of ",
                         n,
-                        " span(s) failed (",
+                        noun,
+                        " failed (",
                         describe(status),
                         "), retrying in ",
                         delay_millis,
@@ -549,8 +678,12 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
                     ),
                 )
             }
-            (ChannelKind::Spans, ExportOutcome::Failed(reason)) => {
-                s.spans_export_failed += n;
+            (ChannelKind::Spans | ChannelKind::Logs, ExportOutcome::Failed(reason)) => {
+                *if kind == ChannelKind::Logs {
+                    &mut s.logs_export_failed
+                } else {
+                    &mut s.spans_export_failed
+                } += n;
                 let why = match reason {
                     FailReason::NotRetryable(_) => "not retryable",
                     FailReason::AttemptsExhausted => "retry.maxAttempts reached",
@@ -562,13 +695,15 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
                     crate::cat!(
                         "edge-telemetry: export of ",
                         n,
-                        " span(s) failed (",
+                        noun,
+                        " failed (",
                         describe(status),
                         "), ",
                         why,
                         ": ",
                         n,
-                        " span(s) dropped"
+                        noun,
+                        " dropped"
                     ),
                 )
             }
@@ -635,7 +770,7 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
             }
         }
         let mut out = Vec::new();
-        for kind in [ChannelKind::Items, ChannelKind::Spans] {
+        for kind in [ChannelKind::Items, ChannelKind::Spans, ChannelKind::Logs] {
             loop {
                 let (requests, _) = self.take(kind, true);
                 if requests.is_empty() {
@@ -708,11 +843,7 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
         let limits = *self.tracer.limits();
         let mut data = started.data;
         let now_ms = now_nanos / 1_000_000;
-        let tracer = &mut self.tracer;
-        if self.session.touch(now_ms, || fresh_id(tracer)) {
-            self.session_attribute = session_attribute(&self.session);
-            self.session_changed = true;
-        }
+        self.touch_session(now_ms);
         if let Some(d) = data.as_mut() {
             d.set_attribute(self.session_attribute.clone(), &limits);
             for kv in attributes {
@@ -735,6 +866,15 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
         self.stats.spans_not_recorded += u64::from(!recording);
         self.stats.spans_evicted += u64::from(evicted);
         handle
+    }
+
+    /// Keeps the session alive at `now_ms`, or starts a new one when it expired.
+    fn touch_session(&mut self, now_ms: u64) {
+        let tracer = &mut self.tracer;
+        if self.session.touch(now_ms, || fresh_id(tracer)) {
+            self.session_attribute = session_attribute(&self.session);
+            self.session_changed = true;
+        }
     }
 
     /// Runs `f` on a recording span's data; counts calls on ended or unknown spans.
@@ -1970,11 +2110,91 @@ mod tests {
             "https://api.rollbar.com/api/1/item/".to_owned(),
             Some("token"),
         ));
+        sdk.set_log_channel(log_channel(
+            &export,
+            LogsEncoder::new(&[], "edge-telemetry", "0", crate::export::otlp::push_f64),
+            "https://collector.example/v1/logs".to_owned(),
+            Vec::new(),
+        ));
         sdk
     }
 
     #[test]
-    fn one_channel_abstraction_for_spans_and_items() {
+    fn logs_carry_the_active_span_and_share_the_channel_machinery() {
+        let mut sdk = with_channels(true);
+        let root = sdk.start_span(SpanStart::named("checkout"));
+        let depth = sdk.enter(Parent::Span(root));
+        let long = "x".repeat(MAX_LOG_BODY_CHARS + 10);
+        let (arm, _) = sdk.log(
+            Severity::Warn,
+            Value::from("GET https://shop.example/pay?card=4111 failed"),
+            vec![KeyValue::new("order", 7i64)],
+            None,
+        );
+        assert!(arm.is_some(), "the first record arms the timer");
+        sdk.exit(depth);
+        sdk.log(Severity::Info, Value::from(long), Vec::new(), Some(T0 - 5));
+        assert_eq!((sdk.stats.logs_queued, sdk.stats.logs_truncated), (2, 1));
+        sdk.flush(ChannelKind::Logs).unwrap();
+        let (requests, note) = sdk.take(ChannelKind::Logs, false);
+        assert!(note.unwrap().contains("exporting 2 log record(s)"));
+        let body = &requests[0].body;
+        let cx = sdk.span_context(root).unwrap().clone();
+        let mut trace = String::new();
+        crate::propagation::write_hex(&mut trace, &cx.trace_id().to_bytes());
+        assert_eq!(
+            body.matches(&*trace).count(),
+            1,
+            "only the first is under the span: {body}"
+        );
+        assert!(
+            body.contains("card=REDACTED"),
+            "query values scrubbed: {body}"
+        );
+        assert!(!body.contains("4111"));
+        assert!(body.contains(r#""severityNumber":13,"severityText":"WARN""#));
+        assert!(body.contains(SESSION_ID_ATTRIBUTE));
+        assert!(body.contains(&crate::cat!("\"timeUnixNano\":\"", T0 - 5, "\"")));
+        let answer = r#"{"partialSuccess":{"rejectedLogRecords":"1","errorMessage":"too big"}}"#;
+        let (_, note) = sdk.attempt(
+            ChannelKind::Logs,
+            requests[0].id,
+            200,
+            None,
+            Some(answer),
+            0.5,
+        );
+        assert!(note.unwrap().contains("2 log record(s) but rejected 1"));
+        assert_eq!((sdk.stats.logs_exported, sdk.stats.logs_rejected), (1, 1));
+        // A full queue drops and counts, with a debug note on the first drop.
+        let max = ExportConfig::default().batch.max_queue_size;
+        for _ in 0..max {
+            sdk.log(Severity::Debug, Value::from("fill"), Vec::new(), None);
+        }
+        let (arm, note) = sdk.log(Severity::Debug, Value::from("over"), Vec::new(), None);
+        assert_eq!(arm, None);
+        assert!(note.unwrap().contains("1 log record(s) dropped so far"));
+        assert_eq!(sdk.stats.logs_dropped, 1);
+        // The page-hide path: bodies under the keepalive budget.
+        let mut hidden = Vec::new();
+        loop {
+            let (requests, _) = sdk.take(ChannelKind::Logs, true);
+            if requests.is_empty() {
+                break;
+            }
+            hidden.extend(requests);
+        }
+        assert!(hidden.len() > 4);
+        assert!(
+            hidden
+                .iter()
+                .all(|r| r.body.len() <= crate::export::channel::HIDDEN_MAX_BODY_BYTES)
+        );
+        assert_eq!(hidden.iter().map(|r| r.items).sum::<u32>(), max);
+    }
+
+    #[test]
+    fn one_channel_abstraction_for_spans_items_and_logs() {
         let mut sdk = with_channels(true);
         assert_eq!(sdk.channels(), ChannelKind::ALL);
         let spans = sdk.channel_settings(ChannelKind::Spans).unwrap();

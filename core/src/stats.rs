@@ -50,6 +50,18 @@ pub struct Stats {
     pub export_retries: u64,
     /// Bytes of OTLP JSON encoded for export (before compression).
     pub export_bytes: u64,
+    /// Log records queued for export.
+    pub logs_queued: u64,
+    /// Log records whose body was cut to the length limit.
+    pub logs_truncated: u64,
+    /// Log records dropped because the export queue was full.
+    pub logs_dropped: u64,
+    /// Log records the endpoint acknowledged.
+    pub logs_exported: u64,
+    /// Log records given up after a failed export.
+    pub logs_export_failed: u64,
+    /// Log records the endpoint acknowledged but rejected (`rejectedLogRecords`).
+    pub logs_rejected: u64,
     /// Error items Rollbar acknowledged.
     pub items_sent: u64,
     /// Error items dropped before sending: `itemsPerMinute`, `maxItems`, a 429 pause, a full
@@ -67,7 +79,7 @@ pub struct Stats {
 
 impl Stats {
     /// `(camelCase name, value)` pairs, in a stable order.
-    pub fn entries(&self) -> [(&'static str, u64); 29] {
+    pub fn entries(&self) -> [(&'static str, u64); 35] {
         [
             ("spansStarted", self.spans_started),
             ("spansEnded", self.spans_ended),
@@ -92,6 +104,12 @@ impl Stats {
             ("exportRequests", self.export_requests),
             ("exportRetries", self.export_retries),
             ("exportBytes", self.export_bytes),
+            ("logsQueued", self.logs_queued),
+            ("logsTruncated", self.logs_truncated),
+            ("logsDropped", self.logs_dropped),
+            ("logsExported", self.logs_exported),
+            ("logsExportFailed", self.logs_export_failed),
+            ("logsRejected", self.logs_rejected),
             ("itemsSent", self.items_sent),
             ("itemsDropped", self.items_dropped),
             ("itemsDeduplicated", self.items_deduplicated),
@@ -128,6 +146,12 @@ impl Stats {
             export_requests,
             export_retries,
             export_bytes,
+            logs_queued,
+            logs_truncated,
+            logs_dropped,
+            logs_exported,
+            logs_export_failed,
+            logs_rejected,
             items_sent,
             items_dropped,
             items_deduplicated,
@@ -158,6 +182,12 @@ impl Stats {
         self.export_requests += export_requests;
         self.export_retries += export_retries;
         self.export_bytes += export_bytes;
+        self.logs_queued += logs_queued;
+        self.logs_truncated += logs_truncated;
+        self.logs_dropped += logs_dropped;
+        self.logs_exported += logs_exported;
+        self.logs_export_failed += logs_export_failed;
+        self.logs_rejected += logs_rejected;
         self.items_sent += items_sent;
         self.items_dropped += items_dropped;
         self.items_deduplicated += items_deduplicated;

@@ -6,6 +6,7 @@
 //   sink.requests               every POST, in arrival order (see `record` below)
 //   sink.preflights             every OPTIONS request: { at, origin, method, headers }
 //   sink.spans()                the spans of every POST (answered or not), flattened
+//   sink.logs()                 the log records of every POST, flattened
 //   sink.setMode(answer)        how to answer from now on (default { status: 200 })
 //   sink.script(a, b, ...)      answers for the next POSTs, in order; then the mode again
 //   sink.release(answer)        answer every hanging request with `answer`
@@ -27,7 +28,7 @@
 //
 // A POST's record:
 //   { n, at, path, search, method, origin, headers, rawHeaders, contentEncoding, rawLength,
-//     raw (Buffer), text (decoded body), json, spans, decodeError, answeredAt, closedAt,
+//     raw (Buffer), text (decoded body), json, spans, logs, decodeError, answeredAt, closedAt,
 //     status, answer }
 // where each span is the OTLP JSON span plus `resource` (resource attributes as a plain
 // object), `attrs` (its attributes as a plain object), `request` (the record's n).
@@ -72,6 +73,20 @@ export function flattenSpans(json, n) {
     for (const ss of rs.scopeSpans || []) {
       for (const s of ss.spans || []) {
         out.push({ ...s, resource, scope: ss.scope, attrs: attrMap(s.attributes), request: n });
+      }
+    }
+  }
+  return out;
+}
+
+/** Log records of an ExportLogsServiceRequest, flattened, each with its resource attributes. */
+export function flattenLogs(json, n) {
+  const out = [];
+  for (const rl of (json && json.resourceLogs) || []) {
+    const resource = attrMap(rl.resource && rl.resource.attributes);
+    for (const sl of rl.scopeLogs || []) {
+      for (const r of sl.logRecords || []) {
+        out.push({ ...r, resource, scope: sl.scope, attrs: attrMap(r.attributes), body: anyValue(r.body), request: n });
       }
     }
   }
@@ -136,12 +151,16 @@ export async function startSink({ captureDir = process.env.ET_OTLP_CAPTURE_DIR, 
       rec.text = buf.toString('utf8');
       rec.json = JSON.parse(rec.text);
       rec.spans = flattenSpans(rec.json, rec.n);
+      rec.logs = flattenLogs(rec.json, rec.n);
     } catch (e) {
       rec.decodeError = String(e && e.message);
       rec.spans = [];
+      rec.logs = [];
     }
     if (captureDir && rec.text !== undefined && !noCapture.some((p) => rec.path.startsWith(p))) {
-      fs.writeFileSync(path.join(captureDir, `${process.pid}-${++captureSeq}.json`), rec.text);
+      // Logs bodies as <pid>-<n>.logs.json: the Rust test decodes them as logs.
+      const kind = rec.json && rec.json.resourceLogs ? '.logs' : '';
+      fs.writeFileSync(path.join(captureDir, `${process.pid}-${++captureSeq}${kind}.json`), rec.text);
     }
   }
 
@@ -157,7 +176,7 @@ export async function startSink({ captureDir = process.env.ET_OTLP_CAPTURE_DIR, 
       n: ++n, at, path: new URL(req.url, 'http://x').pathname, search: new URL(req.url, 'http://x').search,
       method: req.method, origin: req.headers.origin, headers: { ...req.headers }, rawHeaders: pairs(req.rawHeaders),
       contentEncoding: req.headers['content-encoding'] || null,
-      rawLength: 0, raw: null, text: undefined, json: undefined, spans: [],
+      rawLength: 0, raw: null, text: undefined, json: undefined, spans: [], logs: [],
       answeredAt: null, closedAt: null, status: null, answer: null,
     };
     requests.push(rec);
@@ -221,6 +240,9 @@ export async function startSink({ captureDir = process.env.ET_OTLP_CAPTURE_DIR, 
     get hanging() { return hanging.size; },
     spans() {
       return requests.flatMap((r) => r.spans);
+    },
+    logs() {
+      return requests.flatMap((r) => r.logs || []);
     },
     setMode(a) {
       mode = a;

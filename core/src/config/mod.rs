@@ -21,6 +21,16 @@ pub const DEFAULT_SERVICE_NAME: &str = "unknown_service";
 /// Longest accepted `serviceName`.
 pub const MAX_SERVICE_NAME_LEN: usize = 256;
 
+/// The `console` methods `captureConsole` may name, and the severity of their records (the
+/// facade wraps them: `CONSOLE_SEVERITY` in the generated `options-schema.js`).
+pub const CONSOLE_METHODS: &[(&str, crate::boundary::Severity)] = &[
+    ("debug", crate::boundary::Severity::Debug),
+    ("log", crate::boundary::Severity::Info),
+    ("info", crate::boundary::Severity::Info),
+    ("warn", crate::boundary::Severity::Warn),
+    ("error", crate::boundary::Severity::Error),
+];
+
 /// Validated SDK configuration.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SdkConfig {
@@ -166,6 +176,9 @@ pub struct ExportConfig {
     pub endpoint: Option<String>,
     /// `tracesEndpoint`: the full traces URL, used as given.
     pub traces_endpoint: Option<String>,
+    /// `logsEndpoint`: the full logs URL, used as given (otherwise derived from `endpoint`:
+    /// [`crate::export::exporter::logs_url`]).
+    pub logs_endpoint: Option<String>,
     /// `dataset`: for Honeycomb classic keys.
     pub dataset: Option<String>,
     /// `headers`: more request headers.
@@ -184,6 +197,7 @@ impl Default for ExportConfig {
             api_key: None,
             endpoint: None,
             traces_endpoint: None,
+            logs_endpoint: None,
             dataset: None,
             headers: Vec::new(),
             gzip: true,
@@ -207,6 +221,7 @@ impl fmt::Debug for ExportConfig {
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
             .field("endpoint", &self.endpoint)
             .field("traces_endpoint", &self.traces_endpoint)
+            .field("logs_endpoint", &self.logs_endpoint)
             .field("dataset", &self.dataset)
             .field("header_names", &header_names)
             .field("gzip", &self.gzip)

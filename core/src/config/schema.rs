@@ -20,7 +20,7 @@ use crate::trace::span::{
 };
 use crate::web::session::DEFAULT_SESSION_INACTIVITY_MILLIS;
 
-use super::{MAX_ROLLBAR_ENVIRONMENT_LEN, MAX_SERVICE_NAME_LEN};
+use super::{CONSOLE_METHODS, MAX_ROLLBAR_ENVIRONMENT_LEN, MAX_SERVICE_NAME_LEN};
 
 /// What an option accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,6 +57,8 @@ pub enum Kind {
         /// No item may be the empty string.
         non_empty: bool,
     },
+    /// An array of these strings (each at most once).
+    Subset(&'static [&'static str]),
     /// Attribute values by key (strings, numbers, booleans, or arrays of one of those).
     Attributes,
     /// Header values (strings) by name.
@@ -242,6 +244,7 @@ pub const OPTIONS: &[Opt] = &[
     opt("apiKey", NON_EMPTY_TEXT),
     opt("endpoint", Kind::Url),
     opt("tracesEndpoint", Kind::Url),
+    opt("logsEndpoint", Kind::Url),
     opt("dataset", NON_EMPTY_TEXT),
     opt("headers", Kind::Headers),
     opt("compression", Kind::OneOf(&["gzip", "none"])),
@@ -253,7 +256,19 @@ pub const OPTIONS: &[Opt] = &[
         count(1, Some(DEFAULT_SESSION_INACTIVITY_MILLIS)),
     ),
     opt("rollbar", Kind::Group(ROLLBAR)),
+    opt("captureConsole", Kind::Subset(&CONSOLE_METHOD_NAMES)),
 ];
+
+/// The names of [`CONSOLE_METHODS`], for `captureConsole`.
+const CONSOLE_METHOD_NAMES: [&str; CONSOLE_METHODS.len()] = {
+    let mut names = [""; CONSOLE_METHODS.len()];
+    let mut i = 0;
+    while i < names.len() {
+        names[i] = CONSOLE_METHODS[i].0;
+        i += 1;
+    }
+    names
+};
 
 fn push_str(out: &mut String, s: &str) {
     // Names and values here are plain ASCII without quotes or backslashes (checked by a test).
@@ -299,8 +314,15 @@ fn push_opt(out: &mut String, o: &Opt) {
             }
         }
         Kind::Url => push_str(out, "url"),
-        Kind::OneOf(values) => {
-            push_str(out, "oneOf");
+        Kind::OneOf(values) | Kind::Subset(values) => {
+            push_str(
+                out,
+                if matches!(o.kind, Kind::Subset(_)) {
+                    "subset"
+                } else {
+                    "oneOf"
+                },
+            );
             field(out, "values");
             out.push('[');
             for (i, v) in values.iter().enumerate() {
@@ -389,6 +411,11 @@ pub fn to_js_module() -> String {
         crate::errors::capture::ENCODER_LOAD_WITHIN_MILLIS,
         crate::errors::capture::ENCODER_LOAD_TIMEOUT_MILLIS,
     );
+    out.push_str(&format!(
+        "// The severity of each console method captureConsole may name (config::CONSOLE_METHODS).\nexport const CONSOLE_SEVERITY = {};\n// Longest log body kept, in characters (sdk::MAX_LOG_BODY_CHARS): the facade stops rendering there.\nexport const MAX_LOG_BODY_CHARS = {};\n",
+        names(&mut CONSOLE_METHODS.iter().map(|(m, s)| (*m, *s as u32))),
+        crate::sdk::MAX_LOG_BODY_CHARS,
+    ));
     out.push_str("// The numbers the package's JS and the engine module exchange (boundary).\n");
     for (name, codes) in crate::boundary::all() {
         out.push_str(&format!(
@@ -504,7 +531,8 @@ mod tests {
         assert!(m.contains(
             "{\"name\":\"compression\",\"kind\":\"oneOf\",\"values\":[\"gzip\",\"none\"]}"
         ));
-        assert!(m.contains("}]}];\n"), "{m}");
+        assert!(m.contains("{\"name\":\"captureConsole\",\"kind\":\"subset\",\"values\":[\"debug\",\"log\",\"info\",\"warn\",\"error\"]}];\n"), "{m}");
+        assert!(m.contains("export const CONSOLE_SEVERITY = Object.freeze({ debug: 5, log: 9, info: 9, warn: 13, error: 17 });\n"), "{m}");
         assert!(
             m.contains("export const SESSION_STORAGE_KEY = \"edge-telemetry.session\";\n"),
             "{m}"

@@ -12,6 +12,7 @@ use core::fmt;
 
 use crate::export::batch::{BatchConfig, BatchQueue, Push, TakeMode};
 use crate::export::otlp::OtlpEncoder;
+use crate::export::otlp_logs::LogsEncoder;
 use crate::export::retry::{ExportOutcome, RetryConfig};
 use crate::trace::span::SpanData;
 
@@ -28,7 +29,7 @@ pub trait Encode<T> {
 }
 
 /// What the engine's channels queue: a finished span, or a text already encoded (a Rollbar
-/// item's JSON). One element type for every channel, so the queue's code (a `VecDeque` and
+/// item's JSON, a log record's). One element type for every channel, so the queue's code (a `VecDeque` and
 /// the batch bookkeeping around it) is compiled once instead of once per channel: 3.8 KB of
 /// the engine module before `wasm-opt` (issue 14). A channel is built for one of them; an
 /// element of the other kind, which the engine never queues there, is left out of the body.
@@ -86,7 +87,17 @@ impl Encode<Payload> for Verbatim {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Verbatim;
 
-/// The engine's two encoders as one type, so that its channels are one type and the
+impl Encode<Payload> for LogsEncoder {
+    fn encode(&self, items: &[Payload]) -> String {
+        self.encode_encoded(items.iter().filter_map(Payload::text))
+    }
+    fn encode_chunked(&self, items: &[Payload], max_bytes: usize) -> Vec<(String, u32)> {
+        let records: Vec<&str> = items.iter().filter_map(Payload::text).collect();
+        self.encode_encoded_chunked(&records, max_bytes)
+    }
+}
+
+/// The engine's encoders as one type, so that its channels are one type and the
 /// channel's code (`take`, the batch bookkeeping) is compiled once: 1.4 KB of the engine
 /// module, issue 14.
 #[derive(Debug)]
@@ -95,6 +106,8 @@ pub enum Bodies {
     Otlp(OtlpEncoder),
     /// Items as they are.
     Verbatim,
+    /// Log records (each encoded when it was made) as OTLP/JSON.
+    Logs(LogsEncoder),
 }
 
 impl Encode<Payload> for Bodies {
@@ -102,12 +115,14 @@ impl Encode<Payload> for Bodies {
         match self {
             Bodies::Otlp(e) => Encode::encode(e, items),
             Bodies::Verbatim => Encode::encode(&Verbatim, items),
+            Bodies::Logs(e) => Encode::encode(e, items),
         }
     }
     fn encode_chunked(&self, items: &[Payload], max_bytes: usize) -> Vec<(String, u32)> {
         match self {
             Bodies::Otlp(e) => Encode::encode_chunked(e, items, max_bytes),
             Bodies::Verbatim => Encode::encode_chunked(&Verbatim, items, max_bytes),
+            Bodies::Logs(e) => Encode::encode_chunked(e, items, max_bytes),
         }
     }
 }

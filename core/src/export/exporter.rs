@@ -6,6 +6,7 @@ use crate::prelude::*;
 pub const DEFAULT_ENDPOINT: &str = "https://api.honeycomb.io";
 /// OTLP/HTTP traces path, appended to `endpoint`.
 pub const TRACES_PATH: &str = "/v1/traces";
+pub use crate::export::otlp_logs::LOGS_PATH;
 /// Header carrying the API key.
 pub const HONEYCOMB_TEAM_HEADER: &str = "x-honeycomb-team";
 /// Header carrying the dataset (classic keys only).
@@ -45,24 +46,59 @@ pub fn traces_url(endpoint: Option<&str>, traces_endpoint: Option<&str>) -> Stri
     if let Some(url) = traces_endpoint.filter(|s| !s.is_empty()) {
         return url.to_owned();
     }
+    signal_url(endpoint, TRACES_PATH)
+}
+
+/// The logs URL, or `None` when logs have nowhere to go. `logs_endpoint` is used as given;
+/// otherwise `endpoint` with [`LOGS_PATH`] in place of a trailing [`TRACES_PATH`], or
+/// appended (as [`traces_url`] does); with neither, [`DEFAULT_ENDPOINT`]'s when an API key
+/// is given (Honeycomb). A page that gives only `tracesEndpoint` sends no logs: the traces
+/// URL says nothing about where logs go.
+///
+/// ```
+/// use edge_telemetry_core::export::exporter::logs_url;
+///
+/// assert_eq!(logs_url(Some("/otlp"), None, false).as_deref(), Some("/otlp/v1/logs"));
+/// assert_eq!(logs_url(Some("https://c.example/v1/traces"), None, false).as_deref(), Some("https://c.example/v1/logs"));
+/// assert_eq!(logs_url(None, None, true).as_deref(), Some("https://api.honeycomb.io/v1/logs"));
+/// assert_eq!(logs_url(None, Some("https://l.example/in"), false).as_deref(), Some("https://l.example/in"));
+/// assert_eq!(logs_url(None, None, false), None);
+/// ```
+pub fn logs_url(
+    endpoint: Option<&str>,
+    logs_endpoint: Option<&str>,
+    api_key: bool,
+) -> Option<String> {
+    if let Some(url) = logs_endpoint.filter(|s| !s.is_empty()) {
+        return Some(url.to_owned());
+    }
+    let endpoint = endpoint.filter(|s| !s.is_empty());
+    (endpoint.is_some() || api_key).then(|| signal_url(endpoint, LOGS_PATH))
+}
+
+/// `endpoint` (default [`DEFAULT_ENDPOINT`]) with the signal's `path` at the end of its path:
+/// appended, or in place of a trailing [`TRACES_PATH`] or [`LOGS_PATH`] (with or without a
+/// `/` after it). A query string or fragment stays after the path.
+fn signal_url(endpoint: Option<&str>, path: &str) -> String {
     let endpoint = endpoint
         .filter(|s| !s.is_empty())
         .unwrap_or(DEFAULT_ENDPOINT);
     let cut = endpoint.find(['?', '#']).unwrap_or(endpoint.len());
-    let (path, rest) = (
+    let (base, rest) = (
         crate::text::upto(endpoint, cut),
         crate::text::after(endpoint, cut),
     );
-    if path.ends_with(TRACES_PATH)
-        || path
-            .strip_suffix('/')
-            .is_some_and(|p| p.ends_with(TRACES_PATH))
-    {
+    let trimmed = base.strip_suffix('/').unwrap_or(base);
+    if trimmed.ends_with(path) {
         return endpoint.to_owned();
     }
-    let mut url = String::with_capacity(endpoint.len() + TRACES_PATH.len());
-    url.push_str(path.trim_end_matches('/'));
-    url.push_str(TRACES_PATH);
+    let base = [TRACES_PATH, LOGS_PATH]
+        .iter()
+        .find_map(|p| trimmed.strip_suffix(p))
+        .unwrap_or(base);
+    let mut url = String::with_capacity(endpoint.len() + path.len());
+    url.push_str(base.trim_end_matches('/'));
+    url.push_str(path);
     url.push_str(rest);
     url
 }

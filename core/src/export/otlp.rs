@@ -459,13 +459,13 @@ pub fn push_f64(v: f64, out: &mut String) {
 /// rejected spans is a warning from the server.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PartialSuccess {
-    /// Spans the server rejected.
+    /// Spans the server rejected (`rejectedSpans`; for logs, `rejectedLogRecords`).
     pub rejected_spans: u64,
     /// Why, in English (may be empty).
     pub error_message: String,
 }
 
-/// Reads the `partialSuccess` of an `ExportTraceServiceResponse` JSON body.
+/// Reads the `partialSuccess` of an `ExportTraceServiceResponse` (or `ExportLogsServiceResponse`) JSON body.
 ///
 /// `None` when the body is not a JSON object, has no `partialSuccess`, or it is empty
 /// (`rejectedSpans` zero or absent and no `errorMessage`). `rejectedSpans` may be a number
@@ -548,7 +548,7 @@ impl Scanner<'_> {
         }
         let mut p = PartialSuccess::default();
         self.object(|sc, key| match key {
-            "rejectedSpans" => {
+            "rejectedSpans" | "rejectedLogRecords" => {
                 p.rejected_spans = sc.u64_value()?;
                 Some(())
             }

@@ -29,23 +29,7 @@ pub const LOGS_PATH: &str = "/v1/logs";
 /// Closes `logRecords`, `scopeLogs`, `resourceLogs` and the request object.
 const SUFFIX: &str = "]}]}]}";
 
-/// OpenTelemetry's severities: the first number of each range (`SeverityNumber`), and the
-/// short names the log data model gives them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Severity {
-    /// 1–4.
-    Trace = 1,
-    /// 5–8.
-    Debug = 5,
-    /// 9–12.
-    Info = 9,
-    /// 13–16.
-    Warn = 13,
-    /// 17–20.
-    Error = 17,
-    /// 21–24.
-    Fatal = 21,
-}
+pub use crate::boundary::Severity;
 
 impl Severity {
     /// `SeverityNumber`.
@@ -147,6 +131,53 @@ impl LogsEncoder {
             encode_record(record, &mut out, self.f64_format);
         }
         out.push_str(SUFFIX);
+        out
+    }
+}
+
+impl LogsEncoder {
+    /// One request body holding records already encoded with [`encode_record`], in order.
+    pub fn encode_encoded<'a>(&self, records: impl Iterator<Item = &'a str>) -> String {
+        let mut out = self.prefix.clone();
+        for (i, record) in records.enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(record);
+        }
+        out.push_str(SUFFIX);
+        out
+    }
+
+    /// One record as [`encode_record`] writes it.
+    pub fn encode_one(&self, record: &LogRecord) -> String {
+        let mut out = String::with_capacity(256);
+        encode_record(record, &mut out, self.f64_format);
+        out
+    }
+
+    /// Request bodies for records already encoded, each under `max_bytes` where a record
+    /// allows it (one record too large for it goes alone), with the number each holds.
+    pub fn encode_encoded_chunked(&self, records: &[&str], max_bytes: usize) -> Vec<(String, u32)> {
+        let fixed = self.prefix.len() + SUFFIX.len();
+        let mut out = Vec::new();
+        let mut start = 0;
+        while start < records.len() {
+            let mut end = start + 1;
+            let mut len = fixed + records[start].len();
+            while let Some(r) = records.get(end) {
+                if len + 1 + r.len() > max_bytes {
+                    break;
+                }
+                len += 1 + r.len();
+                end += 1;
+            }
+            out.push((
+                self.encode_encoded(records[start..end].iter().copied()),
+                (end - start) as u32,
+            ));
+            start = end;
+        }
         out
     }
 }

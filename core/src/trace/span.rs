@@ -283,17 +283,11 @@ impl SpanData {
             self.dropped_links_count = self.dropped_links_count.saturating_add(1);
             return false;
         }
-        let mut kept = Vec::new();
-        let mut dropped = 0;
-        for mut kv in attributes {
-            truncate_value(&mut kv.value, limits.attribute_value_length_limit);
-            put_attribute(
-                &mut kept,
-                &mut dropped,
-                kv,
-                limits.attribute_per_link_count_limit,
-            );
-        }
+        let (kept, dropped, _) = limit_attributes(
+            attributes,
+            limits.attribute_per_link_count_limit,
+            limits.attribute_value_length_limit,
+        );
         let mut link = Link::with_context(context);
         link.attributes = kept;
         link.dropped_attributes_count = dropped;
@@ -317,6 +311,24 @@ impl SpanData {
             .find(|kv| kv.key.as_str() == key)
             .map(|kv| &kv.value)
     }
+}
+
+/// `attributes` under a count and a value-length limit (as a link's or a log record's):
+/// the ones kept (unique by key, the last value winning), how many were dropped, and how
+/// many values were shortened.
+pub fn limit_attributes(
+    attributes: Vec<KeyValue>,
+    count_limit: u32,
+    length_limit: Option<u32>,
+) -> (Vec<KeyValue>, u32, u32) {
+    let mut kept = Vec::with_capacity(attributes.len().min(count_limit as usize));
+    let mut dropped = 0;
+    let mut truncated = 0;
+    for mut kv in attributes {
+        truncated += u32::from(truncate_value(&mut kv.value, length_limit));
+        put_attribute(&mut kept, &mut dropped, kv, count_limit);
+    }
+    (kept, dropped, truncated)
 }
 
 fn put_attribute(
