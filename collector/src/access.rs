@@ -34,13 +34,16 @@ use crate::config::{Config, RateLimit, is_loopback, normalize_origin};
 
 /// OTLP/HTTP traces.
 pub const TRACES_PATH: &str = "/v1/traces";
+/// OTLP/HTTP logs.
+pub const LOGS_PATH: &str = "/v1/logs";
 /// Rollbar items, as Rollbar spells it and without the final slash.
 pub const ITEM_PATHS: [&str; 2] = ["/api/1/item/", "/api/1/item"];
 /// The paths a browser or a service posts telemetry to. Everything else is a read.
 /// The X-Ray daemon's sampling API, answered for services as the daemon's TCP port does.
 pub const SAMPLING_PATHS: [&str; 2] = ["/GetSamplingRules", "/SamplingTargets"];
-pub const INGEST_PATHS: [&str; 5] = [
+pub const INGEST_PATHS: [&str; 6] = [
     TRACES_PATH,
+    LOGS_PATH,
     ITEM_PATHS[0],
     ITEM_PATHS[1],
     SAMPLING_PATHS[0],

@@ -212,12 +212,18 @@ pub struct HoneycombRelay {
 impl HoneycombRelay {
     /// `<endpoint>/v1/traces` (an endpoint that already ends in `/v1/traces` is used as is).
     pub fn traces_url(&self) -> String {
+        self.url(crate::access::TRACES_PATH)
+    }
+
+    /// The upstream URL of an OTLP signal's `path` (`/v1/traces`, `/v1/logs`): the endpoint
+    /// with `path` appended, or in place of a trailing `/v1/traces`.
+    pub fn url(&self, path: &str) -> String {
         let base = self.endpoint.trim_end_matches('/');
-        if base.ends_with("/v1/traces") {
-            base.to_owned()
-        } else {
-            format!("{base}/v1/traces")
-        }
+        let base = base
+            .strip_suffix(crate::access::TRACES_PATH)
+            .unwrap_or(base);
+        let base = base.strip_suffix(path).unwrap_or(base);
+        format!("{base}{path}")
     }
 }
 

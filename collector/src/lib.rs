@@ -22,6 +22,7 @@ pub mod access;
 pub mod config;
 pub mod groups;
 pub mod otlp;
+pub mod otlp_logs;
 pub mod relay;
 pub mod rollbar;
 pub mod server;
@@ -165,7 +166,7 @@ pub fn listening_line(addr: SocketAddr) -> String {
     };
     let base = format!("http://{}", SocketAddr::new(ip, addr.port()));
     format!(
-        "edge-collector listening on {base} (UI {base}/ , OTLP {base}/v1/traces , Rollbar {base}/api/1/item/)"
+        "edge-collector listening on {base} (UI {base}/ , OTLP {base}/v1/traces and /v1/logs , Rollbar {base}/api/1/item/)"
     )
 }
 

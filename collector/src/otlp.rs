@@ -1,4 +1,5 @@
-//! OTLP/HTTP trace requests: decoding (JSON and protobuf) into [`SpanRecord`]s.
+//! OTLP/HTTP trace requests: decoding (JSON and protobuf) into [`SpanRecord`]s (logs:
+//! [`crate::otlp_logs`]).
 //!
 //! JSON goes through `opentelemetry-proto`'s serde types first. They are stricter than the
 //! proto3 JSON mapping in a few places that valid senders hit (our own SDK included:
@@ -78,12 +79,13 @@ pub fn decode(body: &[u8], format: Format) -> Result<Decoded, String> {
     let request = match format {
         Format::Protobuf => ExportTraceServiceRequest::decode(body)
             .map_err(|e| format!("malformed OTLP protobuf body: {e}"))?,
-        Format::Json => decode_json(body)?,
+        Format::Json => decode_json::<ExportTraceServiceRequest>(body)?,
     };
     Ok(convert(request))
 }
 
-fn decode_json(body: &[u8]) -> Result<ExportTraceServiceRequest, String> {
+/// A JSON request body as `T`: strictly first, then [`normalize`]d.
+pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
     // serde also reads a struct from an array (`[]` would be an empty request).
     if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(
@@ -93,7 +95,7 @@ fn decode_json(body: &[u8]) -> Result<ExportTraceServiceRequest, String> {
             },
         );
     }
-    match serde_json::from_slice::<ExportTraceServiceRequest>(body) {
+    match serde_json::from_slice::<T>(body) {
         Ok(request) => Ok(request),
         Err(strict) => {
             let mut tree: Value =
@@ -112,8 +114,8 @@ fn decode_json(body: &[u8]) -> Result<ExportTraceServiceRequest, String> {
 /// - `doubleValue` as a string: a decimal becomes a number; `NaN`, `Infinity` and
 ///   `-Infinity` (which serde_json cannot hold as numbers) become `stringValue`s;
 /// - `arrayValue` / `kvlistValue` without `values` get an empty list;
-/// - `kind` and `code` given as enum names (`SPAN_KIND_SERVER`, `STATUS_CODE_ERROR`)
-///   become their numbers; 32-bit counters and `flags` given as strings become numbers;
+/// - `kind`, `code` and `severityNumber` given as enum names (`SPAN_KIND_SERVER`,
+///   `STATUS_CODE_ERROR`, `SEVERITY_NUMBER_WARN`) become their numbers; 32-bit counters and `flags` given as strings become numbers;
 /// - ids that are not hex become `"00"`, a length no id has, so that only their span is
 ///   rejected (see [`convert`]) instead of the whole request.
 pub fn normalize(value: &mut Value) {
@@ -178,6 +180,11 @@ fn fix_members(map: &mut Map<String, Value>) {
                     *v = Value::from(n);
                 }
             }
+            "severityNumber" => {
+                if let Some(n) = enum_number(s, "SEVERITY_NUMBER_", SEVERITIES) {
+                    *v = Value::from(n);
+                }
+            }
             "flags" | "droppedAttributesCount" | "droppedEventsCount" | "droppedLinksCount" => {
                 if let Ok(n) = s.trim().parse::<u32>() {
                     *v = Value::from(n);
@@ -197,6 +204,33 @@ const SPAN_KINDS: &[&str] = &[
     "CONSUMER",
 ];
 const STATUS_CODES: &[&str] = &["UNSET", "OK", "ERROR"];
+const SEVERITIES: &[&str] = &[
+    "UNSPECIFIED",
+    "TRACE",
+    "TRACE2",
+    "TRACE3",
+    "TRACE4",
+    "DEBUG",
+    "DEBUG2",
+    "DEBUG3",
+    "DEBUG4",
+    "INFO",
+    "INFO2",
+    "INFO3",
+    "INFO4",
+    "WARN",
+    "WARN2",
+    "WARN3",
+    "WARN4",
+    "ERROR",
+    "ERROR2",
+    "ERROR3",
+    "ERROR4",
+    "FATAL",
+    "FATAL2",
+    "FATAL3",
+    "FATAL4",
+];
 
 fn enum_number(s: &str, prefix: &str, names: &[&str]) -> Option<i64> {
     if let Ok(n) = s.trim().parse::<i64>() {

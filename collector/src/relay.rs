@@ -28,8 +28,9 @@ const TIMEOUT: Duration = Duration::from_secs(15);
 /// Something to forward.
 #[derive(Clone, Debug)]
 pub enum Job {
-    /// An OTLP request, the body exactly as received.
-    Traces {
+    /// An OTLP request of `signal`, the body exactly as received.
+    Otlp {
+        signal: crate::server::Signal,
         body: Vec<u8>,
         content_type: String,
         content_encoding: Option<String>,
@@ -108,7 +109,7 @@ impl Relay {
     /// Queues a job for its upstream (nothing when that upstream is not configured).
     pub fn send(&self, job: Job) {
         let wanted = match job {
-            Job::Traces { .. } => self.honeycomb,
+            Job::Otlp { .. } => self.honeycomb,
             Job::Item { .. } => self.rollbar,
         };
         if !wanted {
@@ -154,7 +155,8 @@ struct Worker {
 impl Worker {
     fn forward(&self, job: Job) {
         let (what, ok) = match &job {
-            Job::Traces {
+            Job::Otlp {
+                signal,
                 body,
                 content_type,
                 content_encoding,
@@ -162,7 +164,7 @@ impl Worker {
                 let Some(hc) = &self.config.honeycomb else {
                     return;
                 };
-                let url = hc.traces_url();
+                let url = hc.url(signal.path());
                 let ok = self.try_send("honeycomb", || {
                     let mut request = self
                         .agent

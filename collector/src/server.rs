@@ -13,6 +13,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use opentelemetry_proto::tonic::collector::logs::v1::{
+    ExportLogsPartialSuccess, ExportLogsServiceResponse,
+};
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTracePartialSuccess, ExportTraceServiceResponse,
 };
@@ -22,6 +25,7 @@ use serde_json::{Value, json};
 
 use crate::access::{self, Access};
 use crate::otlp::{self, Format};
+use crate::otlp_logs;
 use crate::relay::{Job, Relay};
 use crate::rollbar;
 use crate::store::{Store, now_ms};
@@ -74,6 +78,7 @@ type Shared = State<Arc<AppState>>;
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route(access::TRACES_PATH, post(post_traces))
+        .route(access::LOGS_PATH, post(post_logs))
         .route(access::ITEM_PATHS[0], post(post_item))
         .route(access::ITEM_PATHS[1], post(post_item))
         .route("/api/status", get(status))
@@ -263,47 +268,90 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| Rejection::Internal(format!("worker failed: {e}")))?
 }
 
+/// An OTLP signal the collector takes in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signal {
+    Traces,
+    Logs,
+}
+
+impl Signal {
+    /// Its OTLP/HTTP path.
+    pub fn path(self) -> &'static str {
+        match self {
+            Self::Traces => access::TRACES_PATH,
+            Self::Logs => access::LOGS_PATH,
+        }
+    }
+}
+
 /// `POST /v1/traces`.
 async fn post_traces(State(app): Shared, request: Request) -> Response {
+    post_otlp(app, request, Signal::Traces).await
+}
+
+/// `POST /v1/logs`.
+async fn post_logs(State(app): Shared, request: Request) -> Response {
+    post_otlp(app, request, Signal::Logs).await
+}
+
+/// An OTLP request of either signal: decoded, stored, relayed, answered in its format with
+/// `partialSuccess` when some of it was rejected.
+async fn post_otlp(app: Arc<AppState>, request: Request, signal: Signal) -> Response {
     let (parts, body) = request.into_parts();
-    let mut response = match ingest_traces(&app, &parts.headers, body).await {
-        Ok((format, decoded, raw, gzip)) => {
+    let path = signal.path();
+    let mut response = match ingest_otlp(&app, &parts.headers, body, signal).await {
+        Ok((format, (rejected, error_message), raw, gzip)) => {
             // Only the body goes upstream, with a content type of our own: nothing the client
             // sent as a header (its credentials included) is forwarded.
-            app.relay.send(Job::Traces {
+            app.relay.send(Job::Otlp {
+                signal,
                 body: raw,
                 content_type: format.media_type().to_owned(),
                 content_encoding: gzip.then(|| "gzip".to_owned()),
             });
-            if decoded.rejected > 0 {
-                eprintln!("edge-collector: POST /v1/traces: {}", decoded.error_message);
+            if rejected > 0 {
+                eprintln!("edge-collector: POST {path}: {error_message}");
             }
-            let partial = (decoded.rejected > 0).then(|| ExportTracePartialSuccess {
-                rejected_spans: i64::try_from(decoded.rejected).unwrap_or(i64::MAX),
-                error_message: decoded.error_message,
-            });
-            match (format, partial) {
-                (Format::Protobuf, partial) => {
-                    let body = ExportTraceServiceResponse {
-                        partial_success: partial,
+            let rejected = (rejected > 0)
+                .then(|| (i64::try_from(rejected).unwrap_or(i64::MAX), error_message));
+            match (format, rejected, signal) {
+                (Format::Protobuf, rejected, Signal::Traces) => protobuf(
+                    ExportTraceServiceResponse {
+                        partial_success: rejected.map(|(n, m)| ExportTracePartialSuccess {
+                            rejected_spans: n,
+                            error_message: m,
+                        }),
                     }
-                    .encode_to_vec();
-                    ([(header::CONTENT_TYPE, "application/x-protobuf")], body).into_response()
-                }
-                (Format::Json, Some(p)) => json_response(
-                    StatusCode::OK,
-                    &json!({ "partialSuccess": {
-                        // proto3 JSON writes 64-bit integers as strings.
-                        "rejectedSpans": p.rejected_spans.to_string(),
-                        "errorMessage": p.error_message,
-                    }}),
+                    .encode_to_vec(),
                 ),
-                (Format::Json, None) => json_response(StatusCode::OK, &json!({})),
+                (Format::Protobuf, rejected, Signal::Logs) => protobuf(
+                    ExportLogsServiceResponse {
+                        partial_success: rejected.map(|(n, m)| ExportLogsPartialSuccess {
+                            rejected_log_records: n,
+                            error_message: m,
+                        }),
+                    }
+                    .encode_to_vec(),
+                ),
+                (Format::Json, Some((n, m)), signal) => {
+                    let key = if signal == Signal::Logs {
+                        "rejectedLogRecords"
+                    } else {
+                        "rejectedSpans"
+                    };
+                    // proto3 JSON writes 64-bit integers as strings.
+                    json_response(
+                        StatusCode::OK,
+                        &json!({ "partialSuccess": { key: n.to_string(), "errorMessage": m } }),
+                    )
+                }
+                (Format::Json, None, _) => json_response(StatusCode::OK, &json!({})),
             }
         }
         Err(rejection) => {
             eprintln!(
-                "edge-collector: POST /v1/traces: {} {}",
+                "edge-collector: POST {path}: {} {}",
                 rejection.status().as_u16(),
                 rejection.message()
             );
@@ -316,13 +364,18 @@ async fn post_traces(State(app): Shared, request: Request) -> Response {
     response
 }
 
-/// Decodes and stores an OTLP request: the format, what was decoded, the raw body (for the
-/// relay) and whether it was gzip.
-async fn ingest_traces(
+fn protobuf(body: Vec<u8>) -> Response {
+    ([(header::CONTENT_TYPE, "application/x-protobuf")], body).into_response()
+}
+
+/// Decodes and stores an OTLP request: the format, how many records were rejected and why,
+/// the raw body (for the relay) and whether it was gzip.
+async fn ingest_otlp(
     app: &Arc<AppState>,
     headers: &HeaderMap,
     body: Body,
-) -> Result<(Format, otlp::Decoded, Vec<u8>, bool), Rejection> {
+    signal: Signal,
+) -> Result<(Format, (u64, String), Vec<u8>, bool), Rejection> {
     let format = match media_type(headers).as_deref() {
         Some("application/json") => Format::Json,
         Some("application/x-protobuf" | "application/protobuf") => Format::Protobuf,
@@ -341,20 +394,35 @@ async fn ingest_traces(
     let raw = read_body(headers, body, app.max_body_bytes).await?;
     let state = app.clone();
     blocking(move || {
-        let decoded = if gzip {
-            otlp::decode(&gunzip(&raw, state.max_body_bytes)?, format)
+        let inflated;
+        let bytes = if gzip {
+            inflated = gunzip(&raw, state.max_body_bytes)?;
+            &inflated[..]
         } else {
-            otlp::decode(&raw, format)
-        }
-        .map_err(Rejection::BadRequest)?;
-        state
-            .store
-            .insert_spans(&decoded.spans)
-            .map_err(Rejection::Internal)?;
-        if let Some(forward) = &state.xray_forward {
-            forward.send_spans(&decoded.spans, crate::store::now_ms() as u64 / 1000);
-        }
-        Ok((format, decoded, raw, gzip))
+            &raw[..]
+        };
+        let rejected = match signal {
+            Signal::Traces => {
+                let decoded = otlp::decode(bytes, format).map_err(Rejection::BadRequest)?;
+                state
+                    .store
+                    .insert_spans(&decoded.spans)
+                    .map_err(Rejection::Internal)?;
+                if let Some(forward) = &state.xray_forward {
+                    forward.send_spans(&decoded.spans, crate::store::now_ms() as u64 / 1000);
+                }
+                (decoded.rejected, decoded.error_message)
+            }
+            Signal::Logs => {
+                let decoded = otlp_logs::decode(bytes, format).map_err(Rejection::BadRequest)?;
+                state
+                    .store
+                    .insert_logs(&decoded.logs)
+                    .map_err(Rejection::Internal)?;
+                (decoded.rejected, decoded.error_message)
+            }
+        };
+        Ok((format, rejected, raw, gzip))
     })
     .await
 }
@@ -478,6 +546,7 @@ async fn status(State(app): Shared) -> Response {
                 "traces": c.traces,
                 "spans": c.spans,
                 "errors": c.errors,
+                "logs": c.logs,
                 "dbBytes": c.db_bytes,
                 "relay": relay,
                 "access": access,

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use crate::config::Retention;
 use crate::otlp::{SpanRecord, nanos_to_ms};
+use crate::otlp_logs::{LogRow, severity_name};
 use crate::rollbar::ItemRecord;
 
 /// The schema (idempotent).
@@ -25,6 +26,9 @@ use crate::rollbar::ItemRecord;
 ///   `key = value` line per attribute, event, service name…; item frames). Its rowid is
 ///   the span's `id` for spans and minus the item's `id` for items, so deleting a trace's
 ///   rows is a rowid lookup.
+/// - `logs`: one row per OTLP log record (ids absent when the record has none), and
+///   `log_search`, FTS5 over its `body` and `fields` (`key = value` lines), rowid the
+///   record's `id`. A trace goes with its logs; logs outside traces by age and count.
 pub const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS spans (
     id INTEGER PRIMARY KEY,
@@ -80,7 +84,30 @@ CREATE INDEX IF NOT EXISTS items_by_time ON items (timestamp_ms);
 CREATE VIRTUAL TABLE IF NOT EXISTS search USING fts5 (
     name, body, tokenize = 'unicode61 remove_diacritics 2'
 );
+CREATE TABLE IF NOT EXISTS logs (
+    id INTEGER PRIMARY KEY,
+    trace_id TEXT,
+    span_id TEXT,
+    time_ns INTEGER NOT NULL,
+    observed_ns INTEGER NOT NULL,
+    severity_number INTEGER NOT NULL,
+    severity_text TEXT NOT NULL,
+    body TEXT NOT NULL,
+    attributes TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    service TEXT NOT NULL,
+    scope_name TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS logs_by_trace ON logs (trace_id);
+CREATE INDEX IF NOT EXISTS logs_by_time ON logs (time_ns);
+CREATE VIRTUAL TABLE IF NOT EXISTS log_search USING fts5 (
+    body, fields, tokenize = 'unicode61 remove_diacritics 2'
+);
 ";
+
+/// Log records kept at most for each trace the store may keep (`max_traces`): logs outside
+/// traces are bounded by this many times `max_traces`.
+pub const LOGS_PER_TRACE: i64 = 10;
 
 /// Counts for `/api/status`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -88,6 +115,7 @@ pub struct Counts {
     pub traces: u64,
     pub spans: u64,
     pub errors: u64,
+    pub logs: u64,
     pub db_bytes: u64,
 }
 
@@ -249,6 +277,20 @@ impl Store {
         self.enforce_retention()
     }
 
+    /// Stores log records (one transaction), then applies retention.
+    pub fn insert_logs(&self, logs: &[LogRow]) -> Result<()> {
+        if logs.is_empty() {
+            return Ok(());
+        }
+        {
+            let mut conn = self.lock();
+            let tx = conn.transaction().map_err(db_err)?;
+            insert_logs(&tx, logs).map_err(db_err)?;
+            tx.commit().map_err(db_err)?;
+        }
+        self.enforce_retention()
+    }
+
     /// Stores an item (one transaction), then applies retention. False when an item with
     /// this uuid was already there (nothing changes).
     pub fn insert_item(&self, item: &ItemRecord) -> Result<bool> {
@@ -298,6 +340,18 @@ impl Store {
             cutoff_ms as i64,
         )?;
         delete_items(&tx, &old_items)?;
+        tx.execute(
+            "DELETE FROM log_search WHERE rowid IN (SELECT id FROM logs WHERE time_ns < ?1)",
+            [cutoff_ns],
+        )
+        .map_err(db_err)?;
+        tx.execute("DELETE FROM logs WHERE time_ns < ?1", [cutoff_ns])
+            .map_err(db_err)?;
+        let logs: i64 = count(&tx, "logs")?;
+        let max_logs = max.saturating_mul(LOGS_PER_TRACE);
+        if logs > max_logs {
+            delete_oldest_logs(&tx, logs - max_logs)?;
+        }
         let traces: i64 = count(&tx, "traces")?;
         if traces > max {
             let oldest = ids(
@@ -330,7 +384,7 @@ impl Store {
                         (traces / 10).max(1),
                     )?;
                     delete_traces(&tx, &oldest)?
-                } else {
+                } else if count(&tx, "items")? > 0 {
                     let items = count(&tx, "items")?;
                     let oldest = ids(
                         &tx,
@@ -338,9 +392,17 @@ impl Store {
                         (items / 10).max(1),
                     )?;
                     delete_items(&tx, &oldest)?
+                } else {
+                    let logs = count(&tx, "logs")?;
+                    delete_oldest_logs(&tx, (logs / 10).max(1))?
                 };
                 tx.execute("INSERT INTO search (search) VALUES ('optimize')", [])
                     .map_err(db_err)?;
+                tx.execute(
+                    "INSERT INTO log_search (log_search) VALUES ('optimize')",
+                    [],
+                )
+                .map_err(db_err)?;
                 tx.commit().map_err(db_err)?;
                 if n == 0 || used_bytes(&conn)? <= target {
                     break;
@@ -367,6 +429,7 @@ impl Store {
             traces: get("SELECT count(*) FROM traces")?,
             spans: get("SELECT count(*) FROM spans")?,
             errors: get("SELECT count(*) FROM items")?,
+            logs: get("SELECT count(*) FROM logs")?,
             db_bytes: get(
                 "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
             )?,
@@ -398,7 +461,10 @@ impl Store {
                             WHERE search MATCH ?2
                             UNION
                             SELECT i.trace_id FROM search JOIN items i ON i.id = -search.rowid
-                            WHERE search MATCH ?2 AND i.trace_id IS NOT NULL))
+                            WHERE search MATCH ?2 AND i.trace_id IS NOT NULL
+                            UNION
+                            SELECT l.trace_id FROM log_search JOIN logs l ON l.id = log_search.rowid
+                            WHERE log_search MATCH ?2 AND l.trace_id IS NOT NULL))
                    ORDER BY t.start_ns DESC, t.trace_id
                    LIMIT ?3";
         let mut stmt = conn.prepare_cached(sql).map_err(db_err)?;
@@ -486,18 +552,29 @@ impl Store {
              FROM items WHERE trace_id = ?1 ORDER BY timestamp_ms, id",
             trace_id,
         )?;
-        if spans.is_empty() && errors.is_empty() {
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT trace_id, span_id, time_ns, severity_number, severity_text, body,
+                        attributes, service
+                 FROM logs WHERE trace_id = ?1 ORDER BY time_ns, id",
+            )
+            .map_err(db_err)?;
+        let logs: Vec<Value> = stmt
+            .query_map([trace_id], log_json)
+            .and_then(|rows| rows.collect::<rusqlite::Result<_>>())
+            .map_err(db_err)?;
+        if spans.is_empty() && errors.is_empty() && logs.is_empty() {
             return Ok(None);
         }
         Ok(Some(
-            json!({ "traceId": trace_id, "spans": spans, "errors": errors }),
+            json!({ "traceId": trace_id, "spans": spans, "errors": errors, "logs": logs }),
         ))
     }
 
     /// `/api/search`.
     pub fn search(&self, text: &str, limit: usize) -> Result<Value> {
         let Some(query) = fts_query(text) else {
-            return Ok(json!({ "spans": [], "errors": [] }));
+            return Ok(json!({ "spans": [], "errors": [], "logs": [] }));
         };
         let conn = self.lock();
         let spans = (|| -> rusqlite::Result<Vec<Value>> {
@@ -540,12 +617,32 @@ impl Store {
             })?;
             rows.collect()
         })();
-        match (spans, errors) {
-            (Ok(spans), Ok(errors)) => Ok(json!({ "spans": spans, "errors": errors })),
-            (Err(e), _) | (_, Err(e)) => {
+        let logs = (|| -> rusqlite::Result<Vec<Value>> {
+            let mut stmt = conn.prepare_cached(
+                "SELECT l.trace_id, l.span_id, l.time_ns, l.severity_number, l.severity_text,
+                        l.body, l.attributes, l.service, f.fields
+                 FROM (SELECT rowid, fields, rank FROM log_search
+                       WHERE log_search MATCH ?1 ORDER BY rank LIMIT ?2) f
+                 JOIN logs l ON l.id = f.rowid
+                 ORDER BY f.rank",
+            )?;
+            let rows = stmt.query_map(params![query, limit as i64], |r| {
+                let mut log = log_json(r)?;
+                let body = log["body"].as_str().unwrap_or_default().to_owned();
+                let fields: String = r.get(8)?;
+                log["match"] = Value::String(matching_line(&body, &fields, text));
+                Ok(log)
+            })?;
+            rows.collect()
+        })();
+        match (spans, errors, logs) {
+            (Ok(spans), Ok(errors), Ok(logs)) => {
+                Ok(json!({ "spans": spans, "errors": errors, "logs": logs }))
+            }
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
                 // Whatever FTS5 still refuses in user text: nothing found, not a 500.
                 eprintln!("edge-collector: search query failed: {e}");
-                Ok(json!({ "spans": [], "errors": [] }))
+                Ok(json!({ "spans": [], "errors": [], "logs": [] }))
             }
         }
     }
@@ -682,12 +779,74 @@ fn used_bytes(conn: &Connection) -> Result<u64> {
     .map_err(db_err)
 }
 
+/// A log row (`trace_id, span_id, time_ns, severity_number, severity_text, body,
+/// attributes, service`) as the API returns it.
+fn log_json(r: &rusqlite::Row<'_>) -> rusqlite::Result<Value> {
+    let number: i32 = r.get(3)?;
+    let text: String = r.get(4)?;
+    Ok(json!({
+        "traceId": r.get::<_, Option<String>>(0)?,
+        "spanId": r.get::<_, Option<String>>(1)?,
+        "time": ms(r.get(2)?),
+        "severityNumber": number,
+        "severity": if text.is_empty() { severity_name(number) } else { text },
+        "body": r.get::<_, String>(5)?,
+        "attributes": parse_json(&r.get::<_, String>(6)?),
+        "service": r.get::<_, String>(7)?,
+    }))
+}
+
+fn insert_logs(tx: &Transaction<'_>, logs: &[LogRow]) -> rusqlite::Result<()> {
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO logs (trace_id, span_id, time_ns, observed_ns, severity_number,
+                           severity_text, body, attributes, resource, service, scope_name)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?;
+    let mut index =
+        tx.prepare_cached("INSERT INTO log_search (rowid, body, fields) VALUES (?1, ?2, ?3)")?;
+    for l in logs {
+        insert.execute(params![
+            l.trace_id,
+            l.span_id,
+            ns_i64(l.time_ns),
+            ns_i64(l.observed_ns),
+            l.severity_number,
+            l.severity_text,
+            l.body,
+            l.attributes,
+            &*l.resource,
+            &*l.service,
+            &*l.scope_name,
+        ])?;
+        index.execute(params![tx.last_insert_rowid(), l.body, l.search_text])?;
+    }
+    Ok(())
+}
+
+/// Deletes the `n` oldest log records; how many.
+fn delete_oldest_logs(tx: &Transaction<'_>, n: i64) -> Result<usize> {
+    let oldest: Vec<i64> = ids(tx, "SELECT id FROM logs ORDER BY time_ns, id LIMIT ?1", n)?;
+    let mut fts = tx
+        .prepare_cached("DELETE FROM log_search WHERE rowid = ?1")
+        .map_err(db_err)?;
+    let mut log = tx
+        .prepare_cached("DELETE FROM logs WHERE id = ?1")
+        .map_err(db_err)?;
+    for id in &oldest {
+        fts.execute([id]).map_err(db_err)?;
+        log.execute([id]).map_err(db_err)?;
+    }
+    Ok(oldest.len())
+}
+
 fn delete_traces(tx: &Transaction<'_>, trace_ids: &[String]) -> Result<usize> {
-    const STATEMENTS: [&str; 5] = [
+    const STATEMENTS: [&str; 7] = [
         "DELETE FROM search WHERE rowid IN (SELECT id FROM spans WHERE trace_id = ?1)",
         "DELETE FROM spans WHERE trace_id = ?1",
         "DELETE FROM search WHERE rowid IN (SELECT -id FROM items WHERE trace_id = ?1)",
         "DELETE FROM items WHERE trace_id = ?1",
+        "DELETE FROM log_search WHERE rowid IN (SELECT id FROM logs WHERE trace_id = ?1)",
+        "DELETE FROM logs WHERE trace_id = ?1",
         "DELETE FROM traces WHERE trace_id = ?1",
     ];
     for id in trace_ids {

@@ -95,11 +95,11 @@ fn search_finds_span_names_attribute_values_and_error_messages() {
     // Nothing: empty arrays.
     assert_eq!(
         client.api("/api/search?q=nothing-like-this"),
-        json!({"spans": [], "errors": []})
+        json!({"spans": [], "errors": [], "logs": []})
     );
     assert_eq!(
         client.api("/api/search"),
-        json!({"spans": [], "errors": []})
+        json!({"spans": [], "errors": [], "logs": []})
     );
     assert_eq!(
         client.api("/api/search?q=cart&limit=1")["spans"]
@@ -276,8 +276,20 @@ fn retention_keeps_the_newest_traces() {
             (start / 1_000_000) as f64 / 1e3,
         );
         assert_eq!(client.post_json("/api/1/item/", &item).status, 200);
+        let log = format!(
+            r#"{{"resourceLogs":[{{"scopeLogs":[{{"logRecords":[{{"timeUnixNano":"{start}","body":{{"stringValue":"logword{i}"}},"traceId":"{}","spanId":"{ROOT_ID}"}}]}}]}}]}}"#,
+            trace_id(i)
+        );
+        assert_eq!(client.post_json("/v1/logs", &log).status, 200);
     }
     assert_eq!(client.counts(), (3, 3, 3));
+    // A trace's logs go with it.
+    assert_eq!(client.api("/api/status")["logs"], 3);
+    assert_eq!(client.api("/api/search?q=logword0")["logs"], json!([]));
+    assert_eq!(
+        client.api("/api/search?q=logword4")["logs"][0]["body"],
+        "logword4"
+    );
     let kept: Vec<String> = client.api("/api/traces")["traces"]
         .as_array()
         .unwrap()
@@ -293,7 +305,7 @@ fn retention_keeps_the_newest_traces() {
         );
         assert_eq!(
             client.api(&format!("/api/search?q=alpha{i}")),
-            json!({"spans": [], "errors": []})
+            json!({"spans": [], "errors": [], "logs": []})
         );
         assert_eq!(client.get(&format!("/api/errors/item-{i}")).status, 404);
         assert_eq!(

@@ -60,16 +60,26 @@ fn accepted_requests_are_forwarded_with_the_servers_keys() {
         item.as_bytes(),
     );
     assert_eq!(answer.status, 200);
+    let logs = r#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":"1700000000000000000","severityNumber":9,"body":{"stringValue":"relayed log"}}]}]}]}"#;
+    let answer = client.post(
+        "/v1/logs",
+        &[
+            ("content-type", "application/json"),
+            ("x-honeycomb-team", "browser-key-must-not-pass"),
+        ],
+        logs.as_bytes(),
+    );
+    assert_eq!(answer.status, 200);
     // The local copy is stored either way.
     assert_eq!(client.counts(), (1, 2, 1));
 
-    let status = eventually("two forwards", || {
+    let status = eventually("three forwards", || {
         let status = client.api("/api/status");
-        (status["relay"]["forwarded"] == 2).then_some(status)
+        (status["relay"]["forwarded"] == 3).then_some(status)
     });
     assert_eq!(
         status["relay"],
-        json!({"honeycomb": true, "rollbar": true, "forwarded": 2, "dropped": 0})
+        json!({"honeycomb": true, "rollbar": true, "forwarded": 3, "dropped": 0})
     );
 
     let requests = upstream.requests();
@@ -83,6 +93,14 @@ fn accepted_requests_are_forwarded_with_the_servers_keys() {
         assert_eq!(forwarded.header("content-encoding"), Some("gzip"));
         assert_eq!(forwarded.body, body, "the body exactly as received");
     }
+    let logs_forwarded: Vec<_> = requests.iter().filter(|r| r.path == "/v1/logs").collect();
+    assert_eq!(
+        logs_forwarded.len(),
+        1,
+        "logs go to the upstream's /v1/logs"
+    );
+    assert_eq!(logs_forwarded[0].header("x-honeycomb-team"), Some(API_KEY));
+    assert_eq!(logs_forwarded[0].body, logs.as_bytes());
     let items: Vec<_> = requests
         .iter()
         .filter(|r| r.path == "/api/1/item/")
@@ -128,6 +146,10 @@ fn keys_are_redacted_from_the_config_debug_output() {
     let honeycomb = config.relay.honeycomb.as_ref().unwrap();
     assert_eq!(honeycomb.api_key, API_KEY);
     assert_eq!(honeycomb.traces_url(), "https://api.honeycomb.io/v1/traces");
+    assert_eq!(
+        honeycomb.url("/v1/logs"),
+        "https://api.honeycomb.io/v1/logs"
+    );
     assert_eq!(honeycomb.dataset.as_deref(), Some("demo"));
     assert_eq!(
         config.relay.rollbar.as_ref().unwrap().endpoint,
@@ -198,7 +220,7 @@ fn the_binary_prints_its_urls_and_never_logs_keys() {
     assert_eq!(
         line.trim_end(),
         format!(
-            "edge-collector listening on {base} (UI {base}/ , OTLP {base}/v1/traces , Rollbar {base}/api/1/item/)"
+            "edge-collector listening on {base} (UI {base}/ , OTLP {base}/v1/traces and /v1/logs , Rollbar {base}/api/1/item/)"
         )
     );
     assert!(base.starts_with("http://127.0.0.1:") && !base.ends_with(":0"));

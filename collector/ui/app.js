@@ -173,7 +173,7 @@
     try {
       const s = await api('api/status');
       const n = (k, word) => `${k} ${word}${k === 1 ? '' : 's'}`;
-      const parts = [n(s.traces, 'trace'), n(s.spans, 'span'), n(s.errors, 'error')];
+      const parts = [n(s.traces, 'trace'), n(s.spans, 'span'), n(s.errors, 'error'), n(s.logs || 0, 'log')];
       if (s.relay && (s.relay.honeycomb || s.relay.rollbar)) {
         const to = [s.relay.honeycomb && 'Honeycomb', s.relay.rollbar && 'Rollbar'].filter(Boolean).join(' + ');
         parts.push(`relay → ${to} (${s.relay.forwarded} sent, ${s.relay.dropped} dropped)`);
@@ -250,8 +250,9 @@
     if (stale(seq)) return;
     const spans = data.spans || [];
     const errors = data.errors || [];
+    const logs = data.logs || [];
     document.title = `trace ${shortId(data.traceId)} · edge-collector`;
-    if (!spans.length) return setView(h('h1', null, 'Trace ', h('code', null, data.traceId)), message('muted', 'No spans (yet).'), errorsOfTrace(errors, new Map()));
+    if (!spans.length) return setView(h('h1', null, 'Trace ', h('code', null, data.traceId)), message('muted', 'No spans (yet).'), errorsOfTrace(errors, new Map()), logsOfTrace(logs, new Map(), null, logs.length ? logs[0].time : 0));
 
     // Tree: children by parent id, sorted by start; spans whose parent is not here are roots.
     const byId = new Map(spans.map((s) => [s.spanId, s]));
@@ -323,7 +324,7 @@
       // Make sure it is visible: expand collapsed ancestors.
       for (let p = treeParent.get(id), n = 0; p !== undefined && n < ordered.length; p = treeParent.get(p), n++) collapsed.delete(p);
       applyCollapse();
-      details.replaceChildren(...spanDetails(s, t0, errorsBySpan.get(s.spanId) || [], colors.get(s.service)));
+      details.replaceChildren(...spanDetails(s, t0, errorsBySpan.get(s.spanId) || [], colors.get(s.service), logs.filter((l) => l.spanId === s.spanId)));
       if (scroll) rows.get(id).scrollIntoView({ block: 'center' });
       history.replaceState(null, '', `#/trace/${encodeURIComponent(data.traceId)}?span=${encodeURIComponent(id)}`);
     }
@@ -405,7 +406,8 @@
               h('button', { type: 'button', onclick: () => { collapsed.clear(); applyCollapse(); } }, 'Expand all')),
             h('div.span-timeline.axis', null, ticks)),
           [...rows.values()]),
-        details));
+        details),
+      logsOfTrace(logs, byId, (id) => select(id, true), t0));
     if (route.span && byId.has(route.span)) select(route.span, true);
   }
 
@@ -420,7 +422,28 @@
           : null, ' ', timeEl(e.timestamp)))));
   }
 
-  function spanDetails(s, t0, errs, color) {
+  function severityBadge(l) {
+    const n = l.severityNumber || 0;
+    const level = n >= 17 ? 'error' : n >= 13 ? 'warning' : n >= 9 ? 'info' : 'debug';
+    return h(`span.level.level-${level}`, null, (l.severity || '').toLowerCase() || 'log');
+  }
+
+  // The trace's log records in time order, beside its waterfall: offset, severity, service,
+  // body, and the span each was written under.
+  function logsOfTrace(logs, byId, selectSpan, t0) {
+    if (!logs.length) return null;
+    return h('section.trace-logs', null, h('h2', null, `Logs (${logs.length})`),
+      h('ol.log-lines', null, logs.map((l) => h('li.log-line', { 'data-span-id': l.spanId || '' },
+        h('span.muted.log-offset', null, `+${fmtDuration(l.time - t0)}`), ' ',
+        severityBadge(l), ' ', serviceChip(l.service), ' ',
+        h('span.log-body', null, l.body), ' ',
+        l.spanId && byId.has(l.spanId) && selectSpan
+          ? h('button.linklike', { type: 'button', onclick: () => selectSpan(l.spanId) }, `in span ${byId.get(l.spanId).name}`)
+          : null,
+        Object.keys(l.attributes || {}).length ? h('details', null, h('summary', null, 'Attributes'), kvTable(l.attributes, '')) : null))));
+  }
+
+  function spanDetails(s, t0, errs, color, logs) {
     const out = [
       h('h2', null, s.name),
       h('p', null, serviceChip(s.service, isBrowser(s) ? 'browser' : 'backend', color), ' ', h('span.tag', null, s.kind || 'internal')),
@@ -436,6 +459,10 @@
     if (errs.length) {
       out.push(h('h3', null, 'Errors'), h('ul', null, errs.map((e) =>
         h('li', null, levelBadge(e.level), ' ', h('a', { href: `#/errors/${encodeURIComponent(e.uuid)}` }, errText(e))))));
+    }
+    if (logs.length) {
+      out.push(h('h3', null, `Logs (${logs.length})`), h('ol.log-lines', null, logs.map((l) =>
+        h('li', null, severityBadge(l), ' ', h('span.muted', null, `+${fmtDuration(l.time - s.start)}`), ' ', l.body))));
     }
     out.push(h('h3', null, 'Attributes'), kvTable(s.attributes, 'No attributes.'));
     out.push(h('h3', null, `Events (${(s.events || []).length})`));
@@ -456,12 +483,13 @@
 
   async function searchView(route, seq) {
     if (document.activeElement !== searchInput) searchInput.value = route.q;
-    if (!route.q.trim()) return setView(h('h1', null, 'Search'), message('muted', 'Type in the search box: span names, attribute keys and values, events, services, error messages and stack frames.'));
+    if (!route.q.trim()) return setView(h('h1', null, 'Search'), message('muted', 'Type in the search box: span names, attribute keys and values, events, services, error messages, stack frames and log lines.'));
     setView(h('h1', null, 'Search'), message('muted', 'Searching…'));
     const data = await api(`api/search?${new URLSearchParams({ q: route.q, limit: '100' })}`);
     if (stale(seq)) return;
     const spans = data.spans || [];
     const errors = data.errors || [];
+    const logs = data.logs || [];
     setView(
       h('h1', null, 'Search ', h('span.muted', null, `“${route.q}”`)),
       h('h2', null, `Spans (${spans.length})`),
@@ -475,7 +503,13 @@
         href: `#/errors/${encodeURIComponent(e.uuid)}`, 'data-trace-id': e.traceId || '', 'data-error-uuid': e.uuid,
       }, levelBadge(e.level), h('span.result-name', null, highlight(errText(e), route.q)),
       h('span.result-match', null, e.match ? highlight(e.match, route.q) : null), timeEl(e.timestamp))))
-        : message('muted', 'No errors match.'));
+        : message('muted', 'No errors match.'),
+      h('h2', null, `Logs (${logs.length})`),
+      logs.length ? h('div.results', null, logs.map((l) => h(l.traceId ? 'a.search-result.log-result' : 'div.search-result.log-result', {
+        href: l.traceId ? `#/trace/${encodeURIComponent(l.traceId)}${l.spanId ? `?span=${encodeURIComponent(l.spanId)}` : ''}` : null,
+        'data-trace-id': l.traceId || '',
+      }, severityBadge(l), serviceChip(l.service), h('span.result-match', null, highlight(l.body, route.q)), timeEl(l.time))))
+        : message('muted', 'No logs match.'));
   }
 
   let searchDebounce = null;

@@ -4,7 +4,8 @@
 // the collector's own web UI (collector/ui/, served by the binary) is driven in Chromium:
 // the trace list (refreshing by itself), the waterfall (browser and Rust spans nested by
 // their parent ids, bars to scale, collapse and expand, the details panel), search by an
-// attribute value, and the error list and detail page linking back to the trace.
+// attribute value, the trace's log lines beside its waterfall and search by a word of one,
+// and the error list and detail page linking back to the trace.
 // Screenshots go to target/test-artifacts/collector/.
 //
 // Run: scripts/test-package (builds both binaries), or, once built,
@@ -176,6 +177,8 @@ uiTest('a page with the package and a Rust process (opentelemetry-otlp) continui
       });
       window.__root = ET.startSpan('checkout', { attributes: { 'cart.id': cart, 'cart.items': 3 } });
       window.__child = ET.startSpan('submit-payment', { parent: window.__root, attributes: { 'payment.method': 'card' } });
+      ET.withSpan(window.__root, () => ET.log.info('checkout started'));
+      ET.withSpan(window.__child, () => ET.log.warn(`card declined ${'zephyr' + 'watch'}`, { 'payment.attempt': 2 }));
       return { root: window.__root.spanContext(), child: window.__child.spanContext(), traceparent: window.__child.traceparent() };
     }, { endpoint: collector.origin, service: BROWSER_SERVICE, cart: CART });
     assert.equal(started.child.traceId, started.root.traceId);
@@ -202,7 +205,7 @@ uiTest('a page with the package and a Rust process (opentelemetry-otlp) continui
   }
 
   // The API has the four spans and the error.
-  const trace = await waitApi(`/api/traces/${sent.traceId}`, (j) => j.spans && j.spans.length === 4 && j.errors && j.errors.length === 1, 'four spans and one error in the trace');
+  const trace = await waitApi(`/api/traces/${sent.traceId}`, (j) => j.spans && j.spans.length === 4 && j.errors && j.errors.length === 1 && j.logs && j.logs.length === 2, 'four spans, one error and two log lines in the trace');
   assert.deepEqual(new Set(trace.spans.map((s) => s.service)), new Set([BROWSER_SERVICE, RUST_SERVICE]));
 
   // The list that was already open shows the trace now (auto refresh), with its summary.
@@ -334,6 +337,30 @@ uiTest(`search finds the checkout span by its attribute value (${CART}) and open
   await page.fill('#search', RUST_SERVICE);
   await page.press('#search', 'Enter');
   await page.locator(`.search-result[data-span-id="${sent.serverSpanId}"]`).waitFor();
+});
+
+uiTest('the trace shows its log lines in time order beside the waterfall, each linked to its span; search by a word only a log line holds finds the trace', async ({ ui }) => {
+  const page = await ui(`#/trace/${sent.traceId}`);
+  await page.waitForSelector('.trace-logs .log-line >> nth=1');
+  const lines = await page.$$eval('.trace-logs .log-line', (ls) => ls.map((l) => ({ span: l.dataset.spanId, text: l.textContent })));
+  assert.equal(lines.length, 2);
+  assert.equal(lines[0].span, sent.root);
+  assert.match(lines[0].text, /info.*checkout started/);
+  assert.equal(lines[1].span, sent.child);
+  assert.match(lines[1].text, /warn.*card declined zephyrwatch.*in span submit-payment/);
+  await page.locator('.trace-logs .log-line >> nth=1').locator('button').click();
+  await page.waitForSelector(`.span-row.selected[data-span-id="${sent.child}"]`);
+  assert.match(await page.textContent('#span-details'), /Logs \(1\)[\s\S]*card declined zephyrwatch/);
+  await shot(page, 'trace-logs');
+
+  const found = await getJson('/api/traces?q=zephyrwatch');
+  assert.deepEqual(found.json.traces.map((t) => t.traceId), [sent.traceId]);
+  await page.fill('#search', 'zephyrwatch');
+  await page.press('#search', 'Enter');
+  const hit = page.locator(`.log-result[data-trace-id="${sent.traceId}"]`);
+  await hit.waitFor();
+  await hit.click();
+  await page.waitForSelector(`.span-row.selected[data-span-id="${sent.child}"]`);
 });
 
 uiTest('a group lists the traces its filter expression matches, with the expression shown', async ({ ui }) => {
