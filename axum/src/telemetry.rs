@@ -1,8 +1,11 @@
 //! The tracing pipeline: `tracing` spans → `tracing-opentelemetry` → an `opentelemetry_sdk`
 //! tracer provider with a batch processor → `opentelemetry-otlp` (OTLP/HTTP protobuf),
-//! posted by [`UreqClient`] (ureq over rustls + ring, so no reqwest and no aws-lc-rs).
+//! posted by [`UreqClient`] (ureq over rustls + ring, so no reqwest and no aws-lc-rs); and
+//! `tracing` events → `opentelemetry-appender-tracing` → a logger provider → OTLP logs, each
+//! record with the ids of the span it happened in.
 
 use bytes::Bytes;
+use edge_telemetry_core::export::exporter::logs_url;
 use edge_telemetry_core::propagation::{RANDOM_FLAG, sampling_requested, trace_flags_to_send};
 use edge_telemetry_core::trace::xray_rules::{RuleSet, SamplingRequest};
 use opentelemetry::trace::{
@@ -10,12 +13,14 @@ use opentelemetry::trace::{
     TracerProvider as _,
 };
 use opentelemetry::{Context, KeyValue};
+use opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge;
 use opentelemetry_aws::trace::XrayIdGenerator;
 use opentelemetry_aws::xray_exporter::{SegmentTranslator, XrayExporter};
 use opentelemetry_http::{HttpClient, HttpError};
 use opentelemetry_otlp::{Protocol, WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::logs::{BatchLogProcessor, SdkLoggerProvider};
 use opentelemetry_sdk::trace::{
     BatchConfigBuilder, BatchSpanProcessor, Sampler, SamplingDecision, SamplingResult,
     SdkTracerProvider, ShouldSample, Span, SpanData, SpanProcessor,
@@ -33,6 +38,10 @@ pub struct TelemetryConfig {
     pub service_name: String,
     /// The OTLP/HTTP traces URL (for example `http://127.0.0.1:4318/v1/traces`).
     pub traces_endpoint: String,
+    /// The OTLP/HTTP logs URL: `tracing` events become log records with the current span's
+    /// ids and go here. By default the traces URL with `/v1/logs` in place of `/v1/traces`
+    /// (core's `logs_url`); `None` sends no logs.
+    pub logs_endpoint: Option<String>,
     /// Headers sent with each export (for example Honeycomb's `x-honeycomb-team`).
     pub headers: Vec<(String, String)>,
     /// The instrumentation scope of the spans.
@@ -67,9 +76,11 @@ pub struct TelemetryConfig {
 impl TelemetryConfig {
     /// The defaults for `service_name` exporting to `traces_endpoint`.
     pub fn new(service_name: impl Into<String>, traces_endpoint: impl Into<String>) -> Self {
+        let traces_endpoint = traces_endpoint.into();
         Self {
             service_name: service_name.into(),
-            traces_endpoint: traces_endpoint.into(),
+            logs_endpoint: logs_url(Some(&traces_endpoint), None, false),
+            traces_endpoint,
             headers: Vec::new(),
             scope: "edge-telemetry-axum",
             max_queue_size: 1 << 16,
@@ -97,14 +108,17 @@ impl TelemetryConfig {
     }
 }
 
-/// A tracer provider and the `tracing` dispatcher that feeds it. Nothing global is set:
+/// A tracer provider, a logger provider and the `tracing` dispatcher that feeds them. Nothing global is set:
 /// install [`Telemetry::dispatch`] where the service runs (`tracing::dispatcher::set_default`
 /// on its threads, or `set_global_default`).
 #[derive(Debug, Clone)]
 pub struct Telemetry {
     /// Flush with [`SdkTracerProvider::force_flush`]; shut it down (flushing) on stop.
     pub provider: SdkTracerProvider,
-    /// `tracing` registry + the OpenTelemetry layer.
+    /// With [`TelemetryConfig::logs_endpoint`]: the log records of `tracing` events. Shut it
+    /// down (flushing) on stop, with the tracer provider.
+    pub logs: Option<SdkLoggerProvider>,
+    /// `tracing` registry + the OpenTelemetry layer (+ the log bridge).
     pub dispatch: tracing::Dispatch,
     /// With [`TelemetryConfig::xray_daemon`]: what the X-Ray daemon client sent, shrank and
     /// dropped.
@@ -121,7 +135,7 @@ impl Telemetry {
             .with_http_client(UreqClient::new())
             .with_protocol(Protocol::HttpBinary)
             .with_endpoint(config.traces_endpoint.clone())
-            .with_headers(headers)
+            .with_headers(headers.clone())
             .with_timeout(Duration::from_secs(10))
             .build()
             .map_err(|e| format!("cannot build the OTLP exporter: {e}"))?;
@@ -183,13 +197,70 @@ impl Telemetry {
             .with_tracer(tracer)
             .with_tracked_inactivity(false)
             .with_threads(false);
-        let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+        let logs = match &config.logs_endpoint {
+            Some(url) => Some(logger_provider(config, url, &headers)?),
+            None => None,
+        };
+        // Events become log records with the ids of the span they happen in: the tracing
+        // layer makes the span's OpenTelemetry context current while it is entered, and the
+        // logger reads it.
+        let bridge = logs.as_ref().map(OpenTelemetryTracingBridge::new);
+        let dispatch =
+            tracing::Dispatch::new(tracing_subscriber::registry().with(layer).with(bridge));
         Ok(Self {
             provider,
+            logs,
             dispatch,
             xray: xray_counts,
         })
     }
+
+    /// Flushes and stops the span and log pipelines (what is queued is exported first).
+    pub fn shutdown(&self) -> Result<(), String> {
+        let traces = self.provider.shutdown();
+        let logs = self
+            .logs
+            .as_ref()
+            .map_or(Ok(()), SdkLoggerProvider::shutdown);
+        traces
+            .and(logs)
+            .map_err(|e| format!("telemetry shutdown: {e}"))
+    }
+}
+
+/// The log pipeline: a batch log processor over OTLP/HTTP protobuf to `url`, with the same
+/// resource and headers as spans.
+fn logger_provider(
+    config: &TelemetryConfig,
+    url: &str,
+    headers: &HashMap<String, String>,
+) -> Result<SdkLoggerProvider, String> {
+    let exporter = opentelemetry_otlp::LogExporter::builder()
+        .with_http()
+        .with_http_client(UreqClient::new())
+        .with_protocol(Protocol::HttpBinary)
+        .with_endpoint(url)
+        .with_headers(headers.clone())
+        .with_timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| format!("cannot build the OTLP log exporter: {e}"))?;
+    let processor = BatchLogProcessor::builder(exporter)
+        .with_batch_config(
+            opentelemetry_sdk::logs::BatchConfigBuilder::default()
+                .with_max_queue_size(config.max_queue_size)
+                .with_max_export_batch_size(config.max_export_batch_size)
+                .with_scheduled_delay(config.scheduled_delay)
+                .build(),
+        )
+        .build();
+    Ok(SdkLoggerProvider::builder()
+        .with_log_processor(processor)
+        .with_resource(
+            Resource::builder()
+                .with_service_name(config.service_name.clone())
+                .build(),
+        )
+        .build())
 }
 
 /// Parent-based sampling that also follows AWS X-Ray's "you decide": a span under a remote

@@ -24,6 +24,15 @@ fn app() -> Router {
     Router::new()
         .route("/items/{id}", get(|| async { "item" }))
         .route(
+            "/logged",
+            get(|| async {
+                tracing::warn!(order.id = 7, "stock low quixotrend");
+                let inner = tracing::info_span!("reserve");
+                inner.in_scope(|| tracing::info!("reserved"));
+                "logged"
+            }),
+        )
+        .route(
             "/broken",
             get(|| async {
                 let mut r = StatusCode::SERVICE_UNAVAILABLE.into_response();
@@ -94,8 +103,16 @@ fn request(method: &str, path: &str, headers: &[(&str, &str)]) -> Reply {
 
 /// The collector's trace `trace_id` once it has `spans` spans.
 fn trace(trace_id: &str, spans: usize) -> Value {
+    trace_with(trace_id, spans, 0)
+}
+
+/// The collector's trace `trace_id` once it has `spans` spans and `logs` log records.
+fn trace_with(trace_id: &str, spans: usize, logs: usize) -> Value {
     let h = harness();
     h.telemetry.provider.force_flush().expect("flush");
+    if let Some(l) = &h.telemetry.logs {
+        l.force_flush().expect("flush logs");
+    }
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let mut r = ureq::get(&format!("{}/api/traces/{trace_id}", h.collector.url()))
@@ -106,7 +123,9 @@ fn trace(trace_id: &str, spans: usize) -> Value {
             .expect("collector");
         if r.status() == 200 {
             let v: Value = serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap();
-            if v["spans"].as_array().map_or(0, Vec::len) >= spans {
+            if v["spans"].as_array().map_or(0, Vec::len) >= spans
+                && v["logs"].as_array().map_or(0, Vec::len) >= logs
+            {
                 return v;
             }
         }
@@ -312,4 +331,32 @@ fn the_random_flag_is_kept_and_set_on_new_traces() {
             assert!(!exported(&tid), "caller {caller:?}: not sampled");
         }
     }
+}
+
+#[test]
+fn tracing_events_become_log_records_with_the_ids_of_their_span() {
+    let parent = "00-0af7651916cd43dd8448eb211c8031aa-b7ad6b7169203331-01";
+    let reply = request("GET", "/logged", &[("traceparent", parent)]);
+    assert_eq!(reply.status, 200);
+    let (trace_id, server_span, _) = reply.server_timing();
+    let t = trace_with(&trace_id, 2, 2);
+    let logs = t["logs"].as_array().unwrap();
+    assert_eq!(logs[0]["body"], "stock low quixotrend");
+    assert_eq!(logs[0]["severity"], "WARN");
+    assert_eq!(logs[0]["severityNumber"], 13);
+    assert_eq!(
+        logs[0]["spanId"],
+        server_span.as_str(),
+        "under the SERVER span"
+    );
+    assert_eq!(logs[0]["attributes"]["order.id"], 7);
+    assert_eq!(logs[0]["service"], "layer-test");
+    let reserve = t["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "reserve")
+        .expect("the inner span");
+    assert_eq!(logs[1]["body"], "reserved");
+    assert_eq!(logs[1]["spanId"], reserve["spanId"], "under the inner span");
 }

@@ -67,16 +67,22 @@ impl Running {
         url_of(self.addr)
     }
 
-    /// Exports the spans queued so far (blocking). `Ok` without tracing.
+    /// Exports the spans and log records queued so far (blocking). `Ok` without tracing.
     pub fn flush(&self) -> Result<(), String> {
         match &self.telemetry {
-            Some(t) => t.provider.force_flush().map_err(|e| e.to_string()),
+            Some(t) => {
+                let logs = t.logs.as_ref().map_or(Ok(()), |l| l.force_flush());
+                t.provider
+                    .force_flush()
+                    .and(logs)
+                    .map_err(|e| e.to_string())
+            }
             None => Ok(()),
         }
     }
 
     /// Graceful shutdown: stops accepting, lets in-flight requests finish, then shuts the
-    /// tracer provider down (flushing spans).
+    /// tracer and logger providers down (flushing spans and logs).
     pub fn stop(mut self) -> Result<(), String> {
         self.shut_down()
     }
@@ -92,11 +98,7 @@ impl Running {
                 .unwrap_or_else(|_| Err("the server thread panicked".to_owned()));
         }
         if let Some(telemetry) = self.telemetry.take() {
-            let flushed = telemetry
-                .provider
-                .shutdown()
-                .map_err(|e| format!("tracer provider shutdown: {e}"));
-            result = result.and(flushed);
+            result = result.and(telemetry.shutdown());
         }
         result
     }

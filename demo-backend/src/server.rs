@@ -163,7 +163,10 @@ async fn home(
 ) -> Response {
     let db = app.db.clone();
     match blocking(move || db.home(50)).await {
-        Ok(activities) => Json(json!({ "activities": activities })).into_response(),
+        Ok(activities) => {
+            tracing::info!(activities = activities.len(), "home feed served");
+            Json(json!({ "activities": activities })).into_response()
+        }
         Err(e) => db_error(&app, e, request_span.map(|e| e.0)).await,
     }
 }
@@ -195,6 +198,7 @@ async fn post_activity(
     let db = app.db.clone();
     match blocking(move || db.insert(&handle, &message)).await {
         Ok(activity) => {
+            tracing::info!("activity posted");
             (StatusCode::CREATED, Json(json!({ "activity": activity }))).into_response()
         }
         Err(e) => db_error(&app, e, request_span.map(|e| e.0)).await,
@@ -220,6 +224,7 @@ async fn fail(
 /// Reports a database error as an `error` item and answers 500 with its uuid.
 async fn db_error(app: &AppState, error: DbError, request_span: Option<RequestSpan>) -> Response {
     let message = error.to_string();
+    tracing::error!(error = message.as_str(), "database error");
     let origin = match &request_span {
         Some(r) => {
             r.span.record("otel.status_description", message.as_str());

@@ -46,10 +46,17 @@ function Feed({ config, activities, setActivities }) {
   const [trace, setTrace] = useState(null);
   const load = () => {
     setStatus('loading…');
+    // Log lines under the click's span (the SDK keeps it active in the fetch's callbacks):
+    // the collector shows them beside the trace, with the backend's.
+    ET.log.info('loading the feed');
     api(config, '/api/activities/home').then(
       (r) => {
         setTrace(r.trace);
-        if (!r.ok) return setStatus(`error: HTTP ${r.status}`);
+        if (!r.ok) {
+          console.warn(`feed: HTTP ${r.status}`);
+          return setStatus(`error: HTTP ${r.status}`);
+        }
+        ET.log.info('feed loaded', { 'feed.activities': (r.body.activities || []).length });
         setActivities(r.body.activities || []);
         setStatus(`${(r.body.activities || []).length} activities`);
       },

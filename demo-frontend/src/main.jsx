@@ -33,6 +33,8 @@ ET.init({
   // When the backend sends X-Ray segments: X-Amzn-Trace-Id beside traceparent, X-Ray ids.
   ...(config.xray ? { addXRayTraceIdHeader: true } : {}),
   batch: { scheduledDelayMillis: 1000 },
+  // console.error and console.warn become log records too (log.* makes them directly).
+  captureConsole: ['error', 'warn'],
   ...(config.rollbarEndpoint ? { rollbar: { endpoint: config.rollbarEndpoint, environment: 'demo' } } : {}),
 });
 

@@ -204,6 +204,15 @@ test('same origin: the backend serves the demo; the page load joins the document
     assert.equal(Number(chain.server.attributes['http.response.status_code']), 200);
     assert.ok(chain.db.some((s) => /select/i.test(String(s.attributes['db.query.text'] || s.name))), 'a SELECT');
     assert.notEqual(chain.client.status.code, 'error');
+    // The log lines of that click, from the page and from the backend, beside the trace.
+    const withLogs = await waitApi(`/api/traces/${apiTrace.traceId}`, (j) => ['loading the feed', 'feed loaded', 'home feed served'].every((b) => j.logs.some((l) => l.body === b)), 'the browser\'s and the backend\'s log lines in the feed trace');
+    const line = (body) => withLogs.logs.find((l) => l.body === body);
+    assert.equal(line('loading the feed').service, BROWSER_SERVICE);
+    assert.equal(line('loading the feed').spanId, chain.root.spanId, 'the page\'s line is under the click');
+    assert.equal(line('feed loaded').attributes['feed.activities'] >= 1, true);
+    assert.equal(line('home feed served').service, BACKEND_SERVICE);
+    assert.equal(line('home feed served').spanId, chain.server.spanId, 'the backend\'s line is under its SERVER span');
+    assert.equal(line('home feed served').severity, 'INFO');
     feed = { traceId: apiTrace.traceId, pageLoad: doc, ...chain };
   } finally {
     await context.close();
@@ -389,6 +398,9 @@ test('the collector UI shows the whole traces (browser and backend spans) and li
       const byId = Object.fromEntries(rows.map((r) => [r.id, r]));
       assert.deepEqual([feed.root, feed.client, feed.server, feed.db[0]].map((s) => byId[s.spanId]?.depth), [0, 1, 2, 3], 'nested by parent ids');
       assert.deepEqual(new Set(rows.map((r) => r.service)), new Set([BROWSER_SERVICE, BACKEND_SERVICE]));
+      const lines = await page.$$eval('.trace-logs .log-line', (ls) => ls.map((l) => l.textContent));
+      assert.ok(lines.some((l) => l.includes('loading the feed') && l.includes(BROWSER_SERVICE)), lines.join(' | '));
+      assert.ok(lines.some((l) => l.includes('home feed served') && l.includes(BACKEND_SERVICE)), lines.join(' | '));
       await shot(page, 'trace-load-feed');
     } finally {
       await context.close();
