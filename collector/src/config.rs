@@ -57,7 +57,13 @@ pub struct Config {
     /// The sampling rules served at `/GetSamplingRules` (`--xray-sampling-rules FILE`);
     /// `None`: X-Ray's default rule.
     pub xray_sampling_rules: Option<edge_telemetry_core::trace::xray_rules::RuleSet>,
+    /// Shipping log records to CloudWatch Logs (the AWS environment variables, and
+    /// `--log-group`).
+    pub cloudwatch_logs: Option<crate::cloudwatch_logs::CloudWatchLogsConfig>,
 }
+
+/// `--log-group` default: the CloudWatch Logs group log records go to.
+pub const DEFAULT_LOG_GROUP: &str = "edge-telemetry";
 
 impl Default for Config {
     /// The documented defaults, no relay.
@@ -73,6 +79,7 @@ impl Default for Config {
             groups: Vec::new(),
             xray_forward: None,
             xray_sampling_rules: None,
+            cloudwatch_logs: None,
         }
     }
 }
@@ -287,6 +294,8 @@ Options (environment variable in brackets):
                         POST /GetSamplingRules and /SamplingTargets, as the X-Ray daemon serves
                         them to services [EDGE_COLLECTOR_XRAY_SAMPLING_RULES] (default: X-Ray's
                         default rule, 1 a second then 5 %)
+  --log-group NAME      the CloudWatch Logs group log records go to when AWS is configured, one
+                        stream per service [EDGE_COLLECTOR_LOG_GROUP] (default edge-telemetry)
   --group NAME=EXPR     a group: the traces an X-Ray filter expression matches, listed in the UI
                         and at /api/groups/NAME (for example backend=service(\"backend\") AND fault);
                         repeatable [EDGE_COLLECTOR_GROUPS, one per line]
@@ -346,6 +355,7 @@ impl Command {
                 .collect()
         };
         let mut origins = env("EDGE_COLLECTOR_ALLOW_ORIGINS").map_or_else(Vec::new, list);
+        let mut log_group: Option<String> = None;
         let mut rules_file = env("EDGE_COLLECTOR_XRAY_SAMPLING_RULES");
         let mut groups: Vec<String> = env("EDGE_COLLECTOR_GROUPS").map_or_else(Vec::new, |v| {
             v.lines()
@@ -391,6 +401,7 @@ impl Command {
                 }
                 "--allow-origin" => origins.push(value()?),
                 "--group" => groups.push(value()?),
+                "--log-group" => log_group = Some(value()?),
                 "--allowed-host" => hosts.push(value()?),
                 "--ingest-rate" => {
                     let rate: f64 = number(&name, &value()?)?;
@@ -476,6 +487,15 @@ impl Command {
             });
         }
         config.xray_forward = crate::xray_forward::XrayForwardConfig::from_env(env);
+        config.cloudwatch_logs =
+            crate::xray_forward::AwsConfig::from_env_for(env, "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS")
+                .map(|aws| crate::cloudwatch_logs::CloudWatchLogsConfig {
+                    aws,
+                    group: log_group
+                        .clone()
+                        .or_else(|| env("EDGE_COLLECTOR_LOG_GROUP"))
+                        .unwrap_or_else(|| DEFAULT_LOG_GROUP.to_owned()),
+                });
         if let Some(access_token) = env("ROLLBAR_ACCESS_TOKEN") {
             config.relay.rollbar = Some(RollbarRelay {
                 endpoint: env("ROLLBAR_ENDPOINT")

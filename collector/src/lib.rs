@@ -19,6 +19,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 pub mod access;
+pub mod cloudwatch_logs;
 pub mod config;
 pub mod groups;
 pub mod otlp;
@@ -48,6 +49,8 @@ use store::Store;
 
 /// How long shutdown waits for the relay to forward what is queued.
 const RELAY_DRAIN: Duration = Duration::from_secs(5);
+/// How long shutdown waits for what is queued for CloudWatch Logs to be sent.
+const LOGS_DRAIN: Duration = Duration::from_secs(30);
 
 /// An opened database and a started relay, ready to serve.
 #[derive(Debug)]
@@ -56,6 +59,7 @@ pub struct Collector {
     config: Config,
     xray_socket: Option<std::net::UdpSocket>,
     xray_pending: Option<xray_forward::Pending>,
+    logs_pending: Option<cloudwatch_logs::Pending>,
 }
 
 impl Collector {
@@ -69,6 +73,13 @@ impl Collector {
             }
             None => (None, None),
         };
+        let (shipper, logs_pending) = match config.cloudwatch_logs.clone() {
+            Some(c) => {
+                let (s, p) = cloudwatch_logs::channel(c);
+                (Some(s), Some(p))
+            }
+            None => (None, None),
+        };
         Ok(Self {
             state: Arc::new(AppState {
                 store: Arc::new(store),
@@ -78,6 +89,7 @@ impl Collector {
                 xray: Arc::default(),
                 groups: Arc::new(config.groups.clone()),
                 xray_forward: forwarder,
+                cloudwatch_logs: shipper,
                 xray_rules: Arc::new(
                     config.xray_sampling_rules.clone().unwrap_or_else(
                         edge_telemetry_core::trace::xray_rules::RuleSet::sdk_default,
@@ -88,6 +100,7 @@ impl Collector {
             config: config.clone(),
             xray_socket: None,
             xray_pending: pending,
+            logs_pending,
         })
     }
 
@@ -134,6 +147,10 @@ impl Collector {
         if let Some(pending) = self.xray_pending.take() {
             tokio::spawn(xray_forward::run(pending));
         }
+        let logs_shipped = self
+            .logs_pending
+            .take()
+            .map(|pending| tokio::spawn(cloudwatch_logs::run(pending)));
         if let Some(socket) = self.xray_socket.take() {
             let socket = tokio::net::UdpSocket::from_std(socket)?;
             tokio::spawn(xray::serve(
@@ -151,6 +168,11 @@ impl Collector {
             .await;
         let state = self.state.clone();
         let _ = tokio::task::spawn_blocking(move || state.relay.shutdown(RELAY_DRAIN)).await;
+        // What is queued for CloudWatch Logs is sent before the collector stops.
+        if let (Some(shipper), Some(task)) = (&self.state.cloudwatch_logs, logs_shipped) {
+            shipper.close();
+            let _ = tokio::time::timeout(LOGS_DRAIN, task).await;
+        }
         result
     }
 }

@@ -55,6 +55,8 @@ pub struct AppState {
     pub groups: Arc<Vec<crate::groups::Group>>,
     /// Forwarding to AWS X-Ray, when configured.
     pub xray_forward: Option<crate::xray_forward::Forwarder>,
+    /// Shipping log records to CloudWatch Logs, when configured.
+    pub cloudwatch_logs: Option<crate::cloudwatch_logs::Shipper>,
     /// The sampling rules served to services (`--xray-sampling-rules`, else X-Ray's default).
     pub xray_rules: Arc<RuleSet>,
     /// What the sampling API served.
@@ -419,6 +421,9 @@ async fn ingest_otlp(
                     .store
                     .insert_logs(&decoded.logs)
                     .map_err(Rejection::Internal)?;
+                if let Some(shipper) = &state.cloudwatch_logs {
+                    shipper.send_logs(&decoded.logs);
+                }
                 (decoded.rejected, decoded.error_message)
             }
         };
@@ -538,6 +543,10 @@ async fn status(State(app): Shared) -> Response {
         .xray_forward
         .as_ref()
         .map_or(Value::Null, |f| f.stats.to_json());
+    let cloudwatch = app
+        .cloudwatch_logs
+        .as_ref()
+        .map_or(Value::Null, |s| s.stats.to_json());
     query(
         app,
         move |store| {
@@ -549,6 +558,7 @@ async fn status(State(app): Shared) -> Response {
                 "logs": c.logs,
                 "dbBytes": c.db_bytes,
                 "relay": relay,
+                "cloudwatchLogs": cloudwatch,
                 "access": access,
                 "xray": xray,
             })))

@@ -29,9 +29,10 @@ pub const ATTEMPTS: u32 = 5;
 /// X-Ray accepts traces whose id starts within the last 30 days.
 const MAX_TRACE_AGE_SECS: u64 = 30 * 24 * 3600;
 
-/// Where and as whom to send.
+/// Where and as whom to send to an AWS service (X-Ray here, CloudWatch Logs in
+/// [`crate::cloudwatch_logs`]).
 #[derive(Clone, PartialEq, Eq)]
-pub struct XrayForwardConfig {
+pub struct AwsConfig {
     /// `AWS_REGION` (or `AWS_DEFAULT_REGION`).
     pub region: String,
     /// `AWS_ACCESS_KEY_ID`.
@@ -40,14 +41,17 @@ pub struct XrayForwardConfig {
     pub secret_access_key: String,
     /// `AWS_SESSION_TOKEN`. Never logged.
     pub session_token: Option<String>,
-    /// `AWS_ENDPOINT_URL_XRAY` or `AWS_ENDPOINT_URL` (a local endpoint such as moto), else
-    /// X-Ray's regional endpoint.
+    /// The service's `AWS_ENDPOINT_URL_<SERVICE>` or `AWS_ENDPOINT_URL` (a local endpoint
+    /// such as moto), else the service's regional endpoint.
     pub endpoint_url: Option<String>,
 }
 
-impl fmt::Debug for XrayForwardConfig {
+/// X-Ray forwarding's configuration.
+pub type XrayForwardConfig = AwsConfig;
+
+impl fmt::Debug for AwsConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("XrayForwardConfig")
+        f.debug_struct("AwsConfig")
             .field("region", &self.region)
             .field("access_key_id", &"<redacted>")
             .field("secret_access_key", &"<redacted>")
@@ -60,16 +64,23 @@ impl fmt::Debug for XrayForwardConfig {
     }
 }
 
-impl XrayForwardConfig {
-    /// From the standard AWS environment variables; `None` unless a region and both keys are
-    /// set (`env` returns a variable's non-empty value).
+impl AwsConfig {
+    /// For X-Ray, from the standard AWS environment variables ([`AwsConfig::from_env_for`]).
     pub fn from_env(env: impl Fn(&str) -> Option<String>) -> Option<Self> {
+        Self::from_env_for(env, "AWS_ENDPOINT_URL_XRAY")
+    }
+
+    /// From the standard AWS environment variables, with the service's own endpoint variable
+    /// (`AWS_ENDPOINT_URL_XRAY`, `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS`) before
+    /// `AWS_ENDPOINT_URL`; `None` unless a region and both keys are set (`env` returns a
+    /// variable's non-empty value).
+    pub fn from_env_for(env: impl Fn(&str) -> Option<String>, endpoint_var: &str) -> Option<Self> {
         Some(Self {
             region: env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION"))?,
             access_key_id: env("AWS_ACCESS_KEY_ID")?,
             secret_access_key: env("AWS_SECRET_ACCESS_KEY")?,
             session_token: env("AWS_SESSION_TOKEN"),
-            endpoint_url: env("AWS_ENDPOINT_URL_XRAY").or_else(|| env("AWS_ENDPOINT_URL")),
+            endpoint_url: env(endpoint_var).or_else(|| env("AWS_ENDPOINT_URL")),
         })
     }
 }

@@ -4,7 +4,8 @@
 // `traceparent` and `X-Amzn-Trace-Id` naming the same trace and span; the backend's SERVER
 // span is the child of that browser CLIENT span in the collector (OTLP and segments), and its
 // segment is the child of the browser's CLIENT subsegment in X-Ray (BatchGetTraces), where the
-// collector forwarded both.
+// collector forwarded both. The backend's and the page's log lines of that click land in
+// CloudWatch Logs (GetLogEvents), with the trace id in X-Ray's form.
 //
 // Run: scripts/test-package (builds everything), or, once built,
 //      cd tests/package && CHROMIUM=/usr/bin/chromium node --test --test-concurrency=1 xray.test.mjs
@@ -77,6 +78,21 @@ async function batchGetTraces(xrayTraceId) {
   assert.equal(res.status, 200, await res.clone().text());
   const body = await res.json();
   return (body.Traces || []).flatMap((t) => t.Segments || []).map((s) => JSON.parse(s.Document));
+}
+
+/** A CloudWatch Logs call on moto (AWS JSON 1.1: X-Amz-Target Logs_20140328.<op>). */
+async function logsCall(op, body) {
+  const res = await fetch(moto.url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': `Logs_20140328.${op}`,
+      authorization: 'AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/logs/aws4_request, SignedHeaders=host, Signature=0',
+    },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : null };
 }
 
 before(async () => {
@@ -179,6 +195,26 @@ test('a click sends traceparent and X-Amzn-Trace-Id for one span; the backend se
   const root = docs.find((d) => d.id === client.parent_id);
   assert.ok(root, 'the CLIENT span\'s parent (the click) is in X-Ray too');
   assert.equal(root.name, 'demo-frontend', 'the browser root as a segment named by its service');
+
+  // CloudWatch Logs (moto): the backend's line of that request, in the edge-telemetry group,
+  // stream demo-backend, with the trace id in X-Ray's form; the page's lines in its stream.
+  const lines = async (stream) => {
+    const r = await logsCall('GetLogEvents', { logGroupName: 'edge-telemetry', logStreamName: stream, startFromHead: true });
+    return r.status === 200 ? r.json.events.map((e) => JSON.parse(e.message)) : [];
+  };
+  const until = Date.now() + 30_000;
+  let served;
+  for (;;) {
+    served = (await lines('demo-backend')).find((m) => m.body === 'home feed served' && m.traceId === traceId);
+    if (served) break;
+    if (Date.now() > until) assert.fail(`no backend line in CloudWatch Logs; collector: ${JSON.stringify((await getJson('/api/status')).json.cloudwatchLogs)}`);
+    await sleep(300);
+  }
+  assert.equal(served.xray_trace_id, xrayId, 'joinable to the X-Ray trace');
+  assert.equal(served.spanId, server.spanId);
+  assert.equal(served.severity, 'INFO');
+  const page_ = await lines('demo-frontend');
+  assert.ok(page_.some((m) => m.body === 'loading the feed' && m.xray_trace_id === xrayId), JSON.stringify(page_.map((m) => m.body)));
   assert.deepEqual(problems, []);
   await context.close();
 });
