@@ -292,6 +292,12 @@ function installRequests() {
   for (const k of ['fetch', 'xhr']) if (wrappers[k]) release.push(wrappers[k]);
 }
 
+// While onReady replays the calls recorded before the module was ready: a documentLoad span
+// whose load was over before then ends at its place among them (page.js), so what was made
+// during the load is still its child.
+let replaying;
+let replayEnd;
+
 // Starts the engine with checked options. Returns what w.init returned.
 function startEngine(checked) {
   const started = w.init(checked, schedule, taskEpoch, storedSession, globalThis);
@@ -319,7 +325,7 @@ function startEngine(checked) {
     });
     for (const t of transports) if (t) release.push(() => t.close());
     if (errors) release.push(errors.close);
-    if (instrumented & w.Instrumentation.DocumentLoad) release.push(installDocumentLoad(w, guard));
+    if (instrumented & w.Instrumentation.DocumentLoad) release.push(installDocumentLoad(w, guard, replaying));
     const events = guard(w.interactionEvents);
     if (events && events.length) release.push(installInteractions(w, guard, events));
   } catch (e) {
@@ -346,13 +352,21 @@ function onReady(exports) {
   try {
     if (early) {
       if (releaseEarlyErrors) releaseEarlyErrors();
+      replaying = { endAt: (at, end) => { replayEnd = { at, end }; } };
       startEngine(early);
+      replaying = undefined;
     }
     if (earlyDropped && early && early.debug) {
       debugLog(`${earlyDropped} calls made before the WebAssembly module was ready were dropped (more than ${MAX_EARLY_CALLS})`);
     }
+    const endLoad = () => {
+      const e = replayEnd;
+      replayEnd = undefined;
+      if (e) e.end();
+    };
     for (let i = 0; i < pending.length && !dead; i += 2) {
       try {
+        if (replayEnd && pending[i] >= replayEnd.at) endLoad();
         w.replayAt(pending[i]);
         pending[i + 1]();
       } catch (e) {
@@ -360,6 +374,7 @@ function onReady(exports) {
       }
     }
     guard(w.replayAt, NaN);
+    endLoad();
   } catch (e) {
     fault(e);
   }

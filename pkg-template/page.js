@@ -11,10 +11,12 @@ function navigationEntry() {
 /**
  * The `documentLoad` span: started now with the navigation's start time, active (for code
  * with nothing else active) until the load event is over, then ended with the timing events.
+ * `replaying` (when calls recorded before the module was ready are about to be replayed):
+ * `{ endAt(time, end) }`, to end a span whose load is over at its place among them.
  * It joins the trace in `<meta name="traceparent">` or in the navigation response's
  * `Server-Timing: traceparent;desc="00-…"`.
  */
-export function installDocumentLoad(w, guard) {
+export function installDocumentLoad(w, guard, replaying) {
   if (typeof document === 'undefined') return undefined;
   const parents = [];
   const meta = document.querySelector('meta[name="traceparent"]');
@@ -25,9 +27,13 @@ export function installDocumentLoad(w, guard) {
   }
   const h = guard(w.documentLoadStart, parents);
   if (!h) return undefined;
-  // Initialised after the load: the span is complete already and parents nothing.
+  // Initialised after the load: the span is complete already and parents nothing. When the
+  // module arrived after the load, the calls recorded meanwhile are about to be replayed:
+  // those made before loadEventEnd still run under it (`replaying` ends it in their order).
   if (document.readyState === 'complete' && nav && nav.loadEventEnd > 0) {
-    guard(w.documentLoadEnd, h, nav);
+    const end = () => guard(w.documentLoadEnd, h, nav);
+    if (replaying) replaying.endAt(nav.loadEventEnd, end);
+    else end();
     return undefined;
   }
   // loadEventEnd is set once the load handlers have run: read it in the next task.

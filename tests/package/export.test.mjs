@@ -45,6 +45,23 @@ before(async () => {
   // The same sink, same-origin: the app server passes /otlp/* to it.
   routes.set('/otlp', sink.handle);
   routes.set('/gate', gate);
+  // The package again, its engine module held back 1.5 s: it arrives after the page's load.
+  routes.set('/pkg-slow', (req, res) => {
+    const rel = decodeURIComponent(new URL(req.url, 'http://x').pathname.slice('/pkg-slow/'.length));
+    const file = path.join(PKG_DIR, path.basename(rel));
+    const send = () => {
+      if (!fs.existsSync(file)) {
+        res.writeHead(404);
+        res.end();
+        return;
+      }
+      const type = file.endsWith('.wasm') ? 'application/wasm' : 'text/javascript; charset=utf-8';
+      res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' });
+      res.end(fs.readFileSync(file));
+    };
+    if (file.endsWith('edge_telemetry_bg.wasm')) setTimeout(send, 1500);
+    else send();
+  });
   srv = await startServers({ pkgDir: PKG_DIR, pages, routes });
   for (const [p, html] of Object.entries(PAGES)) pages.set(p, { html });
   // The plain page under a CSP that allows workers from the page's origin only (not blob:).
@@ -153,6 +170,12 @@ const NAV_DST = '<!doctype html><html><head><meta charset="utf-8" /><link rel="i
 
 const PAGES = {
   '/loading.html': loadingPage(),
+  // The same page with the engine module arriving after the load event, and a span made after
+  // the load (still before the module is ready).
+  '/loading-slow.html': loadingPage().replace("'/pkg/index.js'", "'/pkg-slow/index.js'").replace(
+    "window.__ready = true;",
+    "addEventListener('load', () => setTimeout(() => { ET.startSpan('after-load').end(); window.__afterLoad = true; }, 20)); window.__ready = true;",
+  ),
   '/nav-src.html': NAV_SRC,
   '/nav-dst.html': NAV_DST,
   '/measure.html': MEASURE,
@@ -1224,7 +1247,7 @@ async function documentLoadCase({ open, tid, pagePath, t }) {
   assert.ok(fetchSpan, 'the fetch during load is exported');
   assert.equal(fetchSpan.parentSpanId, d.spanId, 'a fetch during load is a child of documentLoad');
   t.diagnostic(`${pagePath}: documentLoad ${Number(BigInt(d.endTimeUnixNano) - BigInt(d.startTimeUnixNano)) / 1e6} ms, ${d.events.length} events`);
-  return d;
+  return Object.assign(d, { page });
 }
 
 pageTest('documentLoad: a root span with Navigation Timing events, ending at loadEventEnd, parenting what starts during load', { path: null }, async (ctx) => {
@@ -1232,6 +1255,17 @@ pageTest('documentLoad: a root span with Navigation Timing events, ending at loa
   assert.equal(d.parentSpanId, undefined, 'a root span without meta tag or Server-Timing');
   assert.equal(d.kind, 1);
   assert.equal(d.flags & (HAS_IS_REMOTE | IS_REMOTE | 1), HAS_IS_REMOTE | 1, 'sampled, no remote parent');
+});
+
+pageTest('documentLoad: when the module arrives after the load, what was made during the load is still its child, and what was made after it is not', { path: null }, async (ctx) => {
+  const d = await documentLoadCase({ ...ctx, pagePath: '/loading-slow.html' });
+  const r = await d.page.evaluate(() => ({ afterLoad: window.__afterLoad, timing: performance.getEntriesByType('resource').find((e) => e.name.endsWith('edge_telemetry_bg.wasm')), loadEnd: performance.getEntriesByType('navigation')[0].loadEventEnd }));
+  assert.ok(r.timing.responseEnd > r.loadEnd, `the module arrived after the load (${r.timing.responseEnd} > ${r.loadEnd})`);
+  assert.equal(r.afterLoad, true);
+  const after = ackedSpans(ctx.tid).find((s) => s.name === 'after-load');
+  assert.ok(after, 'the span made after the load is exported');
+  assert.equal(after.parentSpanId, undefined, 'made after loadEventEnd: not under documentLoad');
+  assert.notEqual(after.traceId, d.traceId);
 });
 
 pageTest('documentLoad joins the trace of <meta name="traceparent"> and of Server-Timing: traceparent', { path: null }, async (ctx) => {
