@@ -239,7 +239,13 @@ export function installErrors(w, guard, fetchFn, settings, channels, options, on
       }
       const over = kept.length - MAX_WAITING_ERRORS;
       if (over > 0 && !gone) for (let k = 0; k < over; k++) guard(w.errorNotSent, NotSent.Lost);
-      localStorage.setItem(ERRORS_STORAGE_KEY, JSON.stringify(over > 0 ? kept.slice(over) : kept));
+      const all = over > 0 ? kept.slice(over) : kept;
+      try {
+        localStorage.setItem(ERRORS_STORAGE_KEY, JSON.stringify(all));
+      } catch (_) {
+        // Over the quota: again without their telemetry (the link's fifth entry).
+        localStorage.setItem(ERRORS_STORAGE_KEY, JSON.stringify(all.map((r) => Object.assign({}, r, { link: r.link.slice(0, 4) }))));
+      }
       return true;
     } catch (_) {
       return false;

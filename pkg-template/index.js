@@ -12,7 +12,7 @@ import { engine } from './engine.js';
 import { installFetch, installXhr } from './instrument.js';
 import { installTransport } from './export.js';
 import { installErrors, tagThrown } from './errors.js';
-import { installDocumentLoad, installInteractions } from './page.js';
+import { installDocumentLoad, installInteractions, installNavigation } from './page.js';
 import { installConsole, render, sdkDebug } from './console.js';
 
 const { SESSION_STORAGE_KEY, Source, Severity, CONSOLE_SEVERITY } = codes;
@@ -324,7 +324,7 @@ function startEngine(checked) {
       transports[channel] = installTransport(channel, w, guard, pageFetch, settings);
     });
     for (const t of transports) if (t) release.push(() => t.close());
-    if (errors) release.push(errors.close);
+    if (errors) release.push(errors.close, installNavigation(w, guard));
     if (instrumented & w.Instrumentation.DocumentLoad) release.push(installDocumentLoad(w, guard, replaying));
     const events = guard(w.interactionEvents);
     if (events && events.length) release.push(installInteractions(w, guard, events));

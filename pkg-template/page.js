@@ -90,3 +90,39 @@ export function installInteractions(w, guard, events) {
     for (const type of events) removeEventListener(type, listener, { capture: true });
   };
 }
+
+/**
+ * Navigations within the page (`history.pushState` / `replaceState`, back and forward, hash
+ * changes): each change of `location.href` goes to the engine (`w.navigation(from, to)`),
+ * which keeps it as Rollbar telemetry. Returns the function that puts `history` back.
+ */
+export function installNavigation(w, guard) {
+  if (typeof history === 'undefined' || typeof location === 'undefined' || typeof addEventListener !== 'function') return undefined;
+  let last = location.href;
+  const changed = () => {
+    const now = location.href;
+    if (now !== last) {
+      guard(w.navigation, last, now);
+      last = now;
+    }
+  };
+  const wrapped = [];
+  for (const name of ['pushState', 'replaceState']) {
+    const original = history[name];
+    if (typeof original !== 'function') continue;
+    const wrapper = function (...args) {
+      const r = original.apply(this, args);
+      changed();
+      return r;
+    };
+    history[name] = wrapper;
+    wrapped.push([name, original, wrapper]);
+  }
+  addEventListener('popstate', changed);
+  addEventListener('hashchange', changed);
+  return () => {
+    removeEventListener('popstate', changed);
+    removeEventListener('hashchange', changed);
+    for (const [name, original, wrapper] of wrapped) if (history[name] === wrapper) history[name] = original;
+  };
+}

@@ -200,6 +200,11 @@ pub fn interaction_events() -> Vec<String> {
     with_sdk(|s| s.engine.config().interaction_events.clone()).unwrap_or_default()
 }
 
+/// The page moved from `from` to `to` without loading (history API, hash change).
+pub fn navigation(from: String, to: String) {
+    with_sdk(|s| s.engine.navigation(&from, &to));
+}
+
 /// `log.info(message, attributes)` and the others, and captured console calls: `severity` a
 /// `Severity` value, `body` the message as the facade rendered it.
 pub fn log(severity: u32, body: String, attributes: JsValue) {

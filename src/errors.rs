@@ -45,6 +45,11 @@ fn link_to_js(link: &ErrorLink) -> JsValue {
     js::push(&a, &JsValue::from(link.now_ms as f64));
     js::push(&a, &trace);
     js::push(&a, &span);
+    let telemetry = link
+        .telemetry
+        .as_deref()
+        .map_or(JsValue::UNDEFINED, JsValue::from_str);
+    js::push(&a, &telemetry);
     a
 }
 
@@ -81,7 +86,7 @@ fn queue(uuid: &str, body: String) -> bool {
 
 /// Links an error to its span: `kind`, where it came from (a `Source` number); `hint`, the
 /// span it was thrown under (0: the active one); `name`, `message`, `stack`: the outermost
-/// error, for the span's mark. Returns `[uuid, timeMs, traceId, spanId]` for the item
+/// error, for the span's mark. Returns `[uuid, timeMs, traceId, spanId, telemetry]` for the item
 /// encoder (then `errorQueue` or `errorNotSent` with that uuid), or `undefined` when
 /// reporting is off.
 pub fn error_capture(
@@ -266,6 +271,7 @@ fn report_panic(message: &str, stack: &str) {
             uuid: id,
             now_ms: now_millis(),
             trace: None,
+            telemetry: None,
         };
         Some(item(&link_to_js(&link)))
             .filter(JsValue::is_string)

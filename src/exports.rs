@@ -17,6 +17,7 @@ exports! {
     "instrumentations" => api::instrumentations[];
     "interactionEvents" => api::interaction_events[];
     "log" => api::log[severity: u32, body: String, attributes: JsValue];
+    "navigation" => api::navigation[from: String, to: String];
     "startSpan" => api::start_span[name: JsValue, kind: JsValue, attributes: JsValue, start: JsValue, parent: JsValue, links: JsValue, flags: u32];
     "spanSetAttribute" => api::span_set_attribute[handle: u32, key: JsValue, value: JsValue];
     "spanSetAttributes" => api::span_set_attributes[handle: u32, attributes: JsValue];

@@ -30,6 +30,7 @@ use crate::config::{ExportConfig, SdkConfig};
 use crate::errors::capture::{MAX_WAITING_ERRORS, NotSent, RawError};
 use crate::errors::rollbar::ACCESS_TOKEN_HEADER;
 use crate::errors::rollbar::MAX_ITEM_BYTES;
+use crate::errors::telemetry::{Telemetry, element_name};
 use crate::export::batch::{BatchConfig, Push};
 use crate::export::channel::{Bodies, Channel, ChannelSettings, Outgoing, Payload, Request};
 use crate::export::otlp::{OtlpEncoder, parse_partial_success};
@@ -290,6 +291,8 @@ pub struct ErrorLink {
     pub now_ms: u64,
     /// The trace and span id (hex) of the span it is linked to.
     pub trace: Option<(String, String)>,
+    /// Rollbar telemetry: the page's recent events (a JSON array), `None` when there is none.
+    pub telemetry: Option<String>,
 }
 
 /// The engine. `G` makes ids, `C` tells the time.
@@ -311,6 +314,8 @@ pub struct Sdk<G, C> {
     spans: Option<SpanChannel>,
     items: Option<ItemChannel>,
     logs: Option<LogChannel>,
+    /// With error reporting on: the recent events its items carry.
+    telemetry: Option<Telemetry>,
     pending: Vec<PendingMark>,
     /// What the engine did and dropped.
     pub stats: Stats,
@@ -364,6 +369,7 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
             spans: None,
             items: None,
             logs: None,
+            telemetry: None,
             pending: Vec::new(),
             stats: Stats::default(),
             config,
@@ -395,9 +401,10 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
         self.spans = Some(channel);
     }
 
-    /// Sends Rollbar items through `channel`.
+    /// Sends Rollbar items through `channel`, with the page's recent events (telemetry).
     pub fn set_item_channel(&mut self, channel: ItemChannel) {
         self.items = Some(channel);
+        self.telemetry = Some(Telemetry::default());
     }
 
     /// Sends log records through `channel`.
@@ -480,7 +487,8 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
 
     /// Makes a log record of `body` at `severity`, at `time` (epoch nanoseconds; `None`:
     /// now), observed now, with the active span's ids, and queues it for export; the delay
-    /// to arm the log channel's timer with. Attributes are held to the span limits, the
+    /// to arm the log channel's timer with; with error reporting on, also a telemetry event
+    /// for the page's next items. Attributes are held to the span limits, the
     /// session's id is added, a string body has the query values of its URLs scrubbed and is
     /// cut to [`MAX_LOG_BODY_CHARS`] (counted). Without a log channel nothing is made; a full
     /// queue drops the record (counted).
@@ -491,11 +499,17 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
         attributes: Vec<KeyValue>,
         time: Option<u64>,
     ) -> (Option<u64>, Option<String>) {
-        if self.logs.is_none() {
+        if self.logs.is_none() && self.telemetry.is_none() {
             return (None, None);
         }
         let now = self.clock.now_unix_nanos();
         let now_ms = now / 1_000_000;
+        if let (Some(t), Value::String(text)) = (self.telemetry.as_mut(), &body) {
+            t.log(time.unwrap_or(now) / 1_000_000, severity, text.as_str());
+        }
+        if self.logs.is_none() {
+            return (None, None);
+        }
         self.touch_session(now_ms);
         let limits = *self.tracer.limits();
         let (mut attributes, dropped, truncated) = limit_attributes(
@@ -1226,6 +1240,10 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
         let scope = self.open_active_scope();
         let parsed = Url::parse(url);
         let handle = self.http_start_parsed(method, url, parsed.as_ref(), xhr);
+        if let Some(t) = self.telemetry.as_mut() {
+            let now_ms = self.clock.now_unix_nanos() / 1_000_000;
+            t.request_start(handle, now_ms, method, url, xhr);
+        }
         if let Some(scope) = scope {
             if self.request_scopes.len() >= MAX_REQUEST_SCOPES {
                 // Requests that never settle: their scope is forgotten, not kept forever.
@@ -1258,6 +1276,17 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
     ) -> Option<Ended> {
         if let Some(r) = self.request_scopes.iter_mut().find(|r| r.0 == handle) {
             r.2 = Some(epoch);
+        }
+        if let Some(t) = self.telemetry.as_mut() {
+            let end_ms = end.unwrap_or_else(|| self.clock.now_unix_nanos()) / 1_000_000;
+            match outcome {
+                HttpOutcome::Response(status) => t.request_end(handle, end_ms, *status),
+                HttpOutcome::NetworkError(_) | HttpOutcome::Timeout => {
+                    t.request_end(handle, end_ms, 0);
+                }
+                // Not an error, and no answer to show.
+                HttpOutcome::Aborted => t.request_forget(handle),
+            }
         }
         self.http_end_at(handle, outcome, end)
     }
@@ -1360,7 +1389,19 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
     ) -> SpanHandle {
         let attrs = interaction_attributes(&event_type, target, xpath);
         let now = self.clock.now_unix_nanos();
+        if let Some(t) = self.telemetry.as_mut() {
+            t.dom(now / 1_000_000, &event_type, &element_name(target, xpath));
+        }
         self.start_auto_span(event_type, None, now, attrs)
+    }
+
+    /// The page moved to another URL without loading (history API, hash change): a
+    /// telemetry event for its next items (URLs scrubbed).
+    pub fn navigation(&mut self, from: &str, to: &str) {
+        let now_ms = self.clock.now_unix_nanos() / 1_000_000;
+        if let Some(t) = self.telemetry.as_mut() {
+            t.navigation(now_ms, from, to);
+        }
     }
 
     /// Ends an interaction span (after the event's task).
@@ -1434,6 +1475,11 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
             uuid,
             now_ms: now / 1_000_000,
             trace,
+            telemetry: self
+                .telemetry
+                .as_ref()
+                .filter(|t| !t.is_empty())
+                .map(Telemetry::to_json),
         };
         (Some(link), released)
     }
@@ -2418,6 +2464,7 @@ mod tests {
             page_url: Some("https://shop.example/cart?id=7".to_owned()),
             now_ms: link.now_ms,
             trace: link.trace.clone(),
+            telemetry: None,
         };
         let item = reporter.encode(
             report,

@@ -11,11 +11,13 @@
 //! Native only: serde_json is a dev-dependency for non-wasm targets.
 #![cfg(not(target_arch = "wasm32"))]
 
+use edge_telemetry_core::boundary::Severity;
 use edge_telemetry_core::errors::rollbar::{
     Body, Exception, Item, Json, Level, MAX_ITEM_BYTES, MIN_ITEM_BYTES, SCRUBBED, Scrubber,
     encode_item, format_uuid_v4,
 };
 use edge_telemetry_core::errors::stack::StackFrame;
+use edge_telemetry_core::errors::telemetry::{Telemetry, element_name};
 use serde_json::{Map, Value, json};
 
 // ---------------------------------------------------------------------------------------
@@ -563,6 +565,29 @@ fn everything(body: Body) -> Item {
         trace_url: Some(
             "https://ui.honeycomb.io/acme/environments/prod/trace?trace_id=4bf9".into(),
         ),
+        telemetry: Some({
+            let mut t = Telemetry::default();
+            t.request_start(
+                1,
+                1_700_000_000_000,
+                "GET",
+                "https://shop.example/cart?s=1",
+                false,
+            );
+            t.request_end(1, 1_700_000_000_120, 500);
+            t.dom(
+                1_700_000_000_200,
+                "click",
+                &element_name("BUTTON", r#"//*[@id="pay"]"#),
+            );
+            t.log(1_700_000_000_300, Severity::Warn, "card declined");
+            t.navigation(
+                1_700_000_000_400,
+                "https://shop.example/cart",
+                "https://shop.example/pay",
+            );
+            t.to_json()
+        }),
         ..base(body)
     }
 }
@@ -892,6 +917,21 @@ fn every_body_kind_and_field() {
         }
         let doc = check(&everything(body.clone()), &scrubber, MAX_ITEM_BYTES);
         let data = &doc["data"];
+        let telemetry = data["body"]["telemetry"]
+            .as_array()
+            .expect("body.telemetry");
+        assert_eq!(
+            telemetry
+                .iter()
+                .map(|t| t["type"].as_str().unwrap())
+                .collect::<Vec<_>>(),
+            ["network", "dom", "log", "navigation"]
+        );
+        assert_eq!(
+            telemetry[0]["body"]["url"],
+            "https://shop.example/cart?s=REDACTED"
+        );
+        assert_eq!(telemetry[0]["level"], "error");
         assert_eq!(data["custom"]["trace_id"], TRACE_ID);
         assert_eq!(data["custom"]["span_id"], SPAN_ID);
         assert!(
@@ -1208,7 +1248,38 @@ impl Rng {
             span_id: self.chance(50).then(|| SPAN_ID.into()),
             trace_url: self.option(),
             notifier_version: self.string(),
+            telemetry: self.chance(40).then(|| self.telemetry()),
         }
+    }
+
+    /// Recent events of every kind, with random texts (some long), as the engine keeps them.
+    fn telemetry(&mut self) -> String {
+        let mut t = Telemetry::default();
+        for i in 0..self.below(150) {
+            let at = self.next() >> 24;
+            match self.below(5) {
+                0 => t.log(
+                    at,
+                    [
+                        Severity::Debug,
+                        Severity::Info,
+                        Severity::Warn,
+                        Severity::Error,
+                        Severity::Fatal,
+                    ][self.below(5)],
+                    &self.string(),
+                ),
+                1 => {
+                    let url = format!("https://h.example/{}?q={}", self.string(), self.string());
+                    t.request_start(i as u32, at, "GET", &url, self.chance(50));
+                    t.request_end(i as u32, at + 5, [0, 200, 404, 503][self.below(4)]);
+                }
+                2 => t.dom(at, "click", &element_name("BUTTON", &self.string())),
+                3 => t.navigation(at, &format!("https://h.example/{}", self.string()), "/next"),
+                _ => t.log(at, Severity::Info, &"z".repeat(self.below(3000))),
+            }
+        }
+        t.to_json()
     }
 }
 

@@ -79,7 +79,7 @@ fn read_chain(chain: &JsValue) -> Vec<RawError> {
 
 /// The item for one captured error: `report` is `{kind, level, chain, custom, link,
 /// pageUrl}` (`link`: what the engine's `errorCapture` returned, `[uuid, timeMs, traceId,
-/// spanId]`). Returns the item's JSON, or the `NotSent` number of why it is not sent.
+/// spanId, telemetry]`). Returns the item's JSON, or the `NotSent` number of why it is not sent.
 pub fn encode(report: JsValue) -> JsValue {
     let link = get(&report, "link");
     let at = |i: u32| js::get_index(&link, i);
@@ -93,6 +93,7 @@ pub fn encode(report: JsValue) -> JsValue {
         page_url: read_string(&report, "pageUrl"),
         now_ms: at(1).as_f64().unwrap_or(0.0) as u64,
         trace,
+        telemetry: at(4).as_string(),
     };
     let Ok(mut guard) = REPORTER.try_borrow_mut() else {
         return JsValue::from(NotSent::Raised as u32);

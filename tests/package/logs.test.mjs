@@ -60,7 +60,8 @@ const NAV_DST = `<!doctype html><html lang="en"><head><meta charset="utf-8" /><l
 
 before(async () => {
   if (!fs.existsSync(path.join(PKG_DIR, 'index.js'))) throw new Error(`missing ${PKG_DIR}/index.js: run scripts/build-pkg first`);
-  sink = await startSink();
+  // Rollbar items go to the same sink; only OTLP bodies are captured for the decode test.
+  sink = await startSink({ noCapture: ['/api/1/item'] });
   const routes = new Map([['/otlp', sink.handle]]);
   pages.set('/early.html', { html: EARLY_PAGE });
   pages.set('/nav-src.html', { html: NAV_SRC });
@@ -316,4 +317,51 @@ test('init errors name captureConsole and logsEndpoint', { timeout: 20_000 }, as
   } finally {
     await context.close();
   }
+});
+
+pageTest('Rollbar telemetry: an item after a fetch, a click, a console line and a navigation carries them all in body.telemetry, scrubbed and in order', async ({ page, tid }) => {
+  const r = await page.evaluate(async ({ o, api }) => {
+    ET.init({ ...o, captureConsole: ['warn'], userInteractionEvents: ['click'], rollbar: { endpoint: `${o.endpoint}/api/1/item/` } });
+    await ET.ready();
+    const button = document.createElement('button');
+    button.id = 'go';
+    button.textContent = 'go';
+    document.body.append(button);
+    const done = new Promise((resolve) => {
+      button.addEventListener('click', () => {
+        fetch(`${api}/echo/cart?token=s3cret`).then((res) => res.text()).then(() => {
+          console.warn('cart loaded slowly');
+          ET.log.error('inventory mismatch', { sku: 7 });
+          history.pushState({}, '', '/next?session=abc');
+          resolve();
+        });
+      });
+    });
+    button.click();
+    await done;
+    const uuid = ET.captureException(new Error('after the click'));
+    await ET.flush();
+    return { uuid };
+  }, { o: options(tid), api: srv.allowedOrigin });
+  const item = sink.requests.find((q) => q.path === '/api/1/item/' && q.json && q.json.data && q.json.data.uuid === r.uuid);
+  assert.ok(item, 'the item reached the Rollbar endpoint');
+  const telemetry = item.json.data.body.telemetry;
+  assert.ok(Array.isArray(telemetry), JSON.stringify(item.json.data.body).slice(0, 300));
+  const types = telemetry.map((t) => t.type);
+  const at = (type, pred) => telemetry.findIndex((t) => t.type === type && pred(t.body));
+  const click = at('dom', (b) => b.subtype === 'click' && b.element === 'button#go');
+  const net = at('network', (b) => b.url === `${srv.allowedOrigin}/echo/cart?token=REDACTED`);
+  const warn = at('log', (b) => b.message === 'cart loaded slowly');
+  const logged = at('log', (b) => b.message === 'inventory mismatch');
+  const nav = at('navigation', (b) => b.to === `${srv.appOrigin}/next?session=REDACTED`);
+  assert.ok(click >= 0 && net >= 0 && warn >= 0 && logged >= 0 && nav >= 0, JSON.stringify(telemetry));
+  assert.ok(click < net && net < warn && warn < logged && logged < nav, `in order: ${types}`);
+  const n = telemetry[net];
+  assert.deepEqual([n.level, n.body.subtype, n.body.method, n.body.status_code], ['info', 'fetch', 'GET', 200]);
+  assert.ok(n.body.end_time_ms >= n.body.start_time_ms && n.body.start_time_ms === n.timestamp_ms);
+  assert.equal(telemetry[warn].level, 'warning');
+  assert.equal(telemetry[logged].level, 'error');
+  assert.equal(telemetry[nav].body.from, `${srv.appOrigin}/plain.html`);
+  for (const t of telemetry) assert.equal(t.source, 'client');
+  assert.ok(!JSON.stringify(telemetry).includes('s3cret') && !JSON.stringify(telemetry).includes('abc'), 'scrubbed');
 });

@@ -186,6 +186,8 @@ pub struct ErrorReport {
     pub now_ms: u64,
     /// The trace and span id (hex) of the span it is linked to.
     pub trace: Option<(String, String)>,
+    /// Rollbar telemetry: the recent events before it (a JSON array), for `body.telemetry`.
+    pub telemetry: Option<String>,
 }
 
 /// The page's error reporting: everything about items that does not change per error.
@@ -298,6 +300,7 @@ impl Reporter {
             page_url,
             now_ms,
             trace,
+            telemetry,
         } = report;
         // Script URLs in stacks may carry tokens in their query, as the page URL may.
         for e in &mut chain {
@@ -315,12 +318,13 @@ impl Reporter {
         frames.extend(chain[1..].iter().map(|e| parse_stack(&e.stack)));
         let body = item_body(source, &chain, frames);
         Ok(self.item(
-            uuid, source, level, body, now_ms, page_url, custom, trace, f64_format,
+            uuid, source, level, body, now_ms, page_url, custom, trace, telemetry, f64_format,
         ))
     }
 
     /// The encoded item: `body` from `source` at `now_ms`, linked to `trace` (trace and span
-    /// id, hex) when there is one, with the page URL and the call's `custom` data.
+    /// id, hex) when there is one, with the page URL, the call's `custom` data and the
+    /// page's recent `telemetry`.
     #[allow(clippy::too_many_arguments)]
     pub fn item(
         &self,
@@ -332,9 +336,11 @@ impl Reporter {
         page_url: Option<String>,
         custom: Json,
         trace: Option<(String, String)>,
+        telemetry: Option<String>,
         f64_format: FormatF64,
     ) -> String {
         let mut item = self.template.clone();
+        item.telemetry = telemetry;
         item.uuid = uuid;
         item.level = level.unwrap_or(source.default_level());
         item.timestamp_secs = now_ms / 1000;
@@ -378,6 +384,7 @@ impl Reporter {
             now_ms,
             page_url,
             Json::Null,
+            None,
             None,
             f64_format,
         )

@@ -6,3 +6,4 @@ pub mod capture;
 pub mod item_limits;
 pub mod rollbar;
 pub mod stack;
+pub mod telemetry;

@@ -312,6 +312,10 @@ pub struct Item {
     pub trace_url: Option<String>,
     /// `notifier.version`.
     pub notifier_version: String,
+    /// `body.telemetry`: the recent events before the error, a JSON array as
+    /// [`crate::errors::telemetry::Telemetry::to_json`] writes it. Sent as it is while no
+    /// string of the item has to be cut; the first thing left out when the item is too large.
+    pub telemetry: Option<String>,
 }
 
 impl Item {
@@ -345,6 +349,7 @@ impl Item {
             span_id: None,
             trace_url: None,
             notifier_version,
+            telemetry: None,
         }
     }
 }
@@ -715,6 +720,17 @@ impl Encoder<'_> {
         self.text(environment, ENVIRONMENT_MAX);
         self.out.push_str(r#","body":"#);
         self.body();
+        if let Some(events) = item
+            .telemetry
+            .as_deref()
+            .filter(|_| !self.cut.minimal && self.cut.chars == ALL)
+            && self.out.ends_with('}')
+        {
+            self.out.pop();
+            self.out.push_str(r#","telemetry":"#);
+            self.out.push_str(events);
+            self.out.push('}');
+        }
         self.out.push_str(r#","level":""#);
         self.out.push_str(item.level.as_str());
         self.out.push('"');
@@ -1901,6 +1917,11 @@ mod tests {
             span_id: Some(SPAN_ID.into()),
             trace_url: Some(nasty.clone()),
             notifier_version: nasty,
+            telemetry: Some(crate::cat!(
+                "[{\"level\":\"info\",\"type\":\"log\",\"timestamp_ms\":1,\"body\":{\"message\":\"",
+                "x".repeat(200_000),
+                "\"},\"source\":\"client\"}]"
+            )),
         }
     }
 
