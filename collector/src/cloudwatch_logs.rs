@@ -18,7 +18,6 @@
 
 use crate::otlp_logs::LogRow;
 use crate::xray_forward::AwsConfig;
-use aws_sdk_cloudwatchlogs::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use edge_telemetry_core::model::TraceId;
 use edge_telemetry_core::propagation::parse_hex_bytes;
@@ -356,29 +355,7 @@ pub async fn run(pending: Pending) {
         config,
         stats,
     } = pending;
-    let aws = &config.aws;
-    let credentials = Credentials::new(
-        aws.access_key_id.clone(),
-        aws.secret_access_key.clone(),
-        aws.session_token.clone(),
-        None,
-        "edge-collector",
-    );
-    // The retries are ours (counted, never more than ATTEMPTS); each call gets 10 s.
-    let mut builder = aws_sdk_cloudwatchlogs::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(aws.region.clone()))
-        .credentials_provider(credentials)
-        .retry_config(aws_sdk_cloudwatchlogs::config::retry::RetryConfig::disabled())
-        .timeout_config(
-            aws_sdk_cloudwatchlogs::config::timeout::TimeoutConfig::builder()
-                .operation_timeout(Duration::from_secs(10))
-                .build(),
-        );
-    if let Some(url) = &aws.endpoint_url {
-        builder = builder.endpoint_url(url);
-    }
-    let client = aws_sdk_cloudwatchlogs::Client::from_conf(builder.build());
+    let client = aws_sdk_cloudwatchlogs::Client::new(&config.aws.sdk_config());
     let mut sender = Sender {
         client,
         group: config.group.clone(),

@@ -12,7 +12,6 @@ use std::sync::Arc;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
-use prost::Message as _;
 use serde_json::{Map, Value};
 
 /// How a request body is encoded.
@@ -76,12 +75,34 @@ pub struct Decoded {
 
 /// Decodes a request body (already inflated).
 pub fn decode(body: &[u8], format: Format) -> Result<Decoded, String> {
-    let request = match format {
-        Format::Protobuf => ExportTraceServiceRequest::decode(body)
-            .map_err(|e| format!("malformed OTLP protobuf body: {e}"))?,
-        Format::Json => decode_json::<ExportTraceServiceRequest>(body)?,
-    };
-    Ok(convert(request))
+    decode_request::<ExportTraceServiceRequest>(body, format).map(convert)
+}
+
+/// An OTLP request of either format as `T` (traces or logs).
+pub(crate) fn decode_request<T>(body: &[u8], format: Format) -> Result<T, String>
+where
+    T: prost::Message + Default + serde::de::DeserializeOwned,
+{
+    match format {
+        Format::Protobuf => {
+            T::decode(body).map_err(|e| format!("malformed OTLP protobuf body: {e}"))
+        }
+        Format::Json => decode_json::<T>(body),
+    }
+}
+
+/// The `service.name` of a resource's attributes ([`UNKNOWN_SERVICE`] without one).
+pub(crate) fn service_of(attrs: &[KeyValue]) -> Arc<str> {
+    attrs
+        .iter()
+        .find(|kv| kv.key == "service.name")
+        .and_then(|kv| kv.value.as_ref())
+        .and_then(|v| match &v.value {
+            Some(any_value::Value::StringValue(s)) if !s.is_empty() => Some(s.as_str()),
+            _ => None,
+        })
+        .unwrap_or(UNKNOWN_SERVICE)
+        .into()
 }
 
 /// A JSON request body as `T`: strictly first, then [`normalize`]d.
@@ -271,16 +292,7 @@ fn convert(request: ExportTraceServiceRequest) -> Decoded {
             .resource
             .map(|r| r.attributes)
             .unwrap_or_default();
-        let service: Arc<str> = resource_attrs
-            .iter()
-            .find(|kv| kv.key == "service.name")
-            .and_then(|kv| kv.value.as_ref())
-            .and_then(|v| match &v.value {
-                Some(any_value::Value::StringValue(s)) if !s.is_empty() => Some(s.as_str()),
-                _ => None,
-            })
-            .unwrap_or(UNKNOWN_SERVICE)
-            .into();
+        let service = service_of(&resource_attrs);
         let resource: Arc<str> = attributes_json(&resource_attrs).to_string().into();
         for scope_spans in resource_spans.scope_spans {
             let (scope_name, scope_version): (Arc<str>, Arc<str>) = match scope_spans.scope {

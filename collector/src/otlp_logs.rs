@@ -6,11 +6,9 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
-use opentelemetry_proto::tonic::common::v1::any_value;
-use prost::Message as _;
 use serde_json::Value;
 
-use crate::otlp::{Format, UNKNOWN_SERVICE, any_json, attributes_json, decode_json, hex};
+use crate::otlp::{Format, any_json, attributes_json, decode_request, hex, service_of};
 
 /// One log record as stored: ids in lowercase hex (absent when the record has none), the
 /// attribute maps as JSON text.
@@ -46,12 +44,7 @@ pub struct DecodedLogs {
 
 /// Decodes a request body (already inflated).
 pub fn decode(body: &[u8], format: Format) -> Result<DecodedLogs, String> {
-    let request = match format {
-        Format::Protobuf => ExportLogsServiceRequest::decode(body)
-            .map_err(|e| format!("malformed OTLP protobuf body: {e}"))?,
-        Format::Json => decode_json::<ExportLogsServiceRequest>(body)?,
-    };
-    Ok(convert(request))
+    decode_request::<ExportLogsServiceRequest>(body, format).map(convert)
 }
 
 /// An id of `len` bytes, as hex; `Ok(None)` for none (empty or all zeros), `Err` for a wrong
@@ -75,16 +68,7 @@ fn convert(request: ExportLogsServiceRequest) -> DecodedLogs {
             .resource
             .map(|r| r.attributes)
             .unwrap_or_default();
-        let service: Arc<str> = resource_attrs
-            .iter()
-            .find(|kv| kv.key == "service.name")
-            .and_then(|kv| kv.value.as_ref())
-            .and_then(|v| match &v.value {
-                Some(any_value::Value::StringValue(s)) if !s.is_empty() => Some(s.as_str()),
-                _ => None,
-            })
-            .unwrap_or(UNKNOWN_SERVICE)
-            .into();
+        let service = service_of(&resource_attrs);
         let resource: Arc<str> = attributes_json(&resource_attrs).to_string().into();
         for scope_logs in resource_logs.scope_logs {
             let scope_name: Arc<str> = scope_logs.scope.map(|s| s.name).unwrap_or_default().into();
@@ -160,6 +144,8 @@ pub fn severity_name(n: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use opentelemetry_proto::tonic::common::v1::any_value;
+    use prost::Message as _;
 
     #[test]
     fn json_and_protobuf_decode_alike_and_bad_ids_are_rejected_alone() {

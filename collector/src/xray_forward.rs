@@ -9,7 +9,7 @@
 //! batch up (counted). Documents X-Ray reports as unprocessed are counted too.
 
 use crate::otlp::SpanRecord;
-use aws_sdk_xray::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_xray::config::{BehaviorVersion, Credentials, Region, SharedCredentialsProvider};
 use edge_telemetry_core::model::TraceId;
 use edge_telemetry_core::propagation::parse_hex_bytes;
 use edge_telemetry_core::propagation::xray::write_xray_trace_id;
@@ -65,6 +65,35 @@ impl fmt::Debug for AwsConfig {
 }
 
 impl AwsConfig {
+    /// The AWS SDK configuration every client of the collector is built from: these
+    /// credentials and region, the endpoint when one is set, no retries of the SDK's own (the
+    /// callers retry, counted) and 10 s per call.
+    pub fn sdk_config(&self) -> aws_types::SdkConfig {
+        use aws_sdk_xray::config::retry::RetryConfig;
+        use aws_sdk_xray::config::timeout::TimeoutConfig;
+        let credentials = Credentials::new(
+            self.access_key_id.clone(),
+            self.secret_access_key.clone(),
+            self.session_token.clone(),
+            None,
+            "edge-collector",
+        );
+        let mut builder = aws_types::SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(self.region.clone()))
+            .credentials_provider(SharedCredentialsProvider::new(credentials))
+            .retry_config(RetryConfig::disabled())
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .operation_timeout(Duration::from_secs(10))
+                    .build(),
+            );
+        if let Some(url) = &self.endpoint_url {
+            builder = builder.endpoint_url(url);
+        }
+        builder.build()
+    }
+
     /// For X-Ray, from the standard AWS environment variables ([`AwsConfig::from_env_for`]).
     pub fn from_env(env: impl Fn(&str) -> Option<String>) -> Option<Self> {
         Self::from_env_for(env, "AWS_ENDPOINT_URL_XRAY")
@@ -171,28 +200,7 @@ pub async fn run(pending: Pending) {
         config,
         stats,
     } = pending;
-    let credentials = Credentials::new(
-        config.access_key_id.clone(),
-        config.secret_access_key.clone(),
-        config.session_token.clone(),
-        None,
-        "edge-collector",
-    );
-    // The retries are ours (counted, and never more than ATTEMPTS); each call gets 10 s.
-    let mut builder = aws_sdk_xray::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(config.region.clone()))
-        .credentials_provider(credentials)
-        .retry_config(aws_sdk_xray::config::retry::RetryConfig::disabled())
-        .timeout_config(
-            aws_sdk_xray::config::timeout::TimeoutConfig::builder()
-                .operation_timeout(Duration::from_secs(10))
-                .build(),
-        );
-    if let Some(url) = &config.endpoint_url {
-        builder = builder.endpoint_url(url);
-    }
-    let client = aws_sdk_xray::Client::from_conf(builder.build());
+    let client = aws_sdk_xray::Client::new(&config.sdk_config());
     let mut batch = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut batch, BATCH).await > 0 {
         let n = batch.len() as u64;

@@ -313,3 +313,58 @@ fn twenty_five_thousand_backend_records_reach_cloudwatch_logs_within_every_limit
     });
     assert_eq!(found.events().len(), 5, "{:?}", found.events().len());
 }
+
+#[test]
+fn what_is_queued_is_sent_when_the_collector_stops() {
+    let moto = Moto::start();
+    let mut config = edge_telemetry_collector::Config::ephemeral();
+    config.cloudwatch_logs = Some(CloudWatchLogsConfig {
+        aws: AwsConfig {
+            region: "us-east-1".into(),
+            access_key_id: "testing".into(),
+            secret_access_key: "testing".into(),
+            session_token: None,
+            endpoint_url: Some(moto.url.clone()),
+        },
+        group: "edge-stop".into(),
+    });
+    let running = collector_with(config);
+    let client = Client::new(&running);
+    let now_ms = (now_ns() / 1_000_000) as i64;
+    let records: Vec<(i64, String, Option<String>)> = (0..3_000)
+        .map(|i| (now_ms - 1_000 + i, format!("last words {i}"), None))
+        .collect();
+    for chunk in records.chunks(1_000) {
+        assert_eq!(client.post_json("/v1/logs", &otlp(chunk)).status, 200);
+    }
+    // Stopped at once: within the 0.5 s the shipper waits to fill its calls.
+    running.stop();
+    let aws = logs_client(&moto.url);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let n = rt.block_on(async {
+        let mut n = 0;
+        let mut token: Option<String> = None;
+        loop {
+            let page = aws
+                .get_log_events()
+                .log_group_name("edge-stop")
+                .log_stream_name(SERVICE)
+                .start_from_head(true)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .expect("GetLogEvents: the group and stream exist");
+            n += page.events().len();
+            let next = page.next_forward_token().map(str::to_owned);
+            if page.events().is_empty() || next == token {
+                break;
+            }
+            token = next;
+        }
+        n
+    });
+    assert_eq!(
+        n, 3_000,
+        "everything queued was sent before the collector stopped"
+    );
+}
