@@ -97,20 +97,22 @@ export function render(args) {
       add('[Thrown]');
       return;
     }
-    const array = Array.isArray(v);
-    if (depth >= MAX_DEPTH) {
-      add(array ? '[Array]' : '[Object]');
-      return;
-    }
+    let array;
     let keys;
+    let n;
     try {
+      array = Array.isArray(v);
+      if (depth >= MAX_DEPTH) {
+        add(array ? '[Array]' : '[Object]');
+        return;
+      }
       keys = array ? null : Object.keys(v);
+      n = array ? v.length >>> 0 : keys.length;
     } catch (_) {
       add('[Thrown]');
       return;
     }
     seen.push(v);
-    const n = array ? v.length : keys.length;
     add(array ? '[' : '{');
     for (let i = 0; i < n && i < MAX_MEMBERS && out.room > 0; i++) {
       if (i) add(', ');

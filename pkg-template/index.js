@@ -427,7 +427,12 @@ function installCapture(checked) {
 // when the call is recorded.
 function logCall(severity, message, attributes) {
   if (engineReady ? dead : stopped || loadError !== undefined) return;
-  const body = typeof message === 'string' ? message : render([message]);
+  let body;
+  try {
+    body = typeof message === 'string' ? message : render([message]);
+  } catch (_) {
+    body = '[Thrown]';
+  }
   if (engineReady) {
     guard(w.log, severity, body, attributes);
     return;

@@ -179,6 +179,9 @@ pageTest('captureConsole: the named methods become records under the active span
     Object.defineProperty(throwing, 'bad', { enumerable: true, get() { throw new Error('getter'); } });
     const revoked = Proxy.revocable({}, {});
     revoked.revoke();
+    // An array Proxy whose length getter throws, logged directly and through the console.
+    const hostile = new Proxy([1], { get(t, k) { if (k === 'length') throw new Error('no length'); return t[k]; } });
+    ET.log.info(hostile);
     ET.withSpan(span, () => {
       console.error('failed to load', 404, { url: '/api/cart' });
       console.warn(cyclic, throwing, revoked.proxy, null, undefined, Symbol('s'), () => 1);
@@ -190,7 +193,9 @@ pageTest('captureConsole: the named methods become records under the active span
     await ET.flush();
     return { cx: span.spanContext() };
   }, options(tid));
-  const logs = logsOf(tid);
+  const all = logsOf(tid);
+  assert.equal(all[0].body, '[Thrown]', 'a value that throws while rendered: never into the page');
+  const logs = all.slice(1);
   assert.equal(logs.length, 3, logs.map((l) => l.body.slice(0, 80)).join(' | '));
   const [a, b, c] = logs;
   assert.equal(a.body, 'failed to load 404 {"url": "/api/cart"}');
