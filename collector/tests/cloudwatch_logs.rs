@@ -148,6 +148,40 @@ fn logs_client(url: &str) -> aws_sdk_cloudwatchlogs::Client {
     aws_sdk_cloudwatchlogs::Client::from_conf(config)
 }
 
+/// Every event of a stream, `(timestamp, message)`, from its head: `GetLogEvents` page by
+/// page until the forward token stops moving.
+async fn read_stream(
+    aws: &aws_sdk_cloudwatchlogs::Client,
+    group: &str,
+    stream: &str,
+) -> Vec<(i64, String)> {
+    let mut all = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = aws
+            .get_log_events()
+            .log_group_name(group)
+            .log_stream_name(stream)
+            .start_from_head(true)
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .expect("GetLogEvents: the group and stream exist");
+        let n = page.events().len();
+        all.extend(page.events().iter().map(|e| {
+            (
+                e.timestamp().unwrap_or(0),
+                e.message().unwrap_or("").to_owned(),
+            )
+        }));
+        let next = page.next_forward_token().map(str::to_owned);
+        if n == 0 || next == token {
+            return all;
+        }
+        token = next;
+    }
+}
+
 /// One OTLP logs request of `records` (time ms, body, trace id or none).
 fn otlp(records: &[(i64, String, Option<String>)]) -> String {
     let records: Vec<Value> = records
@@ -242,34 +276,7 @@ fn twenty_five_thousand_backend_records_reach_cloudwatch_logs_within_every_limit
     // Read back: GetLogEvents, page by page, from the head of the service's stream.
     let aws = logs_client(&moto.url);
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let events = rt.block_on(async {
-        let mut all = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let page = aws
-                .get_log_events()
-                .log_group_name(GROUP)
-                .log_stream_name(SERVICE)
-                .start_from_head(true)
-                .set_next_token(token.clone())
-                .send()
-                .await
-                .expect("GetLogEvents");
-            let n = page.events().len();
-            all.extend(page.events().iter().map(|e| {
-                (
-                    e.timestamp().unwrap_or(0),
-                    e.message().unwrap_or("").to_owned(),
-                )
-            }));
-            let next = page.next_forward_token().map(str::to_owned);
-            if n == 0 || next == token {
-                break;
-            }
-            token = next;
-        }
-        all
-    });
+    let events = rt.block_on(read_stream(&aws, GROUP, SERVICE));
     assert_eq!(events.len(), RECORDS, "every record is in the stream");
     let messages: Vec<Value> = events
         .iter()
@@ -341,28 +348,7 @@ fn what_is_queued_is_sent_when_the_collector_stops() {
     running.stop();
     let aws = logs_client(&moto.url);
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let n = rt.block_on(async {
-        let mut n = 0;
-        let mut token: Option<String> = None;
-        loop {
-            let page = aws
-                .get_log_events()
-                .log_group_name("edge-stop")
-                .log_stream_name(SERVICE)
-                .start_from_head(true)
-                .set_next_token(token.clone())
-                .send()
-                .await
-                .expect("GetLogEvents: the group and stream exist");
-            n += page.events().len();
-            let next = page.next_forward_token().map(str::to_owned);
-            if page.events().is_empty() || next == token {
-                break;
-            }
-            token = next;
-        }
-        n
-    });
+    let n = rt.block_on(read_stream(&aws, "edge-stop", SERVICE)).len();
     assert_eq!(
         n, 3_000,
         "everything queued was sent before the collector stopped"
