@@ -205,10 +205,9 @@ fn otlp(records: &[(i64, String, Option<String>)]) -> String {
     .to_string()
 }
 
-#[test]
-fn twenty_five_thousand_backend_records_reach_cloudwatch_logs_within_every_limit() {
-    let moto = Moto::start();
-    let (proxy, counts) = throttling_proxy(moto.url.clone());
+/// An ephemeral collector shipping its logs to CloudWatch Logs at `endpoint`, group `group`,
+/// with moto's dummy credentials.
+fn shipping_to(endpoint: String, group: &str) -> edge_telemetry_collector::Config {
     let mut config = edge_telemetry_collector::Config::ephemeral();
     config.cloudwatch_logs = Some(CloudWatchLogsConfig {
         aws: AwsConfig {
@@ -216,10 +215,18 @@ fn twenty_five_thousand_backend_records_reach_cloudwatch_logs_within_every_limit
             access_key_id: "testing".into(),
             secret_access_key: "testing".into(),
             session_token: None,
-            endpoint_url: Some(proxy),
+            endpoint_url: Some(endpoint),
         },
-        group: GROUP.into(),
+        group: group.into(),
     });
+    config
+}
+
+#[test]
+fn twenty_five_thousand_backend_records_reach_cloudwatch_logs_within_every_limit() {
+    let moto = Moto::start();
+    let (proxy, counts) = throttling_proxy(moto.url.clone());
+    let config = shipping_to(proxy, GROUP);
     let running = collector_with(config);
     let client = Client::new(&running);
 
@@ -324,17 +331,7 @@ fn twenty_five_thousand_backend_records_reach_cloudwatch_logs_within_every_limit
 #[test]
 fn what_is_queued_is_sent_when_the_collector_stops() {
     let moto = Moto::start();
-    let mut config = edge_telemetry_collector::Config::ephemeral();
-    config.cloudwatch_logs = Some(CloudWatchLogsConfig {
-        aws: AwsConfig {
-            region: "us-east-1".into(),
-            access_key_id: "testing".into(),
-            secret_access_key: "testing".into(),
-            session_token: None,
-            endpoint_url: Some(moto.url.clone()),
-        },
-        group: "edge-stop".into(),
-    });
+    let config = shipping_to(moto.url.clone(), "edge-stop");
     let running = collector_with(config);
     let client = Client::new(&running);
     let now_ms = (now_ns() / 1_000_000) as i64;
