@@ -184,20 +184,26 @@ export function installTransport(channel, w, guard, fetchFn, settings) {
       const r = q.flushResult(waiters[i].token);
       if (r !== w.FlushState.Waiting) {
         const [wt] = waiters.splice(i, 1);
+        clearTimeout(wt.t);
         wt.resolve(r !== w.FlushState.GaveUp);
       }
     }
   }
 
+  // Sends a batch the transport holds again.
+  function again(id, b) {
+    clearTimeout(b.timer);
+    if (b.hidden || !viaWorker(id, b)) fromPage(id, b);
+  }
+
   function finish(id, b, status, retryAfter, text) {
-    const delay = q.result(id, status, retryAfter, text);
-    if (typeof delay === 'number' && delay >= 0) {
-      b.state = WAITING;
-      b.timer = setTimeout(() => {
-        if (b.hidden || !viaWorker(id, b)) fromPage(id, b);
-      }, delay);
-    } else {
+    const next = q.result(id, status, retryAfter, text);
+    if (typeof next !== 'number' || next === w.Result.Done) {
       batches.delete(id);
+    } else {
+      // A delay, or Result.Held: kept until channelTake hands it back (resend).
+      b.state = WAITING;
+      if (next >= 0) b.timer = setTimeout(() => again(id, b), next);
     }
     pump(false);
   }
@@ -216,7 +222,7 @@ export function installTransport(channel, w, guard, fetchFn, settings) {
     }
     let released = false;
     const ctrl = typeof AbortController === 'function' ? new AbortController() : undefined;
-    const t = ctrl ? setTimeout(() => ctrl.abort(), Math.max(0, b.deadline - Date.now())) : 0;
+    const t = ctrl ? setTimeout(() => ctrl.abort(), timeoutMillis) : 0;
     const release = () => {
       if (released) return;
       released = true;
@@ -287,7 +293,7 @@ export function installTransport(channel, w, guard, fetchFn, settings) {
       const body = b.raw.slice();
       x.w.postMessage({
         id: job, url, headers: useGzip ? gzipHeaders : headers, body, gzip: useGzip,
-        ms: Math.max(0, b.deadline - Date.now()),
+        ms: timeoutMillis,
       }, [body.buffer]);
     } catch (_) {
       x.jobs.delete(job);
@@ -318,7 +324,7 @@ export function installTransport(channel, w, guard, fetchFn, settings) {
   }
 
   function start(id, raw, hidden) {
-    const b = { raw, body: null, deadline: Date.now() + timeoutMillis, state: SENDING, timer: 0, hidden, job: 0 };
+    const b = { raw, body: null, state: SENDING, timer: 0, hidden, job: 0 };
     batches.set(id, b);
     if (hidden || !viaWorker(id, b)) fromPage(id, b);
   }
@@ -327,7 +333,11 @@ export function installTransport(channel, w, guard, fetchFn, settings) {
     for (;;) {
       const parts = q.take(hidden);
       if (!parts) break;
-      for (const r of parts) start(r.id, r.body, hidden);
+      for (const r of parts) {
+        const held = r.resend && batches.get(r.id);
+        if (held) again(r.id, held);
+        else if (!r.resend) start(r.id, r.body, hidden);
+      }
     }
     if (hidden) {
       // Nothing asynchronous may stand between the page and the network now: batches being
@@ -370,11 +380,21 @@ export function installTransport(channel, w, guard, fetchFn, settings) {
       transportsOpen--;
       endWorkerIfIdle();
     },
+    /**
+     * Resolves true once everything queued before it is acknowledged, false when some was
+     * given up or it is not within timeoutMillis (what is left stays queued and retried).
+     */
     flush() {
       const token = q.flushBegin();
       if (!token) return Promise.resolve(true);
       return new Promise((resolve) => {
-        waiters.push({ token, resolve });
+        const wt = { token, resolve, t: 0 };
+        // Timed out: resolved now, and polled on until the engine lets go of the token.
+        wt.t = setTimeout(() => {
+          wt.resolve = () => {};
+          resolve(false);
+        }, timeoutMillis);
+        waiters.push(wt);
         pump(false);
       });
     },

@@ -162,21 +162,25 @@ export interface InitOptions {
   batch?: {
     /** Delay between scheduled exports; default 5000. */
     scheduledDelayMillis?: number;
-    /** Spans queued at most; further spans are dropped and counted (`spansDropped`). Default 2048. */
+    /**
+     * Spans held at most: queued, or in batches waiting to be sent again; further spans are
+     * dropped and counted (`spansDropped`). Default 2048.
+     */
     maxQueueSize?: number;
     /** Spans per request at most; a full batch goes at once. Default 512. */
     maxExportBatchSize?: number;
-    /** Time one export may take, retries included; attempts are aborted at it. Default 30000. */
+    /** Time one attempt may take before it is aborted (and retried); how long `flush()` waits. Default 30000. */
     exportTimeoutMillis?: number;
     /** Batches in flight at once (retries waiting included). Default 2. */
     maxConcurrentExports?: number;
   };
   /**
    * Retries on 429, 502, 503, 504 and network errors: exponential backoff (×1.5) with ±20 %
-   * jitter, or the `Retry-After` header when present.
+   * jitter, or the `Retry-After` header when present, for as long as the queue holds the
+   * batch; one batch probes a failing endpoint while the others wait.
    */
   retry?: {
-    /** Attempts in total, the first included; default 5. */
+    /** @deprecated Accepted and ignored: retryable failures are retried while there is room. */
     maxAttempts?: number;
     /** Default 1000. */
     initialBackoffMillis?: number;

@@ -117,7 +117,8 @@ pub fn init(
             resolve_http_url(endpoint, page.as_deref())
         })
         .flatten();
-    let items = item_url.map(|url| item_channel(url, cfg.rollbar.access_token.as_deref()));
+    let items =
+        item_url.map(|url| item_channel(&cfg.export, url, cfg.rollbar.access_token.as_deref()));
     let logs = logs_url(
         cfg.export.endpoint.as_deref(),
         cfg.export.logs_endpoint.as_deref(),

@@ -86,7 +86,9 @@ fn read_export_options(options: &JsValue, config: &mut SdkConfig) {
     });
     let r: &mut RetryConfig = &mut e.retry;
     read_counts(options, "retry", schema::RETRY, |key, n| match key {
-        "maxAttempts" => r.max_attempts = n,
+        // Validated for compatibility, and ignored: batches that fail for a retryable reason
+        // are retried while the queue holds them (issue 17).
+        "maxAttempts" => {}
         "initialBackoffMillis" => r.initial_backoff_millis = n,
         _ => r.max_backoff_millis = n,
     });

@@ -5,8 +5,9 @@
 
 use edge_telemetry_bindings::js::{self, JsValue};
 pub use edge_telemetry_core::boundary::{Channel, FlushState};
+use edge_telemetry_core::boundary::{RESULT_DONE, RESULT_HELD};
 use edge_telemetry_core::prelude::*;
-use edge_telemetry_core::sdk::{ChannelKind, Ended};
+use edge_telemetry_core::sdk::{ChannelKind, Ended, Next};
 
 pub use edge_telemetry_bindings::read::js_f64;
 
@@ -71,8 +72,9 @@ pub fn channel_settings(channel: u32) -> JsValue {
     .unwrap_or(JsValue::UNDEFINED)
 }
 
-/// The requests due on `channel` as `[{id, body}, ...]` (one, or on the page-hide path
-/// several, each body under 60 KiB); `undefined` when nothing is due.
+/// The requests due on `channel` as `[{id, body, resend}, ...]` (one, or on the page-hide
+/// path several, each body under 60 KiB; `resend`: send the body of the held request `id`
+/// again); `undefined` when nothing is due.
 pub fn channel_take(channel: u32, hidden: bool) -> JsValue {
     let Some((requests, n)) = kind(channel).and_then(|k| with_sdk(|s| s.engine.take(k, hidden)))
     else {
@@ -87,14 +89,15 @@ pub fn channel_take(channel: u32, hidden: bool) -> JsValue {
         let o = js::object();
         js::set(&o, "id", &JsValue::from(r.id));
         js::set(&o, "body", &js::bytes(r.body.as_bytes()));
+        js::set(&o, "resend", &JsValue::from_bool(r.resend));
         js::push(&out, &o);
     }
     out
 }
 
 /// Records how an attempt to send request `id` on `channel` ended (`status` 0: no
-/// response) and returns the delay before retrying it, or -1 when it is done (acknowledged
-/// or given up).
+/// response) and returns the delay before retrying it, `Result.Done` when it is done
+/// (acknowledged or given up) or `Result.Held` when it waits for `channelTake`.
 pub fn channel_result(
     channel: u32,
     id: u32,
@@ -105,9 +108,9 @@ pub fn channel_result(
     let status = status.min(999) as u16;
     let jitter = unit_random();
     let Some(channel) = kind(channel) else {
-        return -1.0;
+        return f64::from(RESULT_DONE);
     };
-    let Some((delay, n)) = with_sdk(|s| {
+    let Some((next, n)) = with_sdk(|s| {
         s.engine.attempt(
             channel,
             id,
@@ -117,10 +120,14 @@ pub fn channel_result(
             jitter,
         )
     }) else {
-        return -1.0;
+        return f64::from(RESULT_DONE);
     };
     note(n);
-    delay.map_or(-1.0, |ms| ms as f64)
+    match next {
+        Next::Done => f64::from(RESULT_DONE),
+        Next::Held => f64::from(RESULT_HELD),
+        Next::Retry(ms) => ms as f64,
+    }
 }
 
 /// Milliseconds until a request is due on `channel`, or -1 (nothing queued, or every slot

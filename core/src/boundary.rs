@@ -151,6 +151,13 @@ codes! {
     }
 }
 
+/// What `channelResult` returns when it is not a delay before retrying (milliseconds,
+/// never negative): the request is done (acknowledged, or given up and counted).
+pub const RESULT_DONE: i32 = -1;
+/// What `channelResult` returns for a request held behind the batch probing a failing
+/// endpoint: the transport keeps it, without a timer, until `channelTake` hands it back.
+pub const RESULT_HELD: i32 = -2;
+
 /// Every code enum by its JS name, as `options-schema.js` exports them.
 pub fn all() -> [(&'static str, alloc::vec::Vec<(&'static str, u32)>); 9] {
     fn of<T: Copy + Into<u32>>(all: &[(&'static str, T)]) -> alloc::vec::Vec<(&'static str, u32)> {

@@ -180,8 +180,6 @@ pub const MAX_REQUEST_SCOPES: usize = 256;
 pub const MAX_QUEUED_ITEMS: u32 = 100;
 /// Item requests in flight at once.
 pub const MAX_CONCURRENT_ITEMS: u32 = 4;
-/// Time an item may take, retries included.
-pub const ITEM_TIMEOUT_MILLIS: u32 = 30_000;
 
 /// The span channel of an export configuration, posting to `url` with `headers`.
 pub fn span_channel(
@@ -220,8 +218,10 @@ pub fn log_channel(
 
 /// The Rollbar item channel: one item per request, sent at once, at most
 /// [`MAX_QUEUED_ITEMS`] waiting and [`MAX_CONCURRENT_ITEMS`] in flight; every 5xx and network
-/// errors retried, a 429 pauses sending. The token goes in its header, when the page has one.
-pub fn item_channel(url: String, access_token: Option<&str>) -> ItemChannel {
+/// errors retried, a 429 pauses sending; an attempt (and a flush) is bounded by the export
+/// configuration's `batch.exportTimeoutMillis`. The token goes in its header, when the page
+/// has one.
+pub fn item_channel(export: &ExportConfig, url: String, access_token: Option<&str>) -> ItemChannel {
     let mut headers = vec![("content-type".to_owned(), "application/json".to_owned())];
     if let Some(token) = access_token {
         headers.push((ACCESS_TOKEN_HEADER.to_owned(), token.to_owned()));
@@ -231,7 +231,7 @@ pub fn item_channel(url: String, access_token: Option<&str>) -> ItemChannel {
             scheduled_delay_millis: 0,
             max_queue_size: MAX_QUEUED_ITEMS,
             max_export_batch_size: 1,
-            export_timeout_millis: ITEM_TIMEOUT_MILLIS,
+            export_timeout_millis: export.batch.export_timeout_millis,
             max_concurrent_exports: MAX_CONCURRENT_ITEMS,
         },
         RetryConfig {
@@ -243,6 +243,18 @@ pub fn item_channel(url: String, access_token: Option<&str>) -> ItemChannel {
         headers,
         false,
     )
+}
+
+/// What the transport does with a request after an attempt ([`Sdk::attempt`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// Nothing more: it was acknowledged, or given up (counted).
+    Done,
+    /// Send it again after this many milliseconds.
+    Retry(u64),
+    /// Keep it without a timer: [`Sdk::take`] hands it back (`resend`) once the endpoint
+    /// answers the batch probing it.
+    Held,
 }
 
 /// Why an item was not queued.
@@ -594,6 +606,18 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
         if kind == ChannelKind::Items || requests.is_empty() {
             return (requests, None);
         }
+        if let Some(r) = requests.first().filter(|r| r.resend) {
+            self.stats.export_requests += 1;
+            let note = self.config.debug.then(|| {
+                crate::cat!(
+                    "edge-telemetry: the endpoint answers: sending again ",
+                    r.items,
+                    kind.noun(),
+                    " held while it failed"
+                )
+            });
+            return (requests, note);
+        }
         let bytes: u64 = requests.iter().map(|r| r.body.len() as u64).sum();
         let spans: u32 = requests.iter().map(|r| r.items).sum();
         self.stats.export_bytes += bytes;
@@ -622,8 +646,8 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
     }
 
     /// Records how an attempt to send request `id` ended (`status` 0: no response; the
-    /// response body, for OTLP's `partialSuccess`): the delay before retrying it, or `None`
-    /// when it is done (acknowledged or given up, counted). The note explains, in debug mode.
+    /// response body, for OTLP's `partialSuccess`): what the transport does with the request
+    /// next. The note explains, in debug mode.
     pub fn attempt(
         &mut self,
         kind: ChannelKind,
@@ -632,18 +656,18 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
         retry_after: Option<&str>,
         body: Option<&str>,
         jitter: f64,
-    ) -> (Option<u64>, Option<String>) {
+    ) -> (Next, Option<String>) {
         let now = self.clock.now_unix_nanos() / 1_000_000;
         let ended = self
             .outgoing_mut(kind)
             .and_then(|c| c.result(id, status, retry_after, now, jitter));
         let Some((outcome, n)) = ended else {
-            return (None, None);
+            return (Next::Done, None);
         };
         let debug = self.config.debug;
         let s = &mut self.stats;
         let noun = kind.noun();
-        let (delay, note) = match (kind, outcome) {
+        let (next, note) = match (kind, outcome) {
             (ChannelKind::Spans | ChannelKind::Logs, ExportOutcome::Success) => {
                 let partial = body.and_then(parse_partial_success);
                 let rejected = partial.as_ref().map_or(0, |p| p.rejected_spans.min(n));
@@ -673,13 +697,27 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
                         ")"
                     ),
                 };
-                (None, note)
+                (Next::Done, note)
+            }
+            (ChannelKind::Spans | ChannelKind::Logs, ExportOutcome::Held) => {
+                s.export_retries += 1;
+                (
+                    Next::Held,
+                    crate::cat!(
+                        "edge-telemetry: export of ",
+                        n,
+                        noun,
+                        " failed (",
+                        describe(status),
+                        "); held until the endpoint answers the batch probing it"
+                    ),
+                )
             }
             (ChannelKind::Spans | ChannelKind::Logs, ExportOutcome::Retry { delay_millis }) => {
                 s.export_retries += 1;
                 s.export_requests += 1;
                 (
-                    Some(delay_millis),
+                    Next::Retry(delay_millis),
                     crate::cat!(
                         "edge-telemetry: export of ",
                         n,
@@ -700,12 +738,10 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
                 } += n;
                 let why = match reason {
                     FailReason::NotRetryable(_) => "not retryable",
-                    FailReason::AttemptsExhausted => "retry.maxAttempts reached",
-                    FailReason::DeadlineExceeded => "batch.exportTimeoutMillis reached",
                     FailReason::RateLimited { .. } => "rate limited",
                 };
                 (
-                    None,
+                    Next::Done,
                     crate::cat!(
                         "edge-telemetry: export of ",
                         n,
@@ -723,10 +759,18 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
             }
             (ChannelKind::Items, ExportOutcome::Success) => {
                 s.items_sent += 1;
-                (None, String::new())
+                (Next::Done, String::new())
             }
+            (ChannelKind::Items, ExportOutcome::Held) => (
+                Next::Held,
+                crate::cat!(
+                    "edge-telemetry: error item not sent (HTTP ",
+                    status,
+                    "); held until the endpoint answers"
+                ),
+            ),
             (ChannelKind::Items, ExportOutcome::Retry { delay_millis }) => (
-                Some(delay_millis),
+                Next::Retry(delay_millis),
                 crate::cat!(
                     "edge-telemetry: error item not sent (HTTP ",
                     status,
@@ -749,10 +793,10 @@ impl<G: IdGenerator, C: Clock> Sdk<G, C> {
                         "), given up"
                     ),
                 };
-                (None, note)
+                (Next::Done, note)
             }
         };
-        (delay, (debug && !note.is_empty()).then_some(note))
+        (next, (debug && !note.is_empty()).then_some(note))
     }
 
     /// Milliseconds until a channel has a request due (`None`: nothing queued, or every
@@ -2153,6 +2197,7 @@ mod tests {
             vec![("x-honeycomb-team".to_owned(), "key".to_owned())],
         ));
         sdk.set_item_channel(item_channel(
+            &export,
             "https://api.rollbar.com/api/1/item/".to_owned(),
             Some("token"),
         ));
@@ -2251,7 +2296,10 @@ mod tests {
             items.headers[1],
             (ACCESS_TOKEN_HEADER.to_owned(), "token".to_owned())
         );
-        assert_eq!(items.timeout_millis, ITEM_TIMEOUT_MILLIS);
+        assert_eq!(
+            items.timeout_millis,
+            ExportConfig::default().batch.export_timeout_millis
+        );
         assert!(!items.gzip);
 
         // A span: queued, due after the scheduled delay, sent, acknowledged with a partial
@@ -2278,10 +2326,10 @@ mod tests {
         assert!(note.unwrap().contains("exporting 1 span(s)"));
         let id = requests[0].id;
         let (retry, _) = sdk.attempt(ChannelKind::Spans, id, 503, None, None, 0.5);
-        assert!(retry.is_some(), "503 is retried");
+        assert_eq!(retry, Next::Retry(1000), "503 is retried");
         let body = r#"{"partialSuccess":{"rejectedSpans":"1","errorMessage":"bad"}}"#;
         let (done, note) = sdk.attempt(ChannelKind::Spans, id, 200, None, Some(body), 0.5);
-        assert_eq!(done, None);
+        assert_eq!(done, Next::Done);
         assert!(note.unwrap().contains("rejected 1: bad"));
         assert_eq!(sdk.flush_result(ChannelKind::Spans, flush), Some(true));
         assert_eq!(
@@ -2307,7 +2355,7 @@ mod tests {
             None,
             0.5,
         );
-        assert_eq!(done, None);
+        assert_eq!(done, Next::Done);
         assert!(note.unwrap().contains("429"));
         assert_eq!(
             sdk.queue_item("{}".to_owned(), T0 / 1_000_000),
@@ -2317,7 +2365,7 @@ mod tests {
         // Unknown ids are ignored.
         assert_eq!(
             sdk.attempt(ChannelKind::Items, 9999, 200, None, None, 0.5),
-            (None, None)
+            (Next::Done, None)
         );
     }
 

@@ -237,7 +237,7 @@ test('a hostile page stores and relays nothing: CORS and no-cors posts, sendBeac
         res[`${name} beacon`] = navigator.sendBeacon(base + path, body);
       }
       // The SDK, pointed at the collector by the hostile page.
-      ET.init({ serviceName: mark, endpoint: base, instrumentDocumentLoad: false, userInteractionEvents: [], rollbar: { endpoint: `${base}/api/1/item/` }, retry: { maxAttempts: 1 } });
+      ET.init({ serviceName: mark, endpoint: base, instrumentDocumentLoad: false, userInteractionEvents: [], rollbar: { endpoint: `${base}/api/1/item/` }, batch: { exportTimeoutMillis: 2000 } });
       const span = ET.startSpan(mark);
       ET.withSpan(span, () => ET.captureMessage(mark));
       span.end();

@@ -417,6 +417,11 @@ pub fn to_js_module() -> String {
         crate::sdk::MAX_LOG_BODY_CHARS,
     ));
     out.push_str("// The numbers the package's JS and the engine module exchange (boundary).\n");
+    out.push_str(&format!(
+        "export const Result = Object.freeze({{ Done: {}, Held: {} }});\n",
+        crate::boundary::RESULT_DONE,
+        crate::boundary::RESULT_HELD
+    ));
     for (name, codes) in crate::boundary::all() {
         out.push_str(&format!(
             "export const {name} = {};\n",

@@ -9,6 +9,12 @@
 //!   is being hidden. At most `max_concurrent_exports` batches are in flight, counting those
 //!   waiting for a retry; the page-hide path ignores that bound (the glue bounds keepalive
 //!   requests itself).
+//! - A batch that failed for a retryable reason is kept and tried again, however many
+//!   attempts it takes, while the queue has room: the spans it holds count against
+//!   `maxQueueSize` until it is acknowledged. While it fails, it is the channel's probe:
+//!   only it is retried (with backoff), later batches stay queued, and the other batches
+//!   that fail meanwhile are held ([`ExportOutcome::Held`]). Once the endpoint answers,
+//!   the held batches go again, oldest first, then the queue in order.
 //! - A 429 under Rollbar's retry policy pauses the queue: nothing is handed out, and
 //!   [`push`](BatchQueue::push) drops items, until the pause is over.
 //! - [`finish`](BatchQueue::finish) ends a batch (acknowledged or given up);
@@ -26,7 +32,8 @@ pub const DEFAULT_SCHEDULED_DELAY_MILLIS: u32 = 5000;
 pub const DEFAULT_MAX_QUEUE_SIZE: u32 = 2048;
 /// Default maximum spans per export request (`maxExportBatchSize`).
 pub const DEFAULT_MAX_EXPORT_BATCH_SIZE: u32 = 512;
-/// Default time an export may take, retries included (`exportTimeoutMillis`).
+/// Default time one export attempt may take before it is aborted (`exportTimeoutMillis`);
+/// also how long `flush()` waits.
 pub const DEFAULT_EXPORT_TIMEOUT_MILLIS: u32 = 30_000;
 /// Default bound on batches in flight at once, retries waiting included.
 pub const DEFAULT_MAX_CONCURRENT_EXPORTS: u32 = 2;
@@ -36,7 +43,7 @@ pub const DEFAULT_MAX_CONCURRENT_EXPORTS: u32 = 2;
 pub struct BatchConfig {
     /// `batch.scheduledDelayMillis`.
     pub scheduled_delay_millis: u32,
-    /// `batch.maxQueueSize`.
+    /// `batch.maxQueueSize`: spans queued, plus those of batches waiting to be sent again.
     pub max_queue_size: u32,
     /// `batch.maxExportBatchSize`.
     pub max_export_batch_size: u32,
@@ -65,7 +72,7 @@ pub enum Push {
     Queued,
     /// Queued; arm the export timer to fire in this many milliseconds.
     Arm(u64),
-    /// The queue was full: the span was dropped.
+    /// The queue was full (counting batches waiting to be sent again): the span was dropped.
     Dropped,
     /// Sending is paused after a 429 ([`FailReason::RateLimited`]): the item was dropped.
     Paused,
@@ -90,15 +97,27 @@ pub struct Batch<T> {
     pub items: Vec<T>,
 }
 
+/// Where an in-flight batch stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// An attempt is being made (or the glue holds it to send at once).
+    Sending,
+    /// It failed and is the probe: the glue's timer sends it again.
+    Waiting,
+    /// It failed while another batch probes the endpoint: sent again once it answers.
+    Held,
+}
+
 #[derive(Clone, Copy, Debug)]
 struct InFlight {
     id: u32,
     first_seq: u64,
     len: u64,
-    /// The attempt being made (1-based).
+    /// The attempt being made, or the last one made (1-based).
     attempt: u32,
-    /// When the export must be over, retries included.
-    deadline: u64,
+    state: State,
+    /// Whether an attempt failed: its items count in `retained`.
+    retrying: bool,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -124,6 +143,11 @@ pub struct BatchQueue<T> {
     next_token: u32,
     /// Nothing is sent or queued before this time (after a 429 under Rollbar's policy).
     paused_until: u64,
+    /// The batch whose retries test the endpoint while it fails; `None` while it answers.
+    probe: Option<u32>,
+    /// Items of in-flight batches that failed at least once: they count against the queue
+    /// bound until they are acknowledged or given up.
+    retained: u64,
 }
 
 impl<T> BatchQueue<T> {
@@ -139,6 +163,8 @@ impl<T> BatchQueue<T> {
             waiters: Vec::new(),
             next_token: 1,
             paused_until: 0,
+            probe: None,
+            retained: 0,
         }
     }
 
@@ -157,12 +183,17 @@ impl<T> BatchQueue<T> {
         self.in_flight.len()
     }
 
+    /// Whether the endpoint is failing: a batch probes it, and nothing new is handed out.
+    pub fn probing(&self) -> bool {
+        self.probe.is_some()
+    }
+
     /// Queues a finished span at `now` (milliseconds).
     pub fn push(&mut self, item: T, now: u64) -> Push {
         if now < self.paused_until {
             return Push::Paused;
         }
-        if self.queue.len() >= self.config.max_queue_size as usize {
+        if self.queue.len() as u64 + self.retained >= u64::from(self.config.max_queue_size) {
             return Push::Dropped;
         }
         self.queue.push_back(item);
@@ -189,10 +220,17 @@ impl<T> BatchQueue<T> {
         !self.queue.is_empty() && self.waiters.iter().any(|w| w.target > self.head_seq)
     }
 
-    /// Milliseconds from `now` until [`take`](Self::take) in [`TakeMode::Due`] would hand
-    /// out a batch; `None` when nothing is queued or every in-flight slot is taken (a
-    /// finishing batch is then the next trigger).
+    /// Milliseconds from `now` until [`take`](Self::take) or [`resume`](Self::resume) in
+    /// [`TakeMode::Due`] would hand out a batch; `None` when nothing is queued, every
+    /// in-flight slot is taken, or a probe is out (a finishing batch is then the next
+    /// trigger).
     pub fn next_due(&self, now: u64) -> Option<u64> {
+        if self.probe.is_some() {
+            return None;
+        }
+        if self.in_flight.iter().any(|b| b.state == State::Held) {
+            return Some(0);
+        }
         if self.queue.is_empty() || !self.has_slot() {
             return None;
         }
@@ -210,8 +248,22 @@ impl<T> BatchQueue<T> {
     /// The next batch to export, if one is due (see [`TakeMode`]).
     pub fn take(&mut self, now: u64, mode: TakeMode) -> Option<Batch<T>> {
         let due = match mode {
-            TakeMode::Hidden => !self.queue.is_empty() && now >= self.paused_until,
-            TakeMode::Due => self.next_due(now) == Some(0),
+            TakeMode::Hidden => {
+                // The glue sends every batch it holds now, held ones and the probe included.
+                for b in &mut self.in_flight {
+                    if b.state == State::Held {
+                        b.attempt += 1;
+                    }
+                    b.state = State::Sending;
+                }
+                !self.queue.is_empty() && now >= self.paused_until
+            }
+            TakeMode::Due => {
+                self.probe.is_none()
+                    && self.has_slot()
+                    && !self.in_flight.iter().any(|b| b.state == State::Held)
+                    && self.next_due(now) == Some(0)
+            }
         };
         if !due {
             return None;
@@ -228,13 +280,30 @@ impl<T> BatchQueue<T> {
             first_seq: self.head_seq,
             len: n as u64,
             attempt: 1,
-            deadline: now + u64::from(self.config.export_timeout_millis),
+            state: State::Sending,
+            retrying: false,
         });
         self.head_seq += n as u64;
         // The next scheduled export is a full delay away.
         self.due_at =
             (!self.queue.is_empty()).then(|| now + u64::from(self.config.scheduled_delay_millis));
         Some(Batch { id, items })
+    }
+
+    /// The oldest held batch, to send again now that the endpoint answers (its id and size);
+    /// `None` while a probe is out or nothing is held.
+    pub fn resume(&mut self) -> Option<(u32, u64)> {
+        if self.probe.is_some() {
+            return None;
+        }
+        let b = self
+            .in_flight
+            .iter_mut()
+            .filter(|b| b.state == State::Held)
+            .min_by_key(|b| b.first_seq)?;
+        b.state = State::Sending;
+        b.attempt += 1;
+        Some((b.id, b.len))
     }
 
     /// Splits in-flight batch `id` into parts of `counts` spans (in order; they must add up
@@ -271,8 +340,10 @@ impl<T> BatchQueue<T> {
 
     /// Records how an attempt to send batch `id` ended at `now` (HTTP `status`, 0 for no
     /// response; the `Retry-After` header) and decides, with [`classify`], what follows: the
-    /// batch is finished on success or failure, or kept in flight for a retry. Returns the
-    /// outcome and the number of spans in the batch; `None` for an unknown id.
+    /// batch is finished on success or failure, or kept in flight: retried after a delay when
+    /// it is (or becomes) the probe, held behind the probe otherwise. Any answer from the
+    /// endpoint but a retryable one ends the probing. Returns the outcome and the number of
+    /// spans in the batch; `None` for an unknown id.
     pub fn attempt_ended(
         &mut self,
         id: u32,
@@ -283,25 +354,32 @@ impl<T> BatchQueue<T> {
         unit_random: f64,
     ) -> Option<(ExportOutcome, u64)> {
         let b = self.in_flight.iter_mut().find(|b| b.id == id)?;
-        let outcome = classify(
-            status,
-            retry_after,
-            b.attempt,
-            now,
-            b.deadline,
-            retry,
-            unit_random,
-        );
+        let mut outcome = classify(status, retry_after, b.attempt, now, retry, unit_random);
         let len = b.len;
         match outcome {
-            ExportOutcome::Retry { .. } => b.attempt += 1,
+            ExportOutcome::Retry { .. } | ExportOutcome::Held => {
+                if !core::mem::replace(&mut b.retrying, true) {
+                    self.retained += b.len;
+                }
+                if self.probe.is_none_or(|p| p == id) {
+                    self.probe = Some(id);
+                    b.state = State::Waiting;
+                    b.attempt += 1;
+                } else {
+                    b.state = State::Held;
+                    outcome = ExportOutcome::Held;
+                }
+            }
             ExportOutcome::Success => {
+                self.probe = None;
                 self.finish(id, true);
             }
             ExportOutcome::Failed(reason) => {
                 if let FailReason::RateLimited { pause_millis } = reason {
                     self.paused_until = now.saturating_add(pause_millis);
                 }
+                // The endpoint answered: whatever is held may go.
+                self.probe = None;
                 self.finish(id, false);
             }
         }
@@ -315,6 +393,12 @@ impl<T> BatchQueue<T> {
             return 0;
         };
         let batch = self.in_flight.remove(pos);
+        if batch.retrying {
+            self.retained -= batch.len;
+        }
+        if self.probe == Some(id) {
+            self.probe = None;
+        }
         if !acknowledged {
             for w in &mut self.waiters {
                 if batch.first_seq < w.target {
@@ -480,15 +564,18 @@ mod tests {
         assert_eq!(q.flush_result(t_none), Some(true), "nothing to wait for");
     }
 
-    #[test]
-    fn attempts_are_counted_per_batch_until_given_up() {
-        use crate::export::retry::FailReason;
-        let retry = RetryConfig {
-            max_attempts: 3,
-            initial_backoff_millis: 10,
-            max_backoff_millis: 100,
+    fn backoff(initial: u32, max: u32) -> RetryConfig {
+        RetryConfig {
+            initial_backoff_millis: initial,
+            max_backoff_millis: max,
             ..RetryConfig::default()
-        };
+        }
+    }
+
+    #[test]
+    fn retryable_failures_back_off_to_the_cap_and_never_give_up() {
+        use crate::export::retry::FailReason;
+        let retry = backoff(10, 40);
         let mut q = BatchQueue::new(cfg(5, 100, 1));
         q.push(1, 0);
         let b = q.take(100, TakeMode::Hidden).unwrap();
@@ -497,21 +584,25 @@ mod tests {
             q.attempt_ended(b.id, status, after, now, &retry, 0.5)
                 .map(|(o, _)| o)
         };
-        assert_eq!(
-            r(&mut q, 503, None, 110),
-            Some(ExportOutcome::Retry { delay_millis: 10 })
-        );
+        // 10, 15, 22.5, 33.75, then the 40 ms cap for as long as it fails.
+        let mut delays = Vec::new();
+        for (i, status) in [503, 0, 502, 504, 429, 0, 503, 0].into_iter().enumerate() {
+            match r(&mut q, status, None, 110 + i as u64) {
+                Some(ExportOutcome::Retry { delay_millis }) => delays.push(delay_millis),
+                other => panic!("{status}: {other:?}"),
+            }
+        }
+        assert_eq!(delays, [10, 15, 23, 34, 40, 40, 40, 40]);
         assert_eq!(
             r(&mut q, 429, Some("0"), 130),
-            Some(ExportOutcome::Retry { delay_millis: 0 })
+            Some(ExportOutcome::Retry { delay_millis: 0 }),
+            "Retry-After replaces the backoff"
         );
         assert_eq!(q.in_flight(), 1, "waiting for a retry holds its slot");
-        assert_eq!(
-            r(&mut q, 0, None, 140),
-            Some(ExportOutcome::Failed(FailReason::AttemptsExhausted))
-        );
-        assert_eq!(q.in_flight(), 0);
-        assert_eq!(q.flush_result(t), Some(false));
+        assert_eq!(q.flush_result(t), None, "the flush waits for it");
+        assert_eq!(r(&mut q, 200, None, 150), Some(ExportOutcome::Success));
+        assert_eq!(q.flush_result(t), Some(true), "nothing was lost");
+        assert!(!q.probing());
         assert_eq!(r(&mut q, 200, None, 150), None, "finished");
 
         q.push(2, 0);
@@ -520,12 +611,101 @@ mod tests {
             q.attempt_ended(b.id, 400, None, 1, &retry, 0.5),
             Some((ExportOutcome::Failed(FailReason::NotRetryable(400)), 1))
         );
-        q.push(3, 0);
-        let b = q.take(0, TakeMode::Hidden).unwrap();
+    }
+
+    #[test]
+    fn one_batch_probes_a_failing_endpoint_while_the_rest_wait_in_order() {
+        let retry = backoff(10, 40);
+        let mut q = BatchQueue::new(cfg(2, 10, 2));
+        for i in 0..6 {
+            q.push(i, 0);
+        }
+        let a = q.take(0, TakeMode::Due).unwrap();
+        let b = q.take(0, TakeMode::Due).unwrap();
+        assert_eq!((a.items.clone(), b.items.clone()), (vec![0, 1], vec![2, 3]));
+        // The endpoint goes down: the first failure makes `b` the probe; `a`, failing
+        // after it, is held instead of retrying on its own.
+        let end = |q: &mut BatchQueue<i32>, id, status| {
+            q.attempt_ended(id, status, None, 10, &retry, 0.5)
+                .map(|(o, _)| o)
+        };
+        assert!(matches!(
+            end(&mut q, b.id, 0),
+            Some(ExportOutcome::Retry { .. })
+        ));
+        assert!(q.probing());
+        assert_eq!(end(&mut q, a.id, 503), Some(ExportOutcome::Held));
         assert_eq!(
-            q.attempt_ended(b.id, 429, Some("5"), 1, &retry, 0.5),
-            Some((ExportOutcome::Failed(FailReason::DeadlineExceeded), 1)),
-            "Retry-After past the 1 s export timeout"
+            q.next_due(10),
+            None,
+            "the probe's timer is the only trigger"
+        );
+        assert!(q.take(10, TakeMode::Due).is_none(), "later batches wait");
+        assert_eq!(q.resume(), None, "held until the endpoint answers");
+        // Four spans of failed batches and two queued: the queue bound (10) counts them all.
+        for i in 6..10 {
+            assert_eq!(q.push(i, 20), Push::Queued, "{i}");
+        }
+        assert_eq!(q.push(10, 20), Push::Dropped, "full: 6 queued + 4 held");
+        // The probe keeps failing, alone.
+        for _ in 0..5 {
+            assert!(matches!(
+                end(&mut q, b.id, 502),
+                Some(ExportOutcome::Retry { .. })
+            ));
+        }
+        // It gets through: the held batch goes again first, then the queue in order.
+        assert_eq!(end(&mut q, b.id, 200), Some(ExportOutcome::Success));
+        assert!(!q.probing());
+        assert_eq!(q.next_due(30), Some(0));
+        assert!(q.take(30, TakeMode::Due).is_none(), "held batches first");
+        assert_eq!(q.resume(), Some((a.id, 2)));
+        assert_eq!(q.resume(), None);
+        let c = q.take(30, TakeMode::Due).unwrap();
+        assert_eq!(c.items, vec![4, 5]);
+        assert!(q.take(30, TakeMode::Due).is_none(), "two in flight");
+        assert_eq!(q.push(10, 30), Push::Queued, "room again: 4 queued, 2 held");
+        assert_eq!(end(&mut q, a.id, 200), Some(ExportOutcome::Success));
+        assert_eq!(q.take(30, TakeMode::Due).unwrap().items, vec![6, 7]);
+        // A probe answered with a status that is not retried ends the probing too.
+        let held = q.take(30, TakeMode::Hidden).unwrap();
+        assert!(matches!(
+            end(&mut q, c.id, 503),
+            Some(ExportOutcome::Retry { .. })
+        ));
+        assert_eq!(end(&mut q, held.id, 503), Some(ExportOutcome::Held));
+        assert!(matches!(
+            end(&mut q, c.id, 400),
+            Some(ExportOutcome::Failed(_))
+        ));
+        assert!(!q.probing());
+        assert_eq!(q.resume(), Some((held.id, held.items.len() as u64)));
+    }
+
+    #[test]
+    fn the_page_hide_path_sends_held_batches_and_the_probe_at_once() {
+        let retry = backoff(10, 40);
+        let mut q = BatchQueue::new(cfg(1, 10, 2));
+        for i in 0..3 {
+            q.push(i, 0);
+        }
+        let a = q.take(0, TakeMode::Due).unwrap();
+        let b = q.take(0, TakeMode::Due).unwrap();
+        q.attempt_ended(a.id, 0, None, 1, &retry, 0.5);
+        q.attempt_ended(b.id, 0, None, 1, &retry, 0.5);
+        let c = q.take(2, TakeMode::Hidden).unwrap();
+        assert_eq!(c.items, vec![2]);
+        // The glue sent `a` and `b` with it: nothing is handed back to send twice.
+        assert_eq!(q.resume(), None);
+        assert_eq!(
+            q.attempt_ended(c.id, 200, None, 3, &retry, 0.5).unwrap().0,
+            ExportOutcome::Success
+        );
+        assert_eq!(q.resume(), None, "a and b are being sent");
+        assert_eq!(
+            q.attempt_ended(b.id, 0, None, 4, &retry, 0.5).unwrap().0,
+            ExportOutcome::Retry { delay_millis: 15 },
+            "b failed again: its second failure, so the second backoff"
         );
     }
 

@@ -132,10 +132,12 @@ impl Encode<Payload> for Bodies {
 pub struct Request {
     /// The batch id to report the result under.
     pub id: u32,
-    /// The body.
+    /// The body; empty when `resend`.
     pub body: String,
     /// Items in it.
     pub items: u32,
+    /// A batch the transport holds (it was held behind a probe): send its body again.
+    pub resend: bool,
 }
 
 /// A queue and where its requests go.
@@ -178,7 +180,7 @@ pub struct ChannelSettings<'a> {
     pub url: &'a str,
     /// Request headers (keys and tokens among them: never logged).
     pub headers: &'a [(String, String)],
-    /// Time a request may take, retries included.
+    /// Time one attempt may take before it is aborted; also how long a flush waits.
     pub timeout_millis: u32,
     /// Whether bodies are gzipped (except on the page-hide path).
     pub gzip: bool,
@@ -214,8 +216,9 @@ impl<T, E: Encode<T>> Channel<T, E> {
 pub trait Outgoing {
     /// Where its requests go.
     fn settings(&self) -> ChannelSettings<'_>;
-    /// The next batch that is due, as requests: one, or on the page-hide path (`hidden`) as
-    /// many as keep each body under [`HIDDEN_MAX_BODY_BYTES`]. Empty when nothing is due.
+    /// The next batch that is due, as requests: a held batch to send again, one new batch, or
+    /// on the page-hide path (`hidden`) as many as keep each body under
+    /// [`HIDDEN_MAX_BODY_BYTES`]. Empty when nothing is due.
     fn take(&mut self, now: u64, hidden: bool) -> Vec<Request>;
     /// Records how an attempt to send batch `id` ended (`status` 0: no response): what
     /// happens next, and how many items the batch holds. `None` for an unknown batch.
@@ -251,6 +254,13 @@ impl<T, E: Encode<T>> Outgoing for Channel<T, E> {
     fn take(&mut self, now: u64, hidden: bool) -> Vec<Request> {
         let mode = if hidden {
             TakeMode::Hidden
+        } else if let Some((id, n)) = self.queue.resume() {
+            return vec![Request {
+                id,
+                body: String::new(),
+                items: n as u32,
+                resend: true,
+            }];
         } else {
             TakeMode::Due
         };
@@ -271,7 +281,12 @@ impl<T, E: Encode<T>> Outgoing for Channel<T, E> {
         };
         ids.into_iter()
             .zip(bodies)
-            .map(|(id, (body, items))| Request { id, body, items })
+            .map(|(id, (body, items))| Request {
+                id,
+                body,
+                items,
+                resend: false,
+            })
             .collect()
     }
 

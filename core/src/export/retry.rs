@@ -1,16 +1,21 @@
 //! OTLP export retry policy: which responses are retried, and after how long.
 //!
-//! Follows the OTLP/HTTP exporter specification and opentelemetry-js's `RetryingTransport`:
-//! only 429, 502, 503 and 504 (and network failures) are retried, with exponential backoff
-//! (×1.5 from 1 s, capped at 5 s, ±20 % jitter) unless the server sent `Retry-After`, and
-//! never past the export deadline. Everything is a function of plain values: the caller
-//! passes the time, the random number and the attempt count, and owns the timer.
+//! Follows the OTLP/HTTP exporter specification and opentelemetry-js's `RetryingTransport`
+//! for what is retried: only 429, 502, 503 and 504 (and network failures), with exponential
+//! backoff (×1.5 from 1 s, capped at 5 s, ±20 % jitter) unless the server sent
+//! `Retry-After`. Unlike them, a retryable failure is never final: the batch is tried again
+//! for as long as the queue holds it (issue 17; [`super::batch`] bounds what is held, and
+//! makes one batch probe the endpoint while the others wait). Everything is a function of
+//! plain values: the caller passes the time, the random number and the attempt count, and
+//! owns the timer.
 //!
 //! Rollbar items use the same backoff with [`RetryStatuses::Rollbar`]: every 5xx is
 //! retried, and a 429 is not: it pauses all sending for the `Retry-After` delay, or
 //! [`DEFAULT_RATE_LIMIT_PAUSE_MILLIS`] without one, as rollbar.js does.
 
-/// Attempts in total, the first one included.
+/// The `retry.maxAttempts` default. Kept for the option's validation only: since issue 17 a
+/// batch that fails for a retryable reason is retried while the queue holds it, not given up
+/// after a number of attempts.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
 /// Backoff before the second attempt (before jitter).
 pub const DEFAULT_INITIAL_BACKOFF_MILLIS: u32 = 1000;
@@ -22,6 +27,9 @@ pub const BACKOFF_MULTIPLIER: f64 = 1.5;
 pub const JITTER: f64 = 0.2;
 /// How long a 429 without `Retry-After` pauses sending under [`RetryStatuses::Rollbar`].
 pub const DEFAULT_RATE_LIMIT_PAUSE_MILLIS: u64 = 60_000;
+/// Longest wait a `Retry-After` can ask for: one hour. Longer values wait this long (a
+/// browser timer cannot wait more than 24.8 days, and a longer one fires at once).
+pub const MAX_RETRY_AFTER_MILLIS: u64 = 3_600_000;
 
 /// Which responses are retried.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -34,11 +42,9 @@ pub enum RetryStatuses {
     Rollbar,
 }
 
-/// Retry limits. [`Default`] uses the `DEFAULT_*` constants.
+/// Retry backoff. [`Default`] uses the `DEFAULT_*` constants.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RetryConfig {
-    /// Attempts in total, the first included; 0 and 1 both mean "never retry".
-    pub max_attempts: u32,
     /// Backoff after the first failed attempt, in milliseconds.
     pub initial_backoff_millis: u32,
     /// Cap on the backoff, in milliseconds.
@@ -50,7 +56,6 @@ pub struct RetryConfig {
 impl Default for RetryConfig {
     fn default() -> Self {
         Self {
-            max_attempts: DEFAULT_MAX_ATTEMPTS,
             initial_backoff_millis: DEFAULT_INITIAL_BACKOFF_MILLIS,
             max_backoff_millis: DEFAULT_MAX_BACKOFF_MILLIS,
             statuses: RetryStatuses::Otlp,
@@ -68,6 +73,9 @@ pub enum ExportOutcome {
         /// Milliseconds to wait before the next attempt.
         delay_millis: u64,
     },
+    /// The attempt failed for a retryable reason while another batch probes the endpoint:
+    /// keep the batch; it is sent again once the endpoint answers ([`super::batch`]).
+    Held,
     /// Give up on this batch (count it as dropped).
     Failed(FailReason),
 }
@@ -78,13 +86,10 @@ pub enum FailReason {
     /// The collector rejected the batch with this status; sending it again would not help
     /// (check the endpoint, the API key and the payload).
     NotRetryable(u16),
-    /// Every allowed attempt failed with a retryable status; the collector may be down.
-    AttemptsExhausted,
-    /// The next attempt could not start before the export deadline.
-    DeadlineExceeded,
     /// Rollbar answered 429: send nothing for `pause_millis` (items meanwhile are dropped).
     RateLimited {
-        /// The `Retry-After` delay, or [`DEFAULT_RATE_LIMIT_PAUSE_MILLIS`].
+        /// The `Retry-After` delay (at most [`MAX_RETRY_AFTER_MILLIS`]), or
+        /// [`DEFAULT_RATE_LIMIT_PAUSE_MILLIS`].
         pause_millis: u64,
     },
 }
@@ -113,6 +118,14 @@ pub fn parse_retry_after(value: &str, now_unix_millis: u64) -> Option<u64> {
     Some(at.saturating_mul(1000).saturating_sub(now_unix_millis))
 }
 
+/// The wait a `Retry-After` header asks for, at most [`MAX_RETRY_AFTER_MILLIS`]; `None`
+/// without a valid one.
+fn retry_after_millis(retry_after: Option<&str>, now_unix_millis: u64) -> Option<u64> {
+    retry_after
+        .and_then(|v| parse_retry_after(v, now_unix_millis))
+        .map(|ms| ms.min(MAX_RETRY_AFTER_MILLIS))
+}
+
 /// Delay in milliseconds before attempt `attempt + 1`, after attempt `attempt` (1-based)
 /// failed: `min(max, initial × 1.5^(attempt−1))` scaled by `1 + JITTER × (2u − 1)`, where
 /// `u = unit_random` in `[0, 1)` (out-of-range values are clamped, NaN means no jitter).
@@ -134,17 +147,15 @@ pub fn backoff_millis(attempt: u32, cfg: &RetryConfig, unit_random: f64) -> u64 
 ///
 /// 2xx is [`ExportOutcome::Success`]. Under [`RetryStatuses::Otlp`], 429, 502, 503, 504
 /// and 0 are retried (under [`RetryStatuses::Rollbar`], 5xx and 0; 429 is
-/// [`FailReason::RateLimited`]), after
-/// `retry_after` (the `Retry-After` header, when present and valid) or else the
-/// [`backoff_millis`] delay; every other status fails as
-/// [`FailReason::NotRetryable`]. No retry once `attempt >= cfg.max_attempts`, nor when
-/// `now + delay` would pass `deadline_unix_millis`.
+/// [`FailReason::RateLimited`]), after `retry_after` (the `Retry-After` header, when present
+/// and valid, at most [`MAX_RETRY_AFTER_MILLIS`]) or else the [`backoff_millis`] delay,
+/// however many attempts were made; every other status fails as
+/// [`FailReason::NotRetryable`].
 pub fn classify(
     status: u16,
     retry_after: Option<&str>,
     attempt: u32,
     now_unix_millis: u64,
-    deadline_unix_millis: u64,
     cfg: &RetryConfig,
     unit_random: f64,
 ) -> ExportOutcome {
@@ -154,8 +165,7 @@ pub fn classify(
     let retryable = match cfg.statuses {
         RetryStatuses::Otlp => is_retryable_status(status),
         RetryStatuses::Rollbar if status == 429 => {
-            let pause_millis = retry_after
-                .and_then(|v| parse_retry_after(v, now_unix_millis))
+            let pause_millis = retry_after_millis(retry_after, now_unix_millis)
                 .unwrap_or(DEFAULT_RATE_LIMIT_PAUSE_MILLIS);
             return ExportOutcome::Failed(FailReason::RateLimited { pause_millis });
         }
@@ -164,15 +174,8 @@ pub fn classify(
     if status != 0 && !retryable {
         return ExportOutcome::Failed(FailReason::NotRetryable(status));
     }
-    if attempt >= cfg.max_attempts {
-        return ExportOutcome::Failed(FailReason::AttemptsExhausted);
-    }
-    let delay_millis = retry_after
-        .and_then(|v| parse_retry_after(v, now_unix_millis))
+    let delay_millis = retry_after_millis(retry_after, now_unix_millis)
         .unwrap_or_else(|| backoff_millis(attempt, cfg, unit_random));
-    if now_unix_millis.saturating_add(delay_millis) > deadline_unix_millis {
-        return ExportOutcome::Failed(FailReason::DeadlineExceeded);
-    }
     ExportOutcome::Retry { delay_millis }
 }
 
@@ -340,7 +343,6 @@ mod tests {
     #[test]
     fn classify_status_classes() {
         let cfg = RetryConfig::default();
-        let far = NOW_MS + 60_000;
         let retry = ExportOutcome::Retry { delay_millis: 1000 };
         let cases: &[(u16, ExportOutcome)] = &[
             (200, ExportOutcome::Success),
@@ -367,7 +369,7 @@ mod tests {
         for &(status, expected) in cases {
             // unit_random 0.5: no jitter.
             assert_eq!(
-                classify(status, None, 1, NOW_MS, far, &cfg, 0.5),
+                classify(status, None, 1, NOW_MS, &cfg, 0.5),
                 expected,
                 "{status}"
             );
@@ -377,13 +379,13 @@ mod tests {
     #[test]
     fn success_and_non_retryable_ignore_limits() {
         let cfg = RetryConfig::default();
-        // Past the attempt limit and the deadline, the status still decides first.
+        // However many attempts were made, the status decides.
         assert_eq!(
-            classify(200, None, 99, NOW_MS, 0, &cfg, 0.5),
+            classify(200, None, 99, NOW_MS, &cfg, 0.5),
             ExportOutcome::Success
         );
         assert_eq!(
-            classify(400, Some("1"), 99, NOW_MS, 0, &cfg, 0.5),
+            classify(400, Some("1"), 99, NOW_MS, &cfg, 0.5),
             ExportOutcome::Failed(FailReason::NotRetryable(400))
         );
     }
@@ -391,7 +393,6 @@ mod tests {
     #[test]
     fn retry_after_replaces_backoff() {
         let cfg = RetryConfig::default();
-        let far = NOW_MS + 3_600_000;
         let cases: &[(Option<&str>, u64)] = &[
             (None, 1000),
             (Some("0"), 0),
@@ -406,7 +407,7 @@ mod tests {
         for &(retry_after, delay_millis) in cases {
             for status in [0, 429, 503] {
                 assert_eq!(
-                    classify(status, retry_after, 1, NOW_MS, far, &cfg, 0.5),
+                    classify(status, retry_after, 1, NOW_MS, &cfg, 0.5),
                     ExportOutcome::Retry { delay_millis },
                     "{status} {retry_after:?}"
                 );
@@ -415,67 +416,38 @@ mod tests {
     }
 
     #[test]
-    fn attempts_limit() {
+    fn retryable_failures_are_never_final_and_retry_after_is_bounded() {
         let cfg = RetryConfig::default();
-        let far = NOW_MS + 3_600_000;
-        for attempt in 1..DEFAULT_MAX_ATTEMPTS {
-            assert!(matches!(
-                classify(503, None, attempt, NOW_MS, far, &cfg, 0.5),
-                ExportOutcome::Retry { .. }
-            ));
-        }
-        for attempt in [DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_ATTEMPTS + 1, u32::MAX] {
+        for attempt in [1, 5, 6, 1000, u32::MAX] {
             assert_eq!(
-                classify(503, None, attempt, NOW_MS, far, &cfg, 0.5),
-                ExportOutcome::Failed(FailReason::AttemptsExhausted)
+                classify(503, None, attempt, NOW_MS, &cfg, 0.5),
+                ExportOutcome::Retry {
+                    delay_millis: backoff_millis(attempt, &cfg, 0.5)
+                },
+                "{attempt}"
             );
         }
-        for max_attempts in [0, 1] {
-            let cfg = RetryConfig {
-                max_attempts,
-                ..cfg
-            };
+        for (retry_after, delay_millis) in [
+            ("3600", MAX_RETRY_AFTER_MILLIS),
+            ("3601", MAX_RETRY_AFTER_MILLIS),
+            ("99999999999999999999999", MAX_RETRY_AFTER_MILLIS),
+            ("Fri, 31 Dec 9999 23:59:59 GMT", MAX_RETRY_AFTER_MILLIS),
+        ] {
             assert_eq!(
-                classify(0, None, 1, NOW_MS, far, &cfg, 0.5),
-                ExportOutcome::Failed(FailReason::AttemptsExhausted)
+                classify(429, Some(retry_after), 1, NOW_MS, &cfg, 0.5),
+                ExportOutcome::Retry { delay_millis },
+                "{retry_after}"
             );
         }
-    }
-
-    #[test]
-    fn deadline_limit() {
-        let cfg = RetryConfig::default();
-        let cases: &[(Option<&str>, u64, ExportOutcome)] = &[
-            // Exactly at the deadline is allowed.
-            (None, 1000, ExportOutcome::Retry { delay_millis: 1000 }),
-            (
-                None,
-                999,
-                ExportOutcome::Failed(FailReason::DeadlineExceeded),
-            ),
-            (Some("2"), 2000, ExportOutcome::Retry { delay_millis: 2000 }),
-            (
-                Some("2"),
-                1999,
-                ExportOutcome::Failed(FailReason::DeadlineExceeded),
-            ),
-            (
-                Some("99999999999999999999999"),
-                3_600_000,
-                ExportOutcome::Failed(FailReason::DeadlineExceeded),
-            ),
-        ];
-        for &(retry_after, remaining, expected) in cases {
-            assert_eq!(
-                classify(429, retry_after, 1, NOW_MS, NOW_MS + remaining, &cfg, 0.5),
-                expected,
-                "{retry_after:?} {remaining}"
-            );
-        }
-        // A deadline already passed.
+        let rollbar = RetryConfig {
+            statuses: RetryStatuses::Rollbar,
+            ..cfg
+        };
         assert_eq!(
-            classify(0, Some("0"), 1, NOW_MS, NOW_MS - 1, &cfg, 0.5),
-            ExportOutcome::Failed(FailReason::DeadlineExceeded)
+            classify(429, Some("86400"), 1, NOW_MS, &rollbar, 0.5),
+            ExportOutcome::Failed(FailReason::RateLimited {
+                pause_millis: MAX_RETRY_AFTER_MILLIS
+            })
         );
     }
 
@@ -659,7 +631,6 @@ mod tests {
             assert_eq!(backoff_millis(attempt, &cfg, 0.5), expected, "{attempt}");
         }
         let custom = RetryConfig {
-            max_attempts: 10,
             initial_backoff_millis: 100,
             max_backoff_millis: 60_000,
             ..RetryConfig::default()
@@ -714,11 +685,10 @@ mod tests {
             statuses: RetryStatuses::Rollbar,
             ..RetryConfig::default()
         };
-        let far = NOW_MS + 3_600_000;
         for status in [0, 500, 501, 502, 503, 504, 599] {
             assert!(
                 matches!(
-                    classify(status, None, 1, NOW_MS, far, &cfg, 0.5),
+                    classify(status, None, 1, NOW_MS, &cfg, 0.5),
                     ExportOutcome::Retry { .. }
                 ),
                 "{status}"
@@ -726,28 +696,28 @@ mod tests {
         }
         for status in [400, 401, 403, 404, 413, 422] {
             assert_eq!(
-                classify(status, None, 1, NOW_MS, far, &cfg, 0.5),
+                classify(status, None, 1, NOW_MS, &cfg, 0.5),
                 ExportOutcome::Failed(FailReason::NotRetryable(status))
             );
         }
         assert_eq!(
-            classify(429, None, 1, NOW_MS, far, &cfg, 0.5),
+            classify(429, None, 1, NOW_MS, &cfg, 0.5),
             ExportOutcome::Failed(FailReason::RateLimited {
                 pause_millis: DEFAULT_RATE_LIMIT_PAUSE_MILLIS
             })
         );
         assert_eq!(
-            classify(429, Some("7"), 1, NOW_MS, far, &cfg, 0.5),
+            classify(429, Some("7"), 1, NOW_MS, &cfg, 0.5),
             ExportOutcome::Failed(FailReason::RateLimited { pause_millis: 7000 })
         );
         // The OTLP policy is unchanged: 500 is final, 429 is retried.
         let otlp = RetryConfig::default();
         assert_eq!(
-            classify(500, None, 1, NOW_MS, far, &otlp, 0.5),
+            classify(500, None, 1, NOW_MS, &otlp, 0.5),
             ExportOutcome::Failed(FailReason::NotRetryable(500))
         );
         assert_eq!(
-            classify(429, Some("7"), 1, NOW_MS, far, &otlp, 0.5),
+            classify(429, Some("7"), 1, NOW_MS, &otlp, 0.5),
             ExportOutcome::Retry { delay_millis: 7000 }
         );
     }
