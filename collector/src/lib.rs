@@ -26,6 +26,7 @@ pub mod otlp;
 pub mod otlp_logs;
 pub mod relay;
 pub mod rollbar;
+pub mod segments;
 pub mod server;
 pub mod store;
 pub mod xray;
