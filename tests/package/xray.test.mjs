@@ -213,8 +213,15 @@ test('a click sends traceparent and X-Amzn-Trace-Id for one span; the backend se
   assert.equal(served.xray_trace_id, xrayId, 'joinable to the X-Ray trace');
   assert.equal(served.spanId, server.spanId);
   assert.equal(served.severity, 'INFO');
-  const page_ = await lines('demo-frontend');
-  assert.ok(page_.some((m) => m.body === 'loading the feed' && m.xray_trace_id === xrayId), JSON.stringify(page_.map((m) => m.body)));
+  // The page's lines reach the shipper on their own path (page → collector), so they may be
+  // sent in a later PutLogEvents call than the backend's: wait for them the same way.
+  let pageLines = [];
+  const pageUntil = Date.now() + 30_000;
+  while (!pageLines.some((m) => m.body === 'loading the feed' && m.xray_trace_id === xrayId)) {
+    if (Date.now() > pageUntil) assert.fail(`the page's line is not in CloudWatch Logs: ${JSON.stringify(pageLines.map((m) => m.body))}`);
+    await sleep(300);
+    pageLines = await lines('demo-frontend');
+  }
   assert.deepEqual(problems, []);
   await context.close();
 });
