@@ -14,8 +14,8 @@
 // it runs under xvfb-run. See ../../shared/TOOLCHAIN.md.
 
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import { launchChromium } from './chromium.mjs';
+import { closedPort } from './server.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -25,14 +25,6 @@ export const ENGINE_BINARIES = {
   firefox: process.env.FIREFOX || '/usr/bin/firefox-esr',
   webkit: process.env.WEBKIT_WEBDRIVER || '/usr/bin/WebKitWebDriver',
 };
-
-async function freePort() {
-  const s = net.createServer();
-  await new Promise((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 // ---------------------------------------------------------------------------------------
 // Chromium (Playwright)
@@ -87,7 +79,7 @@ async function firefox() {
 // WebKitGTK (WebKitWebDriver, WebDriver classic)
 
 async function webkit() {
-  const port = await freePort();
+  const port = await closedPort();
   // No headless mode: a virtual display for MiniBrowser.
   // Its own process group, no pipes to us: nothing it leaves behind can keep this process alive.
   const driver = spawn('xvfb-run', ['-a', ENGINE_BINARIES.webkit, `--port=${port}`, '--host=127.0.0.1'], { stdio: 'ignore', detached: true });

@@ -172,9 +172,11 @@ test('a collector stopped for a while and started again as the page keeps making
 
 /**
  * A sink scenario: the page sends to the OTLP sink while `fault` (a sink mode) is on for
- * `stormSeconds` of the run; returns what was made, what arrived and the attempts.
+ * `stormSeconds` of the run. Asserts that every span made arrived (distinct span ids of the
+ * answered requests) and that the requests made during the fault stay within
+ * `bound(faultMillis)`; `check(sink)` adds assertions of its own. One row of the table.
  */
-async function sinkScenario(t, { name, fault, options = {}, rate = 10, seconds, stormFrom, stormSeconds }) {
+async function sinkScenario(t, { name, label, fault, options = {}, rate = 10, seconds, stormFrom, stormSeconds, bound, check = () => {} }) {
   const sink = await startSink({ noCapture: ['/v1/traces'] });
   const { page, context, errors } = await openPage();
   try {
@@ -193,72 +195,54 @@ async function sinkScenario(t, { name, fault, options = {}, rate = 10, seconds, 
     const r = await finish(page);
     const mine = sink.requests.filter((q) => q.path === '/v1/traces' && q.method === 'POST');
     const during = mine.filter((q) => q.at >= from && q.at < from + storm).length;
-    const ids = new Set(mine.filter((q) => q.status === 200).flatMap((q) => q.spans.map((s) => s.spanId)));
-    t.diagnostic(`${r.made} spans made, ${ids.size} arrived; ${mine.length} requests reached the sink (${during} during the ${storm} ms fault); page: ${r.stats.exportRequests} requests, ${r.stats.exportRetries} retries`);
+    const arrived = new Set(mine.filter((q) => q.status === 200).flatMap((q) => q.spans.map((s) => s.spanId))).size;
+    const max = bound(storm);
+    t.diagnostic(`${r.made} spans made, ${arrived} arrived; ${mine.length} requests reached the sink (${during} during the ${storm} ms fault); page: ${r.stats.exportRequests} requests, ${r.stats.exportRetries} retries`);
+    rows.push({ scenario: label, sent: r.made, arrived, requests: mine.length, during: `${during} (≤ ${max})` });
+    assert.equal(r.ok, true, 'flush resolves true once the endpoint answers');
+    assert.equal(arrived, r.made, 'every span arrived');
+    assert.ok(during <= max, `${during} requests during the ${storm} ms fault, bound ${max}`);
+    assert.ok(during >= 2, 'the fault was seen');
+    check(sink);
     assert.deepEqual(errors, []);
-    return { sink, r, arrived: ids.size, during, storm, requests: mine.length };
   } finally {
     await context.close();
-    // The sink is closed by the caller once it has looked at it.
+    await sink.close();
   }
 }
 
 test('a 429 storm with Retry-After: the page waits as told, sends nothing meanwhile but the probe, loses nothing', { timeout: 180_000 }, async (t) => {
   const stormSeconds = FULL ? 20 : 8;
-  const { sink, r, arrived, during, storm, requests } = await sinkScenario(t, {
-    name: 'storm-ra', fault: { status: 429, retryAfter: '2' }, seconds: stormSeconds + 6, stormFrom: 2, stormSeconds,
+  await sinkScenario(t, {
+    name: 'storm-ra', label: `429 storm with Retry-After: 2 for ${stormSeconds} s`,
+    fault: { status: 429, retryAfter: '2' }, seconds: stormSeconds + 6, stormFrom: 2, stormSeconds,
     options: { batch: { scheduledDelayMillis: 1000 } },
-  });
-  try {
     // One attempt per Retry-After (2 s) at most, plus the batch in flight when it began and
     // one held behind the probe.
-    const bound = Math.ceil(storm / 2000) + 2;
-    rows.push({ scenario: `429 storm with Retry-After: 2 for ${stormSeconds} s`, sent: r.made, arrived, requests, during: `${during} (≤ ${bound})` });
-    assert.equal(r.ok, true);
-    assert.equal(arrived, r.made, 'every span arrived');
-    assert.ok(during <= bound, `${during} requests during the ${storm} ms storm, bound ${bound}`);
-    assert.ok(during >= 2, 'the storm was seen');
-  } finally {
-    await sink.close();
-  }
+    bound: (storm) => Math.ceil(storm / 2000) + 2,
+  });
 });
 
 test('a 429 storm without Retry-After: one prober backing off to the cap, nothing lost', { timeout: 180_000 }, async (t) => {
   const stormSeconds = FULL ? 20 : 8;
-  const { sink, r, arrived, during, storm, requests } = await sinkScenario(t, {
-    name: 'storm', fault: { status: 429 }, seconds: stormSeconds + 6, stormFrom: 2, stormSeconds,
+  await sinkScenario(t, {
+    name: 'storm', label: `429 storm without Retry-After for ${stormSeconds} s`,
+    fault: { status: 429 }, seconds: stormSeconds + 6, stormFrom: 2, stormSeconds,
     options: { batch: { scheduledDelayMillis: 1000 } },
+    bound: (storm) => probeBound(storm) + 2,
   });
-  try {
-    const bound = probeBound(storm) + 2;
-    rows.push({ scenario: `429 storm without Retry-After for ${stormSeconds} s`, sent: r.made, arrived, requests, during: `${during} (≤ ${bound})` });
-    assert.equal(r.ok, true);
-    assert.equal(arrived, r.made, 'every span arrived');
-    assert.ok(during <= bound, `${during} requests during the ${storm} ms storm, bound ${bound}`);
-    assert.ok(during >= 2, 'the storm was seen');
-  } finally {
-    await sink.close();
-  }
 });
 
 test('responses that hang: each attempt is aborted at exportTimeoutMillis and probed again; nothing lost once the endpoint answers', { timeout: 180_000 }, async (t) => {
   const hangSeconds = FULL ? 20 : 8;
   const timeout = 2000;
-  const { sink, r, arrived, during, storm, requests } = await sinkScenario(t, {
-    name: 'hang', fault: { hang: true }, seconds: hangSeconds + 6, stormFrom: 2, stormSeconds: hangSeconds,
+  await sinkScenario(t, {
+    name: 'hang', label: `responses hang for ${hangSeconds} s (exportTimeoutMillis ${timeout})`,
+    fault: { hang: true }, seconds: hangSeconds + 6, stormFrom: 2, stormSeconds: hangSeconds,
     options: { batch: { scheduledDelayMillis: 1000, exportTimeoutMillis: timeout } },
+    bound: (storm) => probeBound(storm, timeout) + 2,
+    check: (sink) => assert.equal(sink.requests.filter((q) => q.status === null && q.closedAt === null).length, 0, 'every aborted attempt ended on the wire'),
   });
-  try {
-    const bound = probeBound(storm, timeout) + 2;
-    rows.push({ scenario: `responses hang for ${hangSeconds} s (exportTimeoutMillis ${timeout})`, sent: r.made, arrived, requests, during: `${during} (≤ ${bound})` });
-    assert.equal(r.ok, true);
-    assert.equal(arrived, r.made, 'every span arrived');
-    assert.ok(during <= bound, `${during} requests during the ${storm} ms hang, bound ${bound}`);
-    assert.ok(during >= 2, 'the hang was seen');
-    assert.equal(sink.requests.filter((q) => q.status === null && q.closedAt === null).length, 0, 'every aborted attempt ended on the wire');
-  } finally {
-    await sink.close();
-  }
 });
 
 // OTLP/JSON of one trace of `n` spans (a root and its children), as a program would send it.
